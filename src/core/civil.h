@@ -1,0 +1,42 @@
+/*
+ * Calendar arithmetic without a tz database: proleptic Gregorian dates,
+ * local days from a UTC offset in minutes, weekdays. Day numbers count from
+ * 1970-01-01 (day 0) and may be negative.
+ */
+#ifndef CRM_CORE_CIVIL_H
+#define CRM_CORE_CIVIL_H
+
+#include <stdint.h>
+
+#define CRM_SECONDS_PER_DAY INT64_C(86400)
+
+/* Floor division and the matching non-negative remainder (d > 0). */
+int64_t crm_floor_div(int64_t n, int64_t d);
+int64_t crm_floor_mod(int64_t n, int64_t d);
+
+/* Day number of a civil date (month 1..12, day 1..31, not validated). */
+int64_t crm_days_from_civil(int64_t year, unsigned month, unsigned day);
+
+/* Civil date of a day number. */
+void crm_civil_from_days(int64_t days, int64_t *year, unsigned *month,
+                         unsigned *day);
+
+/* 1 when year is a Gregorian leap year. */
+int crm_is_leap_year(int64_t year);
+
+/* Days in the given month of the given year (month 1..12). */
+unsigned crm_days_in_month(int64_t year, unsigned month);
+
+/* The local day number of Unix time t in a zone offset_min minutes east of UTC. */
+int64_t crm_local_day(int64_t t, int32_t offset_min);
+
+/* Seconds since local midnight, 0..86399. */
+int64_t crm_local_second_of_day(int64_t t, int32_t offset_min);
+
+/* Weekday of a day number: 0 = Monday ... 6 = Sunday (ISO 8601). */
+unsigned crm_weekday(int64_t days);
+
+/* Unix time of local midnight starting day `days` in the given offset. */
+int64_t crm_local_midnight(int64_t days, int32_t offset_min);
+
+#endif

@@ -1,0 +1,111 @@
+/*
+ * Stable LSD radix sort (see radix.h).
+ */
+#include <string.h>
+
+#include "core/mem.h"
+#include "core/radix.h"
+
+#define RADIX_BITS 11
+#define RADIX_SIZE (1u << RADIX_BITS)
+#define RADIX_PASSES 6 /* ceil(64 / 11) */
+
+static uint64_t sortable(int64_t key)
+{
+    return (uint64_t)key ^ (UINT64_C(1) << 63);
+}
+
+static unsigned digit(uint64_t key, unsigned pass)
+{
+    return (unsigned)(key >> (pass * RADIX_BITS)) & (RADIX_SIZE - 1);
+}
+
+/* Counts every pass's digits in one read of the keys. */
+static void count_digits(const int64_t *keys, size_t n,
+                         size_t counts[RADIX_PASSES][RADIX_SIZE])
+{
+    size_t i;
+    unsigned pass;
+
+    memset(counts, 0, sizeof(size_t) * RADIX_PASSES * RADIX_SIZE);
+    for (i = 0; i < n; i++) {
+        uint64_t key = sortable(keys[i]);
+        for (pass = 0; pass < RADIX_PASSES; pass++)
+            counts[pass][digit(key, pass)]++;
+    }
+}
+
+static int pass_is_trivial(const size_t count[RADIX_SIZE], size_t n)
+{
+    unsigned d;
+
+    for (d = 0; d < RADIX_SIZE; d++)
+        if (count[d] != 0)
+            return count[d] == n;
+    return 1;
+}
+
+static void scatter(const int64_t *src_keys, const uint32_t *src_vals,
+                    int64_t *dst_keys, uint32_t *dst_vals, size_t n,
+                    unsigned pass, const size_t count[RADIX_SIZE])
+{
+    size_t offset[RADIX_SIZE];
+    size_t sum = 0, i;
+    unsigned d;
+
+    for (d = 0; d < RADIX_SIZE; d++) {
+        offset[d] = sum;
+        sum += count[d];
+    }
+    for (i = 0; i < n; i++) {
+        size_t at = offset[digit(sortable(src_keys[i]), pass)]++;
+        dst_keys[at] = src_keys[i];
+        if (src_vals)
+            dst_vals[at] = src_vals[i];
+    }
+}
+
+int crm_radix_sort_i64(crm_ctx *ctx, int64_t *keys, uint32_t *vals, size_t n)
+{
+    size_t (*counts)[RADIX_SIZE];
+    int64_t *tmp_keys, *src_keys = keys, *dst_keys;
+    uint32_t *tmp_vals = NULL, *src_vals = vals, *dst_vals;
+    unsigned pass;
+
+    if (n < 2)
+        return 0;
+    counts = crm_mem_alloc_array(ctx, RADIX_PASSES, sizeof *counts);
+    tmp_keys = crm_mem_alloc_array(ctx, n, sizeof *tmp_keys);
+    if (vals)
+        tmp_vals = crm_mem_alloc_array(ctx, n, sizeof *tmp_vals);
+    if (!counts || !tmp_keys || (vals && !tmp_vals)) {
+        crm_mem_free(ctx, counts);
+        crm_mem_free(ctx, tmp_keys);
+        crm_mem_free(ctx, tmp_vals);
+        return -1;
+    }
+    count_digits(keys, n, counts);
+    dst_keys = tmp_keys;
+    dst_vals = tmp_vals;
+    for (pass = 0; pass < RADIX_PASSES; pass++) {
+        int64_t *swap_keys = src_keys;
+        uint32_t *swap_vals = src_vals;
+
+        if (pass_is_trivial(counts[pass], n))
+            continue;
+        scatter(src_keys, src_vals, dst_keys, dst_vals, n, pass, counts[pass]);
+        src_keys = dst_keys;
+        src_vals = dst_vals;
+        dst_keys = swap_keys;
+        dst_vals = swap_vals;
+    }
+    if (src_keys != keys) {
+        memcpy(keys, src_keys, n * sizeof *keys);
+        if (vals)
+            memcpy(vals, src_vals, n * sizeof *vals);
+    }
+    crm_mem_free(ctx, counts);
+    crm_mem_free(ctx, tmp_keys);
+    crm_mem_free(ctx, tmp_vals);
+    return 0;
+}

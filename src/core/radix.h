@@ -1,0 +1,21 @@
+/*
+ * Stable LSD radix sort of int64 keys carrying a uint32 payload (an index).
+ * O(n) passes of 11 bits; a pass in which every key has the same digit is
+ * skipped, so small value ranges (days, counts) cost two or three passes.
+ */
+#ifndef CRM_CORE_RADIX_H
+#define CRM_CORE_RADIX_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "core/ctx.h"
+
+/*
+ * Sorts keys[0..n) ascending (signed order), moving vals with them; equal
+ * keys keep their input order. `vals` may be NULL. Allocates scratch of
+ * n * 12 bytes. Returns 0, or -1 on allocation failure (arrays unchanged).
+ */
+int crm_radix_sort_i64(crm_ctx *ctx, int64_t *keys, uint32_t *vals, size_t n);
+
+#endif

@@ -1,0 +1,638 @@
+/*
+ * Check suite for src/core and include/crm/common.h.
+ */
+#include <check.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "core/arena.h"
+#include "core/bytes.h"
+#include "core/civil.h"
+#include "core/ctx.h"
+#include "core/i64map.h"
+#include "core/mem.h"
+#include "core/radix.h"
+#include "core/utf8.h"
+#include "crm/common.h"
+#include "test_util.h"
+
+/* ---- ctx, status, version ---------------------------------------------- */
+
+START_TEST(test_ctx_lifecycle)
+{
+    crm_ctx *ctx = NULL;
+
+    ck_assert_int_eq(crm_ctx_new(&ctx), CRM_OK);
+    ck_assert_ptr_nonnull(ctx);
+    ck_assert_int_eq(crm_ctx_errcode(ctx), CRM_OK);
+    ck_assert_str_eq(crm_ctx_errmsg(ctx), "");
+    crm_ctx_free(ctx);
+    crm_ctx_free(NULL);
+}
+END_TEST
+
+START_TEST(test_ctx_bad_arguments)
+{
+    crm_ctx *ctx = NULL;
+    test_alloc ta;
+
+    ck_assert_int_eq(crm_ctx_new(NULL), CRM_EINVAL);
+    ck_assert_int_eq(crm_ctx_new_with_allocator(NULL, NULL, NULL, NULL, &ctx),
+                     CRM_EINVAL);
+    ck_assert_ptr_null(ctx);
+    ck_assert_str_eq(crm_ctx_errmsg(NULL), "");
+    ck_assert_int_eq(crm_ctx_errcode(NULL), CRM_OK);
+    /* The ctx's own allocation failing gives ENOMEM and no ctx. */
+    ctx = test_ctx_new(&ta);
+    test_ctx_free_checked(ctx, &ta);
+}
+END_TEST
+
+START_TEST(test_ctx_error_recording)
+{
+    crm_ctx *ctx = NULL;
+    uint32_t line = 9, column = 9;
+    char longmsg[600];
+
+    ck_assert_int_eq(crm_ctx_new(&ctx), CRM_OK);
+    ck_assert_int_eq(crm_error(ctx, CRM_EINVAL, "bad %s", "thing"), CRM_EINVAL);
+    ck_assert_int_eq(crm_ctx_errcode(ctx), CRM_EINVAL);
+    ck_assert_str_eq(crm_ctx_errmsg(ctx), "bad thing");
+    crm_ctx_errpos(ctx, &line, &column);
+    ck_assert_uint_eq(line, 0);
+    ck_assert_uint_eq(column, 0);
+    crm_error_at(ctx, CRM_EPARSE, 3, 14, "unexpected '%c'", ')');
+    crm_ctx_errpos(ctx, &line, &column);
+    ck_assert_uint_eq(line, 3);
+    ck_assert_uint_eq(column, 14);
+    crm_ctx_errpos(ctx, NULL, NULL);
+    memset(longmsg, 'x', sizeof longmsg - 1);
+    longmsg[sizeof longmsg - 1] = '\0';
+    crm_error(ctx, CRM_ELIMIT, "%s", longmsg);
+    ck_assert_uint_eq(strlen(crm_ctx_errmsg(ctx)), CRM_ERRMSG_MAX - 1);
+    crm_ctx_free(ctx);
+}
+END_TEST
+
+START_TEST(test_strerror_names_every_status)
+{
+    int s;
+
+    for (s = CRM_OK; s >= CRM_ENOCONVERGE; s--)
+        ck_assert_str_ne(crm_strerror(s), "unknown status");
+    ck_assert_str_eq(crm_strerror(1), "unknown status");
+    ck_assert_str_eq(crm_strerror(-1000), "unknown status");
+    ck_assert_ptr_nonnull(strstr(crm_strerror(CRM_ENOMEM), "CRM_ENOMEM"));
+}
+END_TEST
+
+START_TEST(test_version)
+{
+    ck_assert_str_eq(crm_version(), CRM_VERSION_STRING);
+    ck_assert_int_eq(crm_version_number(), CRM_VERSION_NUMBER);
+}
+END_TEST
+
+/* ---- mem --------------------------------------------------------------- */
+
+START_TEST(test_mem_overflow_and_grow)
+{
+    test_alloc ta;
+    crm_ctx *ctx = test_ctx_new(&ta);
+    void *array = NULL;
+    size_t cap = 0;
+    char *s;
+
+    ck_assert_ptr_null(crm_mem_alloc_array(ctx, SIZE_MAX / 2, 4));
+    ck_assert_ptr_null(crm_mem_calloc(ctx, SIZE_MAX / 2, 4));
+    ck_assert_int_eq(crm_mem_grow(ctx, &array, &cap, 3, sizeof(int)), 0);
+    ck_assert_uint_eq(cap, 8);
+    ck_assert_int_eq(crm_mem_grow(ctx, &array, &cap, 100, sizeof(int)), 0);
+    ck_assert_uint_eq(cap, 128);
+    test_alloc_fail_in(&ta, 1);
+    ck_assert_int_eq(crm_mem_grow(ctx, &array, &cap, 1000, sizeof(int)), -1);
+    ck_assert_uint_eq(cap, 128);
+    s = crm_mem_strndup(ctx, "abcdef", 3);
+    ck_assert_str_eq(s, "abc");
+    crm_mem_free(ctx, s);
+    crm_mem_free(ctx, array);
+    crm_mem_free(ctx, NULL);
+    test_ctx_free_checked(ctx, &ta);
+}
+END_TEST
+
+/* ---- i64map ------------------------------------------------------------ */
+
+START_TEST(test_i64map_against_reference)
+{
+    crm_ctx *ctx = NULL;
+    crm_i64map map;
+    enum { N = 4000, KEYSPACE = 1500 };
+    uint32_t *reference = malloc(KEYSPACE * sizeof *reference);
+    uint64_t seed = 42;
+    size_t i, live = 0;
+
+    ck_assert_int_eq(crm_ctx_new(&ctx), CRM_OK);
+    crm_i64map_init(&map);
+    ck_assert_uint_eq(crm_i64map_get(&map, 5), CRM_I64MAP_NONE);
+    ck_assert_int_eq(crm_i64map_remove(&map, 5), 0);
+    for (i = 0; i < KEYSPACE; i++)
+        reference[i] = CRM_I64MAP_NONE;
+    for (i = 0; i < N * 10; i++) {
+        int64_t key;
+        size_t slot;
+        uint32_t found;
+        seed = seed * 6364136223846793005u + 1442695040888963407u;
+        slot = (size_t)((seed >> 33) % KEYSPACE);
+        key = (int64_t)slot * 7919 - 5000000; /* negative keys too */
+        switch ((seed >> 20) % 4) {
+        case 0:
+            ck_assert_int_eq(crm_i64map_upsert(ctx, &map, key, (uint32_t)i, &found),
+                             reference[slot] == CRM_I64MAP_NONE);
+            if (reference[slot] == CRM_I64MAP_NONE) {
+                reference[slot] = (uint32_t)i;
+                live++;
+            }
+            ck_assert_uint_eq(found, reference[slot]);
+            break;
+        case 1:
+            ck_assert_int_eq(crm_i64map_set(ctx, &map, key, (uint32_t)i), 0);
+            live += reference[slot] == CRM_I64MAP_NONE;
+            reference[slot] = (uint32_t)i;
+            break;
+        case 2:
+            ck_assert_int_eq(crm_i64map_remove(&map, key),
+                             reference[slot] != CRM_I64MAP_NONE);
+            live -= reference[slot] != CRM_I64MAP_NONE;
+            reference[slot] = CRM_I64MAP_NONE;
+            break;
+        default:
+            ck_assert_uint_eq(crm_i64map_get(&map, key), reference[slot]);
+        }
+        ck_assert_uint_eq(map.count, live);
+    }
+    for (i = 0; i < KEYSPACE; i++)
+        ck_assert_uint_eq(crm_i64map_get(&map, (int64_t)i * 7919 - 5000000),
+                          reference[i]);
+    crm_i64map_clear(&map);
+    ck_assert_uint_eq(map.count, 0);
+    ck_assert_uint_eq(crm_i64map_get(&map, -5000000), CRM_I64MAP_NONE);
+    crm_i64map_free(ctx, &map);
+    crm_ctx_free(ctx);
+    free(reference);
+}
+END_TEST
+
+typedef struct map_fixture {
+    crm_ctx *ctx;
+    crm_i64map map;
+} map_fixture;
+
+static void *map_setup(crm_ctx *ctx)
+{
+    map_fixture *f = calloc(1, sizeof *f);
+
+    f->ctx = ctx;
+    crm_i64map_init(&f->map);
+    ck_assert_int_eq(crm_i64map_set(ctx, &f->map, 1, 10), 0);
+    return f;
+}
+
+static crm_status map_run(void *fixture)
+{
+    map_fixture *f = fixture;
+    int64_t key;
+
+    for (key = 2; key <= 100; key++)
+        if (crm_i64map_set(f->ctx, &f->map, key, (uint32_t)key * 10) != 0)
+            return crm_error_nomem(f->ctx);
+    return CRM_OK;
+}
+
+static void map_verify(void *fixture)
+{
+    map_fixture *f = fixture;
+    int64_t key;
+
+    for (key = 1; key <= 100; key++)
+        ck_assert_uint_eq(crm_i64map_get(&f->map, key), (uint32_t)key * 10);
+}
+
+static void map_teardown(void *fixture)
+{
+    map_fixture *f = fixture;
+
+    crm_i64map_free(f->ctx, &f->map);
+    free(f);
+}
+
+START_TEST(test_i64map_allocation_failures)
+{
+    test_sweep sweep = {map_setup, map_run, map_verify, map_teardown};
+
+    ck_assert_uint_gt(test_sweep_alloc_failures(&sweep), 0);
+}
+END_TEST
+
+/* ---- radix sort -------------------------------------------------------- */
+
+typedef struct keyed {
+    int64_t key;
+    uint32_t val;
+} keyed;
+
+static int cmp_keyed_stable(const void *a, const void *b)
+{
+    const keyed *x = a, *y = b;
+
+    if (x->key != y->key)
+        return x->key < y->key ? -1 : 1;
+    return x->val < y->val ? -1 : x->val > y->val;
+}
+
+static void check_radix(size_t n, uint64_t range, int with_negative)
+{
+    crm_ctx *ctx = NULL;
+    int64_t *keys = malloc((n ? n : 1) * sizeof *keys);
+    uint32_t *vals = malloc((n ? n : 1) * sizeof *vals);
+    keyed *ref = malloc((n ? n : 1) * sizeof *ref);
+    uint64_t seed = n + range;
+    size_t i;
+
+    ck_assert_int_eq(crm_ctx_new(&ctx), CRM_OK);
+    for (i = 0; i < n; i++) {
+        seed = seed * 6364136223846793005u + 1442695040888963407u;
+        keys[i] = (int64_t)((seed >> 11) % range);
+        if (with_negative && (seed & 1))
+            keys[i] = -keys[i] - 1;
+        if (range == 0xFFFFFFFFFFFFFFFFu)
+            keys[i] = (int64_t)seed;
+        vals[i] = (uint32_t)i;
+        ref[i].key = keys[i];
+        ref[i].val = (uint32_t)i;
+    }
+    qsort(ref, n, sizeof *ref, cmp_keyed_stable);
+    ck_assert_int_eq(crm_radix_sort_i64(ctx, keys, vals, n), 0);
+    for (i = 0; i < n; i++) {
+        ck_assert_int_eq(keys[i], ref[i].key);
+        ck_assert_uint_eq(vals[i], ref[i].val); /* stable */
+    }
+    ck_assert_int_eq(crm_radix_sort_i64(ctx, keys, NULL, n), 0);
+    for (i = 0; i < n; i++)
+        ck_assert_int_eq(keys[i], ref[i].key);
+    crm_ctx_free(ctx);
+    free(keys);
+    free(vals);
+    free(ref);
+}
+
+START_TEST(test_radix_sort_matches_qsort)
+{
+    check_radix(0, 10, 0);
+    check_radix(1, 10, 0);
+    check_radix(1000, 1, 0);          /* all equal */
+    check_radix(5000, 7, 0);          /* many ties */
+    check_radix(5000, 100000, 1);     /* negative keys */
+    check_radix(20000, 0xFFFFFFFFFFFFFFFFu, 0); /* full 64-bit range */
+}
+END_TEST
+
+START_TEST(test_radix_sort_extremes)
+{
+    crm_ctx *ctx = NULL;
+    int64_t keys[] = {INT64_MAX, 0, INT64_MIN, -1, 1, INT64_MIN, INT64_MAX};
+    int64_t sorted[] = {INT64_MIN, INT64_MIN, -1, 0, 1, INT64_MAX, INT64_MAX};
+    size_t i;
+
+    ck_assert_int_eq(crm_ctx_new(&ctx), CRM_OK);
+    ck_assert_int_eq(crm_radix_sort_i64(ctx, keys, NULL, 7), 0);
+    for (i = 0; i < 7; i++)
+        ck_assert_int_eq(keys[i], sorted[i]);
+    crm_ctx_free(ctx);
+}
+END_TEST
+
+START_TEST(test_radix_sort_allocation_failure)
+{
+    test_alloc ta;
+    crm_ctx *ctx = test_ctx_new(&ta);
+    int64_t keys[] = {3, 1, 2};
+    uint32_t vals[] = {0, 1, 2};
+    size_t k;
+
+    for (k = 1; k <= 3; k++) {
+        test_alloc_fail_in(&ta, k);
+        ck_assert_int_eq(crm_radix_sort_i64(ctx, keys, vals, 3), -1);
+        ck_assert_int_eq(keys[0], 3); /* unchanged */
+        ck_assert_uint_eq(vals[0], 0);
+    }
+    test_alloc_fail_in(&ta, 0);
+    ck_assert_int_eq(crm_radix_sort_i64(ctx, keys, vals, 3), 0);
+    ck_assert_int_eq(keys[0], 1);
+    ck_assert_uint_eq(vals[0], 1);
+    test_ctx_free_checked(ctx, &ta);
+}
+END_TEST
+
+/* ---- utf8 -------------------------------------------------------------- */
+
+START_TEST(test_utf8_validation)
+{
+    static const struct {
+        const char *s;
+        int valid;
+    } cases[] = {
+        {"", 1},
+        {"plain ascii", 1},
+        {"\xe5\xb1\xb1\xe7\x94\xb0", 1},     /* 山田 */
+        {"\xef\xbd\xb6\xef\xbe\x9e", 1},     /* ｶﾞ (half-width) */
+        {"\xf0\x9f\x98\x80", 1},             /* emoji U+1F600 */
+        {"\xc3\x28", 0},                     /* bad continuation */
+        {"\xe3\x81", 0},                     /* truncated */
+        {"\xc0\xaf", 0},                     /* overlong '/' */
+        {"\xe0\x80\xaf", 0},                 /* overlong 3-byte */
+        {"\xed\xa0\x80", 0},                 /* surrogate U+D800 */
+        {"\xf4\x90\x80\x80", 0},             /* above U+10FFFF */
+        {"\xff", 0},
+        {"\x80", 0},
+    };
+    size_t i;
+
+    for (i = 0; i < sizeof cases / sizeof cases[0]; i++)
+        ck_assert_msg(crm_utf8_valid(cases[i].s, strlen(cases[i].s)) ==
+                          cases[i].valid,
+                      "case %zu", i);
+}
+END_TEST
+
+START_TEST(test_utf8_roundtrip)
+{
+    uint32_t samples[] = {0, 0x7F, 0x80, 0x7FF, 0x800, 0x3000, 0xFFFD,
+                          0xFFFF, 0x10000, 0x10FFFF};
+    size_t i;
+
+    for (i = 0; i < sizeof samples / sizeof samples[0]; i++) {
+        char buf[4];
+        size_t len = crm_utf8_encode(samples[i], buf), pos = 0;
+        uint32_t cp = 0;
+
+        ck_assert_int_eq(crm_utf8_decode(buf, len, &pos, &cp), 0);
+        ck_assert_uint_eq(cp, samples[i]);
+        ck_assert_uint_eq(pos, len);
+    }
+}
+END_TEST
+
+/* ---- bytes ------------------------------------------------------------- */
+
+START_TEST(test_bytes_roundtrip)
+{
+    crm_ctx *ctx = NULL;
+    crm_writer w;
+    crm_reader r;
+    uint64_t u[] = {0, 1, 127, 128, 300, UINT32_MAX, UINT64_MAX};
+    int64_t s[] = {0, -1, 1, -64, 64, INT64_MIN, INT64_MAX};
+    size_t i;
+
+    ck_assert_int_eq(crm_ctx_new(&ctx), CRM_OK);
+    crm_writer_init(&w, ctx);
+    for (i = 0; i < 7; i++) {
+        crm_writer_put_uvarint(&w, u[i]);
+        crm_writer_put_svarint(&w, s[i]);
+    }
+    crm_writer_put_u32le(&w, 0xDEADBEEF);
+    crm_writer_put_u8(&w, 7);
+    ck_assert_int_eq(w.failed, 0);
+    crm_reader_init(&r, w.data, w.len);
+    for (i = 0; i < 7; i++) {
+        ck_assert_uint_eq(crm_reader_get_uvarint(&r), u[i]);
+        ck_assert_int_eq(crm_reader_get_svarint(&r), s[i]);
+    }
+    ck_assert_uint_eq(crm_reader_get_u32le(&r), 0xDEADBEEF);
+    ck_assert_uint_eq(crm_reader_get_u8(&r), 7);
+    ck_assert_int_eq(r.failed, 0);
+    ck_assert_uint_eq(crm_reader_left(&r), 0);
+    /* Reading past the end fails and stays failed. */
+    ck_assert_uint_eq(crm_reader_get_u8(&r), 0);
+    ck_assert_int_eq(r.failed, 1);
+    /* Every truncation of the stream is detected. */
+    for (i = 0; i < w.len; i++) {
+        size_t k;
+        crm_reader_init(&r, w.data, i);
+        for (k = 0; k < 7; k++) {
+            crm_reader_get_uvarint(&r);
+            crm_reader_get_svarint(&r);
+        }
+        crm_reader_get_u32le(&r);
+        crm_reader_get_u8(&r);
+        ck_assert_int_eq(r.failed, 1);
+    }
+    crm_writer_free(&w);
+    crm_ctx_free(ctx);
+}
+END_TEST
+
+START_TEST(test_bytes_malformed_varint)
+{
+    uint8_t eleven[11];
+    uint8_t too_big[10];
+    crm_reader r;
+
+    memset(eleven, 0x80, sizeof eleven);
+    crm_reader_init(&r, eleven, sizeof eleven);
+    crm_reader_get_uvarint(&r);
+    ck_assert_int_eq(r.failed, 1);
+    memset(too_big, 0xFF, sizeof too_big);
+    too_big[9] = 0x02; /* bit 64 set */
+    crm_reader_init(&r, too_big, sizeof too_big);
+    crm_reader_get_uvarint(&r);
+    ck_assert_int_eq(r.failed, 1);
+}
+END_TEST
+
+START_TEST(test_crc32c_known_vectors)
+{
+    ck_assert_uint_eq(crm_crc32c(0, "123456789", 9), 0xE3069283u);
+    ck_assert_uint_eq(crm_crc32c(0, "", 0), 0);
+    /* Incremental equals one-shot. */
+    ck_assert_uint_eq(crm_crc32c(crm_crc32c(0, "1234", 4), "56789", 5),
+                      0xE3069283u);
+}
+END_TEST
+
+START_TEST(test_writer_allocation_failure)
+{
+    test_alloc ta;
+    crm_ctx *ctx = test_ctx_new(&ta);
+    crm_writer w;
+
+    crm_writer_init(&w, ctx);
+    test_alloc_fail_in(&ta, 1);
+    crm_writer_put_u32le(&w, 1);
+    crm_writer_put_u8(&w, 1);
+    ck_assert_int_eq(w.failed, 1);
+    ck_assert_uint_eq(w.len, 0);
+    crm_writer_free(&w);
+    test_ctx_free_checked(ctx, &ta);
+}
+END_TEST
+
+/* ---- arena ------------------------------------------------------------- */
+
+START_TEST(test_arena)
+{
+    test_alloc ta;
+    crm_ctx *ctx = test_ctx_new(&ta);
+    crm_arena arena;
+    char *a, *b, *big;
+    size_t i;
+
+    crm_arena_init(&arena, ctx, 64);
+    a = crm_arena_strndup(&arena, "hello", 5);
+    b = crm_arena_alloc(&arena, 3);
+    ck_assert_str_eq(a, "hello");
+    ck_assert_uint_eq((uintptr_t)b % _Alignof(max_align_t), 0);
+    big = crm_arena_alloc(&arena, 1000);
+    ck_assert_ptr_nonnull(big);
+    memset(big, 1, 1000);
+    for (i = 0; i < 100; i++)
+        ck_assert_ptr_nonnull(crm_arena_alloc(&arena, 24));
+    ck_assert_str_eq(a, "hello");
+    test_alloc_fail_in(&ta, 1);
+    ck_assert_ptr_null(crm_arena_alloc(&arena, 5000));
+    test_alloc_fail_in(&ta, 0);
+    ck_assert_ptr_null(crm_arena_alloc(&arena, SIZE_MAX));
+    crm_arena_free(&arena);
+    ck_assert_ptr_nonnull(crm_arena_alloc(&arena, 8));
+    crm_arena_free(&arena);
+    test_ctx_free_checked(ctx, &ta);
+}
+END_TEST
+
+/* ---- civil time and crm_time_parse ------------------------------------- */
+
+START_TEST(test_civil_known_dates)
+{
+    int64_t y;
+    unsigned m, d;
+    int64_t day;
+
+    ck_assert_int_eq(crm_days_from_civil(1970, 1, 1), 0);
+    ck_assert_int_eq(crm_days_from_civil(2000, 3, 1), 11017);
+    ck_assert_int_eq(crm_days_from_civil(1969, 12, 31), -1);
+    ck_assert_int_eq(crm_days_from_civil(2024, 2, 29), 19782);
+    for (day = -800000; day <= 800000; day += 97) {
+        crm_civil_from_days(day, &y, &m, &d);
+        ck_assert_int_eq(crm_days_from_civil(y, m, d), day);
+    }
+    ck_assert_uint_eq(crm_weekday(0), 3);     /* Thursday */
+    ck_assert_uint_eq(crm_weekday(19782), 3); /* 2024-02-29: Thursday */
+    ck_assert_uint_eq(crm_weekday(-1), 2);
+    ck_assert_uint_eq(crm_days_in_month(2024, 2), 29);
+    ck_assert_uint_eq(crm_days_in_month(1900, 2), 28);
+    ck_assert_uint_eq(crm_days_in_month(2000, 2), 29);
+}
+END_TEST
+
+START_TEST(test_local_day_with_offset)
+{
+    /* 2024-01-01 08:00 JST = 2023-12-31T23:00Z: 1 January in Japan. */
+    int64_t t = 1704063600;
+
+    ck_assert_int_eq(crm_local_day(t, 0), crm_days_from_civil(2023, 12, 31));
+    ck_assert_int_eq(crm_local_day(t, 540), crm_days_from_civil(2024, 1, 1));
+    ck_assert_int_eq(crm_local_second_of_day(t, 540), 8 * 3600);
+    ck_assert_int_eq(crm_local_day(-1, 0), -1);
+    ck_assert_int_eq(crm_local_midnight(crm_days_from_civil(2024, 1, 1), 540),
+                     1704034800);
+}
+END_TEST
+
+START_TEST(test_time_parse_forms)
+{
+    static const struct {
+        const char *text;
+        int64_t expected;
+    } ok[] = {
+        {"1700000000", 1700000000},
+        {"-5", -5},
+        {"2024-01-01T00:00:00Z", 1704067200},
+        {"2024-01-01T09:00:00+09:00", 1704067200},
+        {"2024-01-01 09:00:00+0900", 1704067200},
+        {"2024-01-01T09:00+09", 1704067200},
+        {"2024-01-01T00:00:00.999Z", 1704067200},
+        {"2023-12-31T19:00:00-05:00", 1704067200},
+        {"2024-01-01", 1704034800}, /* midnight at the default +540 */
+        {"2024-01-01T09:00:00", 1704067200},
+        {"2024-02-29T00:00:00Z", 1709164800},
+    };
+    static const char *bad[] = {
+        "", "abc", "2023-02-29", "2024-13-01", "2024-00-10", "2024-01-32",
+        "2024-01-01T25:00:00Z", "2024-01-01T10:00:00+25:00", "2024-01-01X",
+        "2024-01-01T10", "2024-01-01T10:00:00Zjunk", "12a", "-",
+        "2024-1-01T00:00Z", "99999999999999999999999",
+    };
+    size_t i;
+    int64_t out = 123;
+
+    for (i = 0; i < sizeof ok / sizeof ok[0]; i++) {
+        ck_assert_msg(crm_time_parse(ok[i].text, strlen(ok[i].text), 540,
+                                     &out) == CRM_OK,
+                      "rejected %s", ok[i].text);
+        ck_assert_msg(out == ok[i].expected, "%s gave %lld", ok[i].text,
+                      (long long)out);
+    }
+    for (i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        out = 123;
+        ck_assert_msg(crm_time_parse(bad[i], strlen(bad[i]), 540, &out) ==
+                          CRM_EPARSE,
+                      "accepted %s", bad[i]);
+        ck_assert_int_eq(out, 123);
+    }
+    ck_assert_int_eq(crm_time_parse(NULL, 0, 0, &out), CRM_EINVAL);
+    ck_assert_int_eq(crm_time_parse("1", 1, 0, NULL), CRM_EINVAL);
+    ck_assert_int_eq(crm_time_parse("1", 1, 5000, &out), CRM_EINVAL);
+}
+END_TEST
+
+static Suite *core_suite(void)
+{
+    Suite *s = suite_create("core");
+    TCase *tc = tcase_create("core");
+
+    tcase_set_timeout(tc, 120);
+    tcase_add_test(tc, test_ctx_lifecycle);
+    tcase_add_test(tc, test_ctx_bad_arguments);
+    tcase_add_test(tc, test_ctx_error_recording);
+    tcase_add_test(tc, test_strerror_names_every_status);
+    tcase_add_test(tc, test_version);
+    tcase_add_test(tc, test_mem_overflow_and_grow);
+    tcase_add_test(tc, test_i64map_against_reference);
+    tcase_add_test(tc, test_i64map_allocation_failures);
+    tcase_add_test(tc, test_radix_sort_matches_qsort);
+    tcase_add_test(tc, test_radix_sort_extremes);
+    tcase_add_test(tc, test_radix_sort_allocation_failure);
+    tcase_add_test(tc, test_utf8_validation);
+    tcase_add_test(tc, test_utf8_roundtrip);
+    tcase_add_test(tc, test_bytes_roundtrip);
+    tcase_add_test(tc, test_bytes_malformed_varint);
+    tcase_add_test(tc, test_crc32c_known_vectors);
+    tcase_add_test(tc, test_writer_allocation_failure);
+    tcase_add_test(tc, test_arena);
+    tcase_add_test(tc, test_civil_known_dates);
+    tcase_add_test(tc, test_local_day_with_offset);
+    tcase_add_test(tc, test_time_parse_forms);
+    suite_add_tcase(s, tc);
+    return s;
+}
+
+int main(void)
+{
+    SRunner *runner = srunner_create(core_suite());
+    int failed;
+
+    srunner_run_all(runner, CK_NORMAL);
+    failed = srunner_ntests_failed(runner);
+    srunner_free(runner);
+    return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+}
