@@ -369,8 +369,19 @@ static crm_status assign_deciles(build *b)
     uint32_t *index = b->rows;
     size_t n = a->n_customers, i, higher = 0;
 
+    int64_t low = INT64_MAX, high = INT64_MIN;
+
     for (i = 0; i < n; i++) {
-        keys[i] = a->customers[i].revenue;
+        int64_t r = a->customers[i].revenue;
+        low = r < low ? r : low;
+        high = r > high ? r : high;
+    }
+    /* Sorting revenue - low (when that fits) spares the radix passes that
+     * mixed signs would make non-trivial; order and ties are unchanged. */
+    if ((uint64_t)high - (uint64_t)low > (uint64_t)INT64_MAX)
+        low = 0;
+    for (i = 0; i < n; i++) {
+        keys[i] = a->customers[i].revenue - low;
         index[i] = (uint32_t)i;
     }
     if (crm_radix_sort_i64(a->ctx, keys, index, n) != 0)
@@ -384,7 +395,7 @@ static crm_status assign_deciles(build *b)
         decile = (unsigned)(1 + (10 * (uint64_t)higher) / n);
         a->customers[index[pos]].decile = (uint8_t)decile;
         a->decile_customers[decile - 1]++;
-        if (analytics_add(&a->decile_revenue[decile - 1], keys[pos]))
+        if (analytics_add(&a->decile_revenue[decile - 1], keys[pos] + low))
             return crm_error(a->ctx, CRM_EOVERFLOW,
                              "crm_analytics_new: a decile's revenue "
                              "overflows int64");
