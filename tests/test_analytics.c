@@ -664,6 +664,7 @@ START_TEST(test_overflow)
     int64_t t0 = jst(2024, 1, 1, 0, 0);
     int64_t id[3] = {1, 1, 2}, at[3] = {t0, t0 + 86400, t0};
     int64_t amount[3] = {INT64_MAX / 2 + 1, INT64_MAX / 2 + 1, 5};
+    int64_t total = 0, revenue[2];
 
     ck_assert_int_eq(crm_analytics_new(ctx, id, at, amount, 3, t0 + 10 * 86400, JST, &a),
                      CRM_EOVERFLOW);
@@ -676,6 +677,19 @@ START_TEST(test_overflow)
     amount[1] = INT64_MAX / 2 - 10;
     ck_assert_int_eq(crm_analytics_new(ctx, id, at, amount, 3, t0 + 10 * 86400, JST, &a),
                      CRM_OK);
+    ck_assert_int_eq(crm_analytics_totals(a, NULL, &total, NULL, NULL, NULL), CRM_OK);
+    ck_assert_int_eq(total, INT64_MAX - 6);
+    crm_analytics_free(a);
+    /* Amounts beyond 2^41 (stored aside internally) keep their exact value. */
+    amount[0] = INT64_C(5000000000000001);
+    amount[1] = -INT64_C(3000000000000000);
+    amount[2] = INT64_C(1) << 41;
+    id[1] = 1;
+    ck_assert_int_eq(crm_analytics_new(ctx, id, at, amount, 3, t0 + 10 * 86400, JST, &a),
+                     CRM_OK);
+    ck_assert_int_eq(crm_analytics_customers(a, 2, NULL, revenue, NULL, NULL), CRM_OK);
+    ck_assert_int_eq(revenue[0], INT64_C(2000000000000001));
+    ck_assert_int_eq(revenue[1], INT64_C(1) << 41);
     crm_analytics_free(a);
     crm_ctx_free(ctx);
 }

@@ -2,13 +2,13 @@
  * crm_analytics: building the per-customer aggregates and the cohort matrix
  * from the caller's order columns (see include/crm/rfm.h).
  *
- * The counted rows are radix-sorted by customer id (carrying the row
- * number), so every customer's orders become one run. Walking the runs
- * gathers each row's time and amount (prefetched ahead, no dependent
- * lookups), folds them into the customer and, once the customer's first
- * purchase month is known, into its cohort's cells. Random access is thus
- * limited to independent, prefetchable gathers; the columns themselves are
- * never copied.
+ * One sequential read of the columns validates them and packs each counted
+ * order's local day and amount into one word; the ids are radix-sorted
+ * carrying the packed word's position, so every customer's orders become one
+ * run. Walking the runs gathers one word per order (prefetched ahead, no
+ * dependent lookups), folds it into the customer and, once the customer's
+ * first purchase month is known, into its cohort's cells. The caller's
+ * columns are read once and never kept.
  */
 #include <string.h>
 
@@ -20,6 +20,16 @@
 #define NO_ROW UINT32_MAX
 /* Prefetch distance of the gathers (sorted positions). */
 #define GATHER_AHEAD 64
+/*
+ * A packed order: bits 42..63 hold local day + PACK_DAY_BIAS, bits 0..41
+ * amount + PACK_AMOUNT_BIAS; amounts that do not fit store PACK_WIDE and
+ * live in the build's wide list.
+ */
+#define PACK_DAY_BIAS 719468
+#define PACK_AMOUNT_BITS 42
+#define PACK_AMOUNT_MASK ((UINT64_C(1) << PACK_AMOUNT_BITS) - 1)
+#define PACK_AMOUNT_BIAS (INT64_C(1) << (PACK_AMOUNT_BITS - 1))
+#define PACK_WIDE PACK_AMOUNT_MASK
 /* 0001-01-01T00:00:00Z and 9999-12-31T23:59:59Z. */
 #define TIME_MIN INT64_C(-62135596800)
 #define TIME_MAX INT64_C(253402300799)
@@ -31,9 +41,13 @@ typedef struct build {
     size_t n;
     int64_t as_of;
     int64_t offset_sec;
-    int64_t *keys;        /* counted rows' ids, sorted */
-    uint32_t *rows;       /* their row numbers */
+    int64_t *keys;        /* counted orders' ids, sorted */
+    uint32_t *rows;       /* their positions in packed */
+    uint64_t *packed;     /* counted orders' day and amount, in row order */
     size_t n_counted;
+    size_t *wide_at;      /* positions whose amount did not fit, ascending */
+    int64_t *wide_amount; /* and their amounts */
+    size_t n_wide, cap_wide;
     int32_t min_day, max_day; /* over counted rows */
     int32_t *month_of_day;    /* month index of min_day .. max_day */
     int32_t min_month;
@@ -95,15 +109,76 @@ static crm_status check_arguments(crm_ctx *ctx, const int64_t *ids,
     return CRM_OK;
 }
 
-/* Validates every row and lists the counted ones (t < as_of, amount != 0). */
+/* Remembers an amount too wide to pack. */
+static crm_status add_wide(build *b, size_t at, int64_t amount)
+{
+    size_t cap = b->cap_wide;
+
+    if (b->n_wide == cap &&
+        (crm_mem_grow(b->a->ctx, (void **)&b->wide_at, &cap, b->n_wide + 1,
+                      sizeof *b->wide_at) != 0 ||
+         crm_mem_grow(b->a->ctx, (void **)&b->wide_amount, &b->cap_wide,
+                      b->n_wide + 1, sizeof *b->wide_amount) != 0))
+        return crm_error_nomem(b->a->ctx);
+    b->wide_at[b->n_wide] = at;
+    b->wide_amount[b->n_wide++] = amount;
+    return CRM_OK;
+}
+
+static crm_status pack(build *b, size_t at, int32_t day, int64_t amount)
+{
+    uint64_t field = PACK_WIDE;
+
+    if (amount >= -PACK_AMOUNT_BIAS && amount < PACK_AMOUNT_BIAS - 1)
+        field = (uint64_t)(amount + PACK_AMOUNT_BIAS);
+    else if (add_wide(b, at, amount) != CRM_OK)
+        return CRM_ENOMEM;
+    b->packed[at] = (uint64_t)(day + PACK_DAY_BIAS) << PACK_AMOUNT_BITS | field;
+    return CRM_OK;
+}
+
+static int32_t packed_day(uint64_t word)
+{
+    return (int32_t)(word >> PACK_AMOUNT_BITS) - PACK_DAY_BIAS;
+}
+
+static int64_t packed_amount(const build *b, size_t at, uint64_t word)
+{
+    size_t lo = 0, hi = b->n_wide;
+
+    if ((word & PACK_AMOUNT_MASK) != PACK_WIDE)
+        return (int64_t)(word & PACK_AMOUNT_MASK) - PACK_AMOUNT_BIAS;
+    while (lo < hi) {
+        size_t mid = lo + (hi - lo) / 2;
+        if (b->wide_at[mid] < at)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    return b->wide_amount[lo];
+}
+
+static crm_status alloc_rows(build *b)
+{
+    size_t n = b->n ? b->n : 1;
+
+    b->keys = crm_mem_alloc_array(b->a->ctx, n, sizeof *b->keys);
+    b->rows = crm_mem_alloc_array(b->a->ctx, n, sizeof *b->rows);
+    b->packed = crm_mem_alloc_array(b->a->ctx, n, sizeof *b->packed);
+    if (!b->keys || !b->rows || !b->packed)
+        return crm_error_nomem(b->a->ctx);
+    return CRM_OK;
+}
+
+/* Validates every row, packs the counted ones (t < as_of, amount != 0)
+ * and sorts them by id. */
 static crm_status collect_rows(build *b)
 {
     size_t i, k = 0;
+    crm_status status;
 
-    b->keys = crm_mem_alloc_array(b->a->ctx, b->n ? b->n : 1, sizeof *b->keys);
-    b->rows = crm_mem_alloc_array(b->a->ctx, b->n ? b->n : 1, sizeof *b->rows);
-    if (!b->keys || !b->rows)
-        return crm_error_nomem(b->a->ctx);
+    if ((status = alloc_rows(b)) != CRM_OK)
+        return status;
     b->min_day = INT32_MAX;
     b->max_day = INT32_MIN;
     for (i = 0; i < b->n; i++) {
@@ -123,8 +198,11 @@ static crm_status collect_rows(build *b)
         day = local_day(t, b->offset_sec);
         b->min_day = day < b->min_day ? day : b->min_day;
         b->max_day = day > b->max_day ? day : b->max_day;
+        if ((status = pack(b, k, day, b->amounts[i])) != CRM_OK)
+            return status;
         b->keys[k] = b->ids[i];
-        b->rows[k++] = (uint32_t)i;
+        b->rows[k] = (uint32_t)k;
+        k++;
     }
     b->n_counted = k;
     if (crm_radix_sort_i64(b->a->ctx, b->keys, b->rows, k) != 0)
@@ -212,20 +290,17 @@ static crm_status fold_run(build *b, size_t start, size_t end,
     c->last_day = INT32_MIN;
     c->decile = 0;
     for (j = start; j < end; j++) {
-        uint32_t row = b->rows[j];
-        int64_t amount = b->amounts[row];
+        uint64_t word = b->packed[b->rows[j]];
+        int64_t amount = packed_amount(b, b->rows[j], word);
 
-        if (j + GATHER_AHEAD < b->n_counted) {
-            prefetch(&b->times[b->rows[j + GATHER_AHEAD]]);
-            prefetch(&b->amounts[b->rows[j + GATHER_AHEAD]]);
-        }
+        if (j + GATHER_AHEAD < b->n_counted)
+            prefetch(&b->packed[b->rows[j + GATHER_AHEAD]]);
         if (analytics_add(&c->revenue, amount))
             return crm_error(b->a->ctx, CRM_EOVERFLOW,
                              "crm_analytics_new: revenue of customer %lld "
-                             "overflows int64 at row %lu",
-                             (long long)b->keys[j], (unsigned long)row);
+                             "overflows int64", (long long)b->keys[j]);
         if (amount > 0)
-            note_purchase(c, local_day(b->times[row], b->offset_sec));
+            note_purchase(c, packed_day(word));
     }
     return CRM_OK;
 }
@@ -277,17 +352,18 @@ static crm_status add_run_to_cohort(build *b, size_t start, size_t end,
         return status;
     cohort->size++;
     for (j = start; j < end; j++) {
-        uint32_t row = b->rows[j];
-        int64_t k = (int64_t)month_of(b, local_day(b->times[row], b->offset_sec)) -
-                    cohort_month;
+        uint64_t word = b->packed[b->rows[j]];
+        int64_t amount = packed_amount(b, b->rows[j], word);
+        int64_t k = (int64_t)month_of(b, packed_day(word)) - cohort_month;
 
         if (k < 0 || k >= CRM_ANALYTICS_MAX_OFFSETS)
             continue;
-        if (analytics_add(&cohort->revenue[k], b->amounts[row]))
+        if (analytics_add(&cohort->revenue[k], amount))
             return crm_error(b->a->ctx, CRM_EOVERFLOW,
                              "crm_analytics_new: a cohort's monthly revenue "
-                             "overflows int64 at row %lu", (unsigned long)row);
-        if (b->amounts[row] > 0)
+                             "overflows int64 (customer %lld)",
+                             (long long)b->keys[start]);
+        if (amount > 0)
             active[k / 64] |= UINT64_C(1) << (k % 64);
     }
     for (w = 0; w < sizeof active / sizeof active[0]; w++)
@@ -452,6 +528,9 @@ crm_status crm_analytics_new(crm_ctx *ctx, const int64_t *customer_id,
     status = run_build(&b);
     crm_mem_free(ctx, b.keys);
     crm_mem_free(ctx, b.rows);
+    crm_mem_free(ctx, b.packed);
+    crm_mem_free(ctx, b.wide_at);
+    crm_mem_free(ctx, b.wide_amount);
     crm_mem_free(ctx, b.month_of_day);
     crm_mem_free(ctx, b.row_of_month);
     if (status != CRM_OK) {
