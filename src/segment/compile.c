@@ -644,7 +644,7 @@ static crm_status parse_predicate(parser *p)
 
 static crm_status check_depth(parser *p, unsigned depth)
 {
-    if (depth >= CRM_SEGMENT_MAX_NESTING)
+    if (depth > CRM_SEGMENT_MAX_NESTING)
         return seg_lex_error(&p->lx, CRM_ELIMIT, p->tok.start,
                              "the rule nests more than %d levels deep",
                              CRM_SEGMENT_MAX_NESTING);
