@@ -248,6 +248,28 @@ static uint64_t validity_word(const seg_column *c, size_t r, size_t rows_left)
     return w;
 }
 
+/* lo <= value <= hi on a bool column (bytes, non-zero is 1). */
+static void leaf_range_bool(const seg_node *n, const seg_column *c, size_t base, size_t rows,
+                            block_bits *out)
+{
+    int one = n->lo <= 1 && 1 <= n->hi, zero = n->lo <= 0 && 0 <= n->hi;
+    size_t w;
+
+    for (w = 0; w * 64 < rows; w++) {
+        const uint8_t *col = c->bools + base + w * 64;
+        size_t j, m = rows - w * 64 < 64 ? rows - w * 64 : 64;
+        uint64_t set = 0, known = validity_word(c, base + w * 64, rows - w * 64);
+
+        for (j = 0; j < m; j++)
+            set |= (uint64_t)(col[j] != 0) << j;
+        set = (one ? set : 0) | (zero ? ~set : 0);
+        if (n->flags & SEG_NEG)
+            set = ~set;
+        out->known[w] = known;
+        out->truth[w] = set & known;
+    }
+}
+
 /* The fast path: lo <= value <= hi on an int64 column. */
 static void leaf_range_i64(const seg_node *n, const seg_column *c, size_t base, size_t rows,
                            int64_t now, block_bits *out)
@@ -330,6 +352,10 @@ static void eval_block(const crm_segment_program *p, const seg_node *n,
     case SEG_RANGE:
         if (n->fn == SEG_FN_NONE && b->columns[n->attr].i64) {
             leaf_range_i64(n, &b->columns[n->attr], base, rows, now, out);
+            return;
+        }
+        if (n->fn == SEG_FN_NONE && b->columns[n->attr].bools) {
+            leaf_range_bool(n, &b->columns[n->attr], base, rows, out);
             return;
         }
         break;

@@ -201,33 +201,60 @@ crm_segment_result seg_leaf_eval(const crm_segment_program *p, const seg_node *n
 }
 
 static crm_segment_result eval_node(const crm_segment_program *p, const seg_node *n,
+                                    const crm_segment_record *r, int64_t now);
+
+/* A plain range test on a record, the most common predicate, inlined. */
+static inline crm_segment_result eval_range(const seg_node *n, const crm_segment_record *r,
+                                            int64_t now)
+{
+    if (n->attr >= r->count || !r->present[n->attr])
+        return CRM_SEGMENT_UNKNOWN;
+    return range_test(n, r->ivals[n->attr], now) != ((n->flags & SEG_NEG) != 0)
+               ? CRM_SEGMENT_TRUE
+               : CRM_SEGMENT_FALSE;
+}
+
+static inline crm_segment_result eval_any(const crm_segment_program *p, const seg_node *n,
+                                          const crm_segment_record *r, int64_t now)
+{
+    if (n->kind == SEG_RANGE && n->fn == SEG_FN_NONE)
+        return eval_range(n, r, now);
+    return eval_node(p, n, r, now);
+}
+
+static crm_segment_result eval_node(const crm_segment_program *p, const seg_node *n,
                                     const crm_segment_record *r, int64_t now)
 {
     const seg_node *child, *end = n + n->size;
-    crm_segment_result res, c;
+    crm_segment_result res, c, settles;
     seg_value v;
 
     switch (n->kind) {
     case SEG_AND:
     case SEG_OR:
-        /* AND: FALSE wins; OR: TRUE wins; otherwise UNKNOWN spreads. */
+        /* AND: FALSE settles it; OR: TRUE does; otherwise UNKNOWN spreads. */
+        settles = n->kind == SEG_AND ? CRM_SEGMENT_FALSE : CRM_SEGMENT_TRUE;
         res = n->kind == SEG_AND ? CRM_SEGMENT_TRUE : CRM_SEGMENT_FALSE;
         for (child = n + 1; child < end; child += child->size) {
-            c = eval_node(p, child, r, now);
+            c = eval_any(p, child, r, now);
+            if (c == settles)
+                return c;
             if (c == CRM_SEGMENT_UNKNOWN)
                 res = CRM_SEGMENT_UNKNOWN;
-            else if (c != (n->kind == SEG_AND ? CRM_SEGMENT_TRUE : CRM_SEGMENT_FALSE))
-                return c;
         }
         return res;
     case SEG_NOT:
-        c = eval_node(p, n + 1, r, now);
+        c = eval_any(p, n + 1, r, now);
         return c == CRM_SEGMENT_UNKNOWN ? c : c == CRM_SEGMENT_TRUE ? CRM_SEGMENT_FALSE
                                                                      : CRM_SEGMENT_TRUE;
-    default:
-        seg_record_value(r, n->attr, &v);
-        return seg_leaf_eval(p, n, &v, now);
+    case SEG_RANGE:
+        if (n->fn == SEG_FN_NONE)
+            return eval_range(n, r, now);
+        break;
+    default: break;
     }
+    seg_record_value(r, n->attr, &v);
+    return seg_leaf_eval(p, n, &v, now);
 }
 
 static crm_status check_eval_args(const crm_segment_program *p, const crm_segment_record *r,

@@ -26,10 +26,9 @@ struct crm_segment_schema {
     size_t cap;
 };
 
-/* One attribute's value in a record. Sets keep items back to back in `buf`
+/* String storage of one attribute in a record. Sets keep items back to back in `buf`
  * with nitems + 1 offsets in `items` (items[0] = 0). */
 typedef struct seg_slot {
-    int64_t i;
     char *buf;
     size_t len;
     size_t buf_cap;
@@ -43,6 +42,7 @@ struct crm_segment_record {
     const crm_segment_schema *schema;
     uint32_t count;          /* attributes when the record was made */
     uint8_t *present;        /* 1 when the attribute has a value */
+    int64_t *ivals;          /* int, decimal, money, bool and time values */
     crm_segment_type *types; /* copy of the schema's types */
     seg_slot *slots;
 };

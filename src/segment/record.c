@@ -24,9 +24,10 @@ crm_status crm_segment_record_new(const crm_segment_schema *schema,
     r->schema = schema;
     r->count = (uint32_t)n;
     r->present = crm_mem_calloc(schema->ctx, n, 1);
+    r->ivals = crm_mem_calloc(schema->ctx, n, sizeof *r->ivals);
     r->types = crm_mem_alloc_array(schema->ctx, n, sizeof *r->types);
     r->slots = crm_mem_calloc(schema->ctx, n, sizeof *r->slots);
-    if (!r->present || !r->types || !r->slots) {
+    if (!r->present || !r->ivals || !r->types || !r->slots) {
         crm_segment_record_free(r);
         return crm_error_nomem(schema->ctx);
     }
@@ -49,6 +50,7 @@ void crm_segment_record_free(crm_segment_record *record)
         }
     crm_mem_free(record->ctx, record->slots);
     crm_mem_free(record->ctx, record->types);
+    crm_mem_free(record->ctx, record->ivals);
     crm_mem_free(record->ctx, record->present);
     crm_mem_free(record->ctx, record);
 }
@@ -82,7 +84,7 @@ static crm_status set_i64(crm_segment_record *r, uint32_t attr, crm_segment_type
 
     if (st != CRM_OK)
         return st;
-    r->slots[attr].i = value;
+    r->ivals[attr] = value;
     r->present[attr] = 1;
     return CRM_OK;
 }
@@ -335,7 +337,7 @@ void seg_record_value(const crm_segment_record *r, uint32_t attr, seg_value *v)
     }
     slot = &r->slots[attr];
     v->present = 1;
-    v->i = slot->i;
+    v->i = r->ivals[attr];
     v->s = slot->buf ? slot->buf : "";
     v->len = slot->len;
     v->items = slot->items;
