@@ -438,7 +438,7 @@ START_TEST(test_compile_errors)
         {"anniversary_within(birthday, 12h)", CRM_ETYPE, 1, 30, "whole days"},
         {"anniversary_within(birthday)", CRM_EPARSE, 1, 28, "window"},
         {"anniversary_within(birthday, 7d) > 3", CRM_ETYPE, 1, 34, "only = true"},
-        {"tags = 'vip'", CRM_ETYPE, 1, 6, "use CONTAINS"},
+        {"tags = 'vip'", CRM_ETYPE, 1, 6, "set of tags: test it with CONTAINS"},
         {"tags STARTS WITH 'v'", CRM_ETYPE, 1, 6, "STARTS WITH"},
         {"tags CONTAINS 3", CRM_ETYPE, 1, 15, "set of tags and cannot be compared with 3"},
         {"email_opt_in > true", CRM_ETYPE, 1, 14, "< <= > >="},

@@ -335,7 +335,9 @@ static crm_status parse_comparison(parser *p, const operand *op)
         return emit_string_test(p, op, SEG_STR_CMP, 0, string_cmp_code(cmp), &lit);
     }
     if (op->type == CRM_SEGMENT_STRING_SET)
-        return unsupported(p, op, at, "comparison operators; use CONTAINS");
+        return seg_lex_error(&p->lx, CRM_ETYPE, at,
+                             "%s is a set of tags: test it with CONTAINS or NOT CONTAINS",
+                             op->name);
     if (op->type == CRM_SEGMENT_BOOL && cmp != TOK_EQ && cmp != TOK_NE)
         return unsupported(p, op, at, "< <= > >=");
     if ((st = literal_span(p, op, &lit, &v)) != CRM_OK)
