@@ -618,6 +618,11 @@ START_TEST(test_bad_arguments)
     ck_assert_ptr_nonnull(strstr(crm_ctx_errmsg(ctx), "as_of"));
     ck_assert_int_eq(crm_analytics_new(ctx, id, at, amount, 2, at[0] + 1, JST, &a), CRM_EINVAL);
     ck_assert_ptr_nonnull(strstr(crm_ctx_errmsg(ctx), "ordered_at[1]"));
+#if SIZE_MAX > UINT32_MAX
+    ck_assert_int_eq(crm_analytics_new(ctx, id, at, amount, (size_t)UINT32_MAX + 1,
+                                       at[0] + 1, JST, &a),
+                     CRM_ELIMIT);
+#endif
     ck_assert_ptr_eq(a, sentinel);
     ck_assert_int_eq(crm_analytics_new(ctx, id, at, amount, 1, at[0] + 1, JST, &a), CRM_OK);
 

@@ -76,9 +76,9 @@ typedef enum crm_cpm_group {
  * outside -1440..1440, as_of or an ordered_at outside years 0001..9999 UTC:
  * the message names the row), CRM_EOVERFLOW (a customer's revenue, a
  * total or a cohort cell would overflow int64), CRM_ELIMIT (n above
- * 4,294,967,295 rows), CRM_ENOMEM. Memory while building: about 24 bytes
- * per order plus 40 per customer; kept afterwards: 32 bytes per customer
- * and 1.9 KiB per cohort.
+ * 4,294,967,295 rows), CRM_ENOMEM. Memory while building: about 32 bytes
+ * per counted order; kept afterwards: 32 bytes per customer and 1.9 KiB
+ * per cohort.
  */
 CRM_API crm_status crm_analytics_new(crm_ctx *ctx, const int64_t *customer_id,
                                      const int64_t *ordered_at,
