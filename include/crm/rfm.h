@@ -211,6 +211,16 @@ CRM_API crm_status crm_analytics_set_cpm_thresholds(crm_analytics *analytics,
                                                     int64_t spend_threshold);
 
 /*
+ * Reads the CPM thresholds in force (the defaults until changed). Every
+ * out-pointer may be NULL. Errors: CRM_EINVAL (NULL analytics).
+ */
+CRM_API crm_status crm_analytics_cpm_thresholds(const crm_analytics *analytics,
+                                                uint32_t *churn_days,
+                                                uint32_t *tenure_short_days,
+                                                uint32_t *tenure_long_days,
+                                                int64_t *spend_threshold);
+
+/*
  * CPM report: customers and net revenue of each group, indexed by
  * crm_cpm_group (10 entries each; either array may be NULL).
  * Errors: CRM_EINVAL (NULL analytics), CRM_EOVERFLOW (a group's revenue
