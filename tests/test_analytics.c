@@ -356,6 +356,8 @@ START_TEST(test_cpm_boundaries)
     uint64_t customers[10];
     int64_t revenue[10];
     int32_t group;
+    uint32_t churn, tenure_short, tenure_long;
+    int64_t spend;
     crm_analytics *a;
     static const struct {
         int64_t id, first_ago, last_ago, spend;
@@ -399,6 +401,16 @@ START_TEST(test_cpm_boundaries)
     ck_assert_uint_eq(customers[CRM_CPM_LOYAL_CHURNED], 2);
     ck_assert_int_eq(revenue[CRM_CPM_TRENDY], 70000 + 70000 + 90000);
     ck_assert_int_eq(revenue[CRM_CPM_LOYAL_CHURNED], 160000);
+    ck_assert_int_eq(crm_analytics_cpm_thresholds(a, &churn, &tenure_short,
+                                                  &tenure_long, &spend),
+                     CRM_OK);
+    ck_assert_uint_eq(churn, 240);
+    ck_assert_uint_eq(tenure_short, 90);
+    ck_assert_uint_eq(tenure_long, 210);
+    ck_assert_int_eq(spend, 70000);
+    ck_assert_int_eq(crm_analytics_cpm_thresholds(a, NULL, NULL, NULL, NULL), CRM_OK);
+    ck_assert_int_eq(crm_analytics_cpm_thresholds(NULL, &churn, NULL, NULL, NULL),
+                     CRM_EINVAL);
     /* Configurable: churn after 300 days, tenure 60/120, 50,000 yen. */
     ck_assert_int_eq(crm_analytics_set_cpm_thresholds(a, 300, 60, 120, 50000),
                      CRM_OK);
@@ -418,6 +430,13 @@ START_TEST(test_cpm_boundaries)
     ck_assert_int_eq(crm_analytics_set_cpm_thresholds(NULL, 240, 90, 210, 1), CRM_EINVAL);
     ck_assert_int_eq(crm_analytics_customer_cpm(a, 4, &group), CRM_OK);
     ck_assert_int_eq(group, CRM_CPM_TRENDY);
+    ck_assert_int_eq(crm_analytics_cpm_thresholds(a, &churn, &tenure_short,
+                                                  &tenure_long, &spend),
+                     CRM_OK);
+    ck_assert_uint_eq(churn, 300);
+    ck_assert_uint_eq(tenure_short, 60);
+    ck_assert_uint_eq(tenure_long, 120);
+    ck_assert_int_eq(spend, 50000);
     crm_analytics_free(a);
     crm_ctx_free(ctx);
 }
@@ -618,6 +637,11 @@ START_TEST(test_bad_arguments)
     ck_assert_ptr_nonnull(strstr(crm_ctx_errmsg(ctx), "as_of"));
     ck_assert_int_eq(crm_analytics_new(ctx, id, at, amount, 2, at[0] + 1, JST, &a), CRM_EINVAL);
     ck_assert_ptr_nonnull(strstr(crm_ctx_errmsg(ctx), "ordered_at[1]"));
+#if SIZE_MAX > UINT32_MAX
+    ck_assert_int_eq(crm_analytics_new(ctx, id, at, amount, (size_t)UINT32_MAX + 1,
+                                       at[0] + 1, JST, &a),
+                     CRM_ELIMIT);
+#endif
     ck_assert_ptr_eq(a, sentinel);
     ck_assert_int_eq(crm_analytics_new(ctx, id, at, amount, 1, at[0] + 1, JST, &a), CRM_OK);
 

@@ -55,7 +55,8 @@ typedef struct build {
     size_t cap_cohorts;
 } build;
 
-int32_t analytics_month_of_day(int64_t day)
+/* Month index (year * 12 + month - 1) of a day number. */
+static int32_t month_index_of_day(int64_t day)
 {
     int64_t year;
     unsigned month, mday;
@@ -495,7 +496,7 @@ static crm_status run_build(build *b)
 static void set_defaults(crm_analytics *a, int64_t as_of, int32_t offset)
 {
     a->as_of_day = crm_local_day(as_of, offset);
-    a->last_month = analytics_month_of_day(crm_local_day(as_of - 1, offset));
+    a->last_month = month_index_of_day(crm_local_day(as_of - 1, offset));
     a->churn_days = 240;
     a->tenure_short_days = 90;
     a->tenure_long_days = 210;

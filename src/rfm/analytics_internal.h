@@ -74,7 +74,4 @@ static inline int analytics_add(int64_t *acc, int64_t v)
 #endif
 }
 
-/* Month index (year * 12 + month - 1) of a day number. */
-int32_t analytics_month_of_day(int64_t day);
-
 #endif

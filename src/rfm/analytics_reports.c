@@ -314,6 +314,25 @@ crm_status crm_analytics_set_cpm_thresholds(crm_analytics *analytics,
     return CRM_OK;
 }
 
+crm_status crm_analytics_cpm_thresholds(const crm_analytics *analytics,
+                                        uint32_t *churn_days,
+                                        uint32_t *tenure_short_days,
+                                        uint32_t *tenure_long_days,
+                                        int64_t *spend_threshold)
+{
+    if (!analytics)
+        return CRM_EINVAL;
+    if (churn_days)
+        *churn_days = analytics->churn_days;
+    if (tenure_short_days)
+        *tenure_short_days = analytics->tenure_short_days;
+    if (tenure_long_days)
+        *tenure_long_days = analytics->tenure_long_days;
+    if (spend_threshold)
+        *spend_threshold = analytics->spend_threshold;
+    return CRM_OK;
+}
+
 static crm_cpm_group cpm_group_of(const crm_analytics *a,
                                   const analytics_customer *c)
 {
