@@ -500,6 +500,14 @@ START_TEST(test_compile_bad_arguments)
     ck_assert_int_eq(crm_segment_compile(mix, "n = 1", 5, 1441, &p), CRM_EINVAL);
     ck_assert_int_eq(crm_segment_compile(mix, "n = 1", 5, -1441, &p), CRM_EINVAL);
     ck_assert_int_eq(crm_segment_compile(mix, "s = '\xff'", 7, 0, &p), CRM_EUTF8);
+    {
+        uint32_t line = 0, col = 0;
+
+        crm_ctx_errpos(ctx, &line, &col);
+        ck_assert_uint_eq(line, 1);
+        ck_assert_uint_eq(col, 6);
+        ck_assert_ptr_nonnull(strstr(crm_ctx_errmsg(ctx), "0xFF"));
+    }
     ck_assert_int_eq(crm_segment_compile(mix, "s = '\xc0\xaf'", 8, 0, &p), CRM_EUTF8);
     ck_assert_int_eq(crm_segment_compile(mix, "s = '\xed\xa0\x80'", 9, 0, &p), CRM_EUTF8);
     ck_assert_int_eq(crm_segment_compile(mix, "n = 1\0 AND", 10, 0, &p), CRM_EPARSE);
