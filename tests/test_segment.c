@@ -431,6 +431,7 @@ START_TEST(test_compile_errors)
         {"order_count # 2", CRM_EPARSE, 1, 13, "unexpected character '#'"},
         {"last_order_at = 2023-02-29", CRM_EPARSE, 1, 17, "not a valid date"},
         {"last_order_at = 2023-02-28T25:00", CRM_EPARSE, 1, 17, "not a valid date"},
+        {"last_order_at = 2023-02", CRM_EPARSE, 1, 17, "not a valid date"},
         {"dayz_since(last_order_at) > 3", CRM_EPARSE, 1, 1, "did you mean days_since?"},
         {"frobnicate(last_order_at) > 3", CRM_EPARSE, 1, 1, "unknown function 'frobnicate'"},
         {"days_since(tags) > 3", CRM_ETYPE, 1, 1, "needs a date"},
