@@ -595,6 +595,28 @@ START_TEST(test_big_in_list_evaluates)
 }
 END_TEST
 
+START_TEST(test_in_list_order_does_not_matter)
+{
+    static const char *const orders[] = {"n IN (1, 5, 9)", "n IN (9, 1, 5)", "n IN (5, 9, 1, 5)"};
+    static const char *const text_orders[] = {"s IN ('x', 'Hello World', 'y')",
+                                              "s IN ('Hello World', 'y', 'x')"};
+    int64_t v;
+    size_t i;
+
+    for (v = -1; v <= 10; v++) {
+        int first;
+
+        crm_segment_record_set_int(rec, A_N, v);
+        first = eval_rule(mix, rec, orders[0], 0);
+        ck_assert_int_eq(first, (v == 1 || v == 5 || v == 9) ? T : F);
+        for (i = 1; i < sizeof orders / sizeof orders[0]; i++)
+            ck_assert_int_eq(eval_rule(mix, rec, orders[i], 0), first);
+    }
+    for (i = 0; i < sizeof text_orders / sizeof text_orders[0]; i++)
+        ck_assert_int_eq(eval_rule(mix, rec, text_orders[i], 0), T);
+}
+END_TEST
+
 /* ---- records ------------------------------------------------------------------ */
 
 START_TEST(test_record_setters)
@@ -1368,6 +1390,7 @@ static Suite *segment_suite(void)
     tcase_add_test(tc, test_compile_bad_arguments);
     tcase_add_test(tc, test_limits);
     tcase_add_test(tc, test_big_in_list_evaluates);
+    tcase_add_test(tc, test_in_list_order_does_not_matter);
     tcase_add_test(tc, test_record_setters);
     tcase_add_test(tc, test_eval_bad_arguments);
     tcase_add_test(tc, test_explain);
