@@ -151,8 +151,8 @@ static void bench_set(crm_ctx *ctx, crm_segment_schema *s)
         "rfm_r = %d AND rfm_f >= %d",
         "last_order_at < -%dd OR points_balance > %d00",
         "tags CONTAINS 'vip' AND order_count > %d AND total_spent < %d000",
-        "prefecture IN ('Tokyo', 'Osaka') AND rfm_r >= %d AND NOT email_opt_in AND "
-        "points_balance > %d",
+        ("prefecture IN ('Tokyo', 'Osaka') AND rfm_r >= %d AND NOT email_opt_in AND "
+         "points_balance > %d"),
     };
     crm_segment_set *set = NULL;
     crm_segment_record *r = NULL;
