@@ -431,6 +431,7 @@ START_TEST(test_compile_errors)
         {"order_count # 2", CRM_EPARSE, 1, 13, "unexpected character '#'"},
         {"last_order_at = 2023-02-29", CRM_EPARSE, 1, 17, "not a valid date"},
         {"last_order_at = 2023-02-28T25:00", CRM_EPARSE, 1, 17, "not a valid date"},
+        {"last_order_at = 2023-02", CRM_EPARSE, 1, 17, "not a valid date"},
         {"dayz_since(last_order_at) > 3", CRM_EPARSE, 1, 1, "did you mean days_since?"},
         {"frobnicate(last_order_at) > 3", CRM_EPARSE, 1, 1, "unknown function 'frobnicate'"},
         {"days_since(tags) > 3", CRM_ETYPE, 1, 1, "needs a date"},
@@ -500,6 +501,14 @@ START_TEST(test_compile_bad_arguments)
     ck_assert_int_eq(crm_segment_compile(mix, "n = 1", 5, 1441, &p), CRM_EINVAL);
     ck_assert_int_eq(crm_segment_compile(mix, "n = 1", 5, -1441, &p), CRM_EINVAL);
     ck_assert_int_eq(crm_segment_compile(mix, "s = '\xff'", 7, 0, &p), CRM_EUTF8);
+    {
+        uint32_t line = 0, col = 0;
+
+        crm_ctx_errpos(ctx, &line, &col);
+        ck_assert_uint_eq(line, 1);
+        ck_assert_uint_eq(col, 6);
+        ck_assert_ptr_nonnull(strstr(crm_ctx_errmsg(ctx), "0xFF"));
+    }
     ck_assert_int_eq(crm_segment_compile(mix, "s = '\xc0\xaf'", 8, 0, &p), CRM_EUTF8);
     ck_assert_int_eq(crm_segment_compile(mix, "s = '\xed\xa0\x80'", 9, 0, &p), CRM_EUTF8);
     ck_assert_int_eq(crm_segment_compile(mix, "n = 1\0 AND", 10, 0, &p), CRM_EPARSE);
@@ -583,6 +592,28 @@ START_TEST(test_big_in_list_evaluates)
     ck_assert_int_eq(eval_rule(mix, rec, buf, 0), T);
     crm_segment_record_set_int(rec, A_N, 10008);
     ck_assert_int_eq(eval_rule(mix, rec, buf, 0), F);
+}
+END_TEST
+
+START_TEST(test_in_list_order_does_not_matter)
+{
+    static const char *const orders[] = {"n IN (1, 5, 9)", "n IN (9, 1, 5)", "n IN (5, 9, 1, 5)"};
+    static const char *const text_orders[] = {"s IN ('x', 'Hello World', 'y')",
+                                              "s IN ('Hello World', 'y', 'x')"};
+    int64_t v;
+    size_t i;
+
+    for (v = -1; v <= 10; v++) {
+        int first;
+
+        crm_segment_record_set_int(rec, A_N, v);
+        first = eval_rule(mix, rec, orders[0], 0);
+        ck_assert_int_eq(first, (v == 1 || v == 5 || v == 9) ? T : F);
+        for (i = 1; i < sizeof orders / sizeof orders[0]; i++)
+            ck_assert_int_eq(eval_rule(mix, rec, orders[i], 0), first);
+    }
+    for (i = 0; i < sizeof text_orders / sizeof text_orders[0]; i++)
+        ck_assert_int_eq(eval_rule(mix, rec, text_orders[i], 0), T);
 }
 END_TEST
 
@@ -1359,6 +1390,7 @@ static Suite *segment_suite(void)
     tcase_add_test(tc, test_compile_bad_arguments);
     tcase_add_test(tc, test_limits);
     tcase_add_test(tc, test_big_in_list_evaluates);
+    tcase_add_test(tc, test_in_list_order_does_not_matter);
     tcase_add_test(tc, test_record_setters);
     tcase_add_test(tc, test_eval_bad_arguments);
     tcase_add_test(tc, test_explain);

@@ -50,7 +50,7 @@
  *   t's date and today's), anniversary_within(t, 7d) (t's month and day,
  *   year ignored, falls in [today, today + 7 days); 29 February counts as
  *   28 February in common years), month(t) 1..12, weekday(t) 1 = Monday ..
- *   7 = Sunday, hour(t) 0..23 (all in the shop's offset), count(set).
+ *   7 = Sunday, hour(t) 0..23 (all in the shop's offset).
  *   Strings: = and IN are exact (byte-wise); < <= > >= compare bytes;
  *   CONTAINS (substring) and STARTS WITH ignore ASCII case. String sets:
  *   CONTAINS tests membership ignoring ASCII case.

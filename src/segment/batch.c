@@ -63,7 +63,7 @@ crm_status crm_segment_batch_reset(crm_segment_batch *batch, size_t rows)
     return CRM_OK;
 }
 
-/* Checks a bind call; returns the column to fill or NULL with the error set. */
+/* Checks a bind call's batch, index, first pointer and type. */
 static crm_status bind_check(crm_segment_batch *b, uint32_t attr, const void *values,
                              int (*accepts)(crm_segment_type))
 {
@@ -100,41 +100,50 @@ static int accepts_set(crm_segment_type t)
     return t == CRM_SEGMENT_STRING_SET;
 }
 
-crm_status crm_segment_batch_bind_int64(crm_segment_batch *batch, uint32_t attr,
-                                        const int64_t *values, const uint8_t *validity)
+/* Stores a checked column binding; every pointer is the caller's. */
+static crm_status bind(crm_segment_batch *b, uint32_t attr, const void *first,
+                       int (*accepts)(crm_segment_type), const seg_column *col)
 {
-    crm_status st = bind_check(batch, attr, values, accepts_int64);
-    seg_column *c;
+    crm_status st = bind_check(b, attr, first, accepts);
 
     if (st != CRM_OK)
         return st;
-    c = &batch->columns[attr];
-    memset(c, 0, sizeof *c);
-    c->bound = 1;
-    c->i64 = values;
-    c->validity = validity;
+    b->columns[attr] = *col;
+    b->columns[attr].bound = 1;
     return CRM_OK;
+}
+
+crm_status crm_segment_batch_bind_int64(crm_segment_batch *batch, uint32_t attr,
+                                        const int64_t *values, const uint8_t *validity)
+{
+    seg_column col;
+
+    memset(&col, 0, sizeof col);
+    col.i64 = values;
+    col.validity = validity;
+    return bind(batch, attr, values, accepts_int64, &col);
 }
 
 crm_status crm_segment_batch_bind_bool(crm_segment_batch *batch, uint32_t attr,
                                        const uint8_t *values, const uint8_t *validity)
 {
-    crm_status st = bind_check(batch, attr, values, accepts_bool);
-    seg_column *c;
+    seg_column col;
 
-    if (st != CRM_OK)
-        return st;
-    c = &batch->columns[attr];
-    memset(c, 0, sizeof *c);
-    c->bound = 1;
-    c->bools = values;
-    c->validity = validity;
-    return CRM_OK;
+    memset(&col, 0, sizeof col);
+    col.bools = values;
+    col.validity = validity;
+    return bind(batch, attr, values, accepts_bool, &col);
 }
 
-static crm_status check_offsets(crm_segment_batch *b, const int64_t *offsets, size_t n)
+/* Offsets must not start below 0 or end below their start. */
+static crm_status check_offsets(crm_segment_batch *b, const int64_t *offsets,
+                                const void *data)
 {
-    if (offsets[0] < 0 || offsets[n] < offsets[0])
+    if (!b || !offsets)
+        return CRM_OK; /* reported by bind_check */
+    if (!data)
+        return crm_error(b->ctx, CRM_EINVAL, "batch bind: NULL string data or item offsets");
+    if (offsets[0] < 0 || offsets[b->rows] < offsets[0])
         return crm_error(b->ctx, CRM_EINVAL,
                          "offsets must start at 0 or more and never decrease");
     return CRM_OK;
@@ -144,22 +153,16 @@ crm_status crm_segment_batch_bind_string(crm_segment_batch *batch, uint32_t attr
                                          const int64_t *offsets, const char *data,
                                          const uint8_t *validity)
 {
-    crm_status st = bind_check(batch, attr, offsets, accepts_string);
-    seg_column *c;
+    crm_status st = check_offsets(batch, offsets, data);
+    seg_column col;
 
-    if (st == CRM_OK && !data)
-        st = crm_error(batch->ctx, CRM_EINVAL, "batch bind: NULL string data");
-    if (st == CRM_OK)
-        st = check_offsets(batch, offsets, batch->rows);
     if (st != CRM_OK)
         return st;
-    c = &batch->columns[attr];
-    memset(c, 0, sizeof *c);
-    c->bound = 1;
-    c->offsets = offsets;
-    c->data = data;
-    c->validity = validity;
-    return CRM_OK;
+    memset(&col, 0, sizeof col);
+    col.offsets = offsets;
+    col.data = data;
+    col.validity = validity;
+    return bind(batch, attr, offsets, accepts_string, &col);
 }
 
 crm_status crm_segment_batch_bind_string_set(crm_segment_batch *batch, uint32_t attr,
@@ -167,23 +170,17 @@ crm_status crm_segment_batch_bind_string_set(crm_segment_batch *batch, uint32_t 
                                              const int64_t *item_offsets, const char *data,
                                              const uint8_t *validity)
 {
-    crm_status st = bind_check(batch, attr, list_offsets, accepts_set);
-    seg_column *c;
+    crm_status st = check_offsets(batch, list_offsets, item_offsets && data ? data : NULL);
+    seg_column col;
 
-    if (st == CRM_OK && (!item_offsets || !data))
-        st = crm_error(batch->ctx, CRM_EINVAL, "batch bind: NULL item offsets or data");
-    if (st == CRM_OK)
-        st = check_offsets(batch, list_offsets, batch->rows);
     if (st != CRM_OK)
         return st;
-    c = &batch->columns[attr];
-    memset(c, 0, sizeof *c);
-    c->bound = 1;
-    c->offsets = list_offsets;
-    c->item_offsets = item_offsets;
-    c->data = data;
-    c->validity = validity;
-    return CRM_OK;
+    memset(&col, 0, sizeof col);
+    col.offsets = list_offsets;
+    col.item_offsets = item_offsets;
+    col.data = data;
+    col.validity = validity;
+    return bind(batch, attr, list_offsets, accepts_set, &col);
 }
 
 /* ---- evaluation --------------------------------------------------------------- */

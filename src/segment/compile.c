@@ -791,6 +791,24 @@ static crm_status parse_rule(parser *p)
     return CRM_OK;
 }
 
+/* Reports the first invalid UTF-8 byte of the rule with its position. */
+static crm_status utf8_error(crm_ctx *ctx, const char *rule, size_t len)
+{
+    seg_lexer lx;
+    size_t pos = 0;
+    uint32_t cp;
+
+    while (pos < len && crm_utf8_decode(rule, len, &pos, &cp) == 0)
+        ;
+    memset(&lx, 0, sizeof lx);
+    lx.ctx = ctx;
+    lx.src = rule;
+    lx.len = pos;
+    return seg_lex_error(&lx, CRM_EUTF8, pos,
+                         "the rule is not valid UTF-8 (byte 0x%02X); save it as UTF-8",
+                         (unsigned)(unsigned char)rule[pos]);
+}
+
 static crm_status check_compile_args(const crm_segment_schema *schema, const char *rule,
                                      size_t len, int32_t offset_min,
                                      crm_segment_program **out)
@@ -806,7 +824,7 @@ static crm_status check_compile_args(const crm_segment_schema *schema, const cha
                             "the rule is %zu bytes long; the limit is %d bytes", len,
                             CRM_SEGMENT_MAX_RULE_BYTES);
     if (!crm_utf8_valid(rule, len))
-        return crm_error(schema->ctx, CRM_EUTF8, "the rule is not valid UTF-8");
+        return utf8_error(schema->ctx, rule, len);
     return CRM_OK;
 }
 

@@ -273,6 +273,8 @@ static crm_status lex_date(seg_lexer *lx, seg_token *tok)
     if (end > lx->len)
         end = lx->len; /* a truncated date is rejected by crm_time_parse */
     tok->type = TOK_DATE;
+    if (end > lx->len)
+        end = lx->len; /* too short: crm_time_parse rejects it */
     if (peek(lx, end) == 'T' || peek(lx, end) == 't') {
         tok->type = TOK_DATETIME;
         end++;
