@@ -270,8 +270,6 @@ static crm_status lex_date(seg_lexer *lx, seg_token *tok)
     size_t end = tok->start + 10;
     int64_t t;
 
-    if (end > lx->len)
-        end = lx->len; /* a truncated date is rejected by crm_time_parse */
     tok->type = TOK_DATE;
     if (end > lx->len)
         end = lx->len; /* too short: crm_time_parse rejects it */
