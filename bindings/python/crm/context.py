@@ -115,16 +115,37 @@ class AllocationStats:
             _libc.free(pointer)
 
 
+class _Parent:
+    """Tracks the objects that depend on this one, to close them first."""
+
+    def _init_dependents(self) -> None:
+        self._dependents: Dict[int, "weakref.ref[Handle]"] = {}
+        self._next_dependent = 0
+
+    def _register(self, child: "Handle") -> None:
+        key = self._next_dependent
+        self._next_dependent += 1
+        dependents = self._dependents
+        self._dependents[key] = weakref.ref(child, lambda _ref: dependents.pop(key, None))
+
+    def _close_dependents(self) -> None:
+        for ref in reversed(list(self._dependents.values())):
+            child = ref()
+            if child is not None:
+                child.close()
+        self._dependents.clear()
+
+
 def _free_ctx(handle: int, _keepalive: Any) -> None:
     lib.crm_ctx_free(handle)
 
 
-class Context:
+class Context(_Parent):
     """The root handle: allocator and last error. Every other object needs one.
 
     Use it as a context manager, or call :meth:`close`; an object that is
     never closed is freed by a finalizer when garbage-collected. Closing a
-    Context first closes every object made from it.
+    Context first closes every object made from it (newest first).
 
     ``track_allocations=True`` (or an :class:`AllocationStats` instance)
     routes the library's allocations through Python and counts them in
@@ -151,7 +172,7 @@ class Context:
             status = lib.crm_ctx_new(ctypes.byref(out))
         check(status)
         self._handle: Optional[int] = out.value
-        self._children: "weakref.WeakSet[Handle]" = weakref.WeakSet()
+        self._init_dependents()
         self._finalizer = weakref.finalize(self, _free_ctx, out.value, self._trap)
 
     @property
@@ -167,8 +188,9 @@ class Context:
 
     def close(self) -> None:
         """Frees every object made from this Context, then the Context. Idempotent."""
-        for child in list(self._children):
-            child.close()
+        if self._handle is None:
+            return
+        self._close_dependents()
         self._handle = None
         self._finalizer()
 
@@ -211,23 +233,27 @@ def _free_handle(free: Callable[[int], None], handle: int, _keepalive: Any) -> N
     free(handle)
 
 
-class Handle:
+class Handle(_Parent):
     """Base of every object made from a Context (owns one C handle).
 
-    Subclasses call :meth:`_adopt` with the new C pointer and its C
-    destructor. The object keeps its Context (and any callbacks passed in
-    ``keepalive``) alive until it is freed, by :meth:`close`, by ``with``,
-    by its Context's close, or by the garbage collector.
+    Subclasses call :meth:`_adopt` with the new C pointer, its C destructor
+    and the object it was made from (a Context or another Handle). The
+    object keeps that parent (and anything in ``keepalive``) alive until it
+    is freed: by :meth:`close`, by ``with``, by closing its parent, or by the
+    garbage collector. Closing an object first closes the objects made from
+    it, newest first, so C never sees a freed parent.
     """
 
     _handle: Optional[int] = None
 
-    def _adopt(self, ctx: Context, handle: int, free: Callable[[int], None],
+    def _adopt(self, parent: "Context | Handle", handle: int, free: Callable[[int], None],
                keepalive: Any = None) -> None:
-        self._ctx = ctx
+        self._ctx: Context = parent if isinstance(parent, Context) else parent._ctx
+        self._parent = parent
         self._handle = handle
-        self._finalizer = weakref.finalize(self, _free_handle, free, handle, (ctx, keepalive))
-        ctx._children.add(self)
+        self._init_dependents()
+        self._finalizer = weakref.finalize(self, _free_handle, free, handle, (parent, keepalive))
+        parent._register(self)
 
     @property
     def handle(self) -> int:
@@ -245,10 +271,15 @@ class Handle:
         return self._handle is None
 
     def close(self) -> None:
-        """Frees the C object now. Idempotent."""
+        """Frees the C object now (and the objects made from it). Idempotent."""
         if self._handle is not None:
+            self._close_dependents()
             self._handle = None
             self._finalizer()
+
+    def _check(self, status: int) -> None:
+        if status != OK:
+            self._ctx.check(status)
 
     def __enter__(self) -> Any:
         return self

@@ -1,5 +1,6 @@
 # frozen_string_literal: true
 
+require "weakref"
 require_relative "callbacks"
 
 module CRM
@@ -99,15 +100,18 @@ module CRM
     end
   end
 
-  # Owns a crm_ctx pointer and frees it once the Context is released AND
-  # every handle made from it has been freed, whatever order the garbage
-  # collector finalizes them in.
-  class ContextOwner
-    def initialize(pointer, keepalive)
+  # Owns one C pointer and frees it once its Ruby object is released AND
+  # every object made from it has been freed, whatever order the garbage
+  # collector finalizes them in; then tells its own parent.
+  class Owner
+    def initialize(pointer, free, parent = nil, keepalive = nil)
       @pointer = pointer
+      @free = free
+      @parent = parent
       @keepalive = keepalive
       @children = 0
       @released = false
+      parent&.retain
     end
 
     def retain
@@ -129,16 +133,21 @@ module CRM
     def free_if_done
       return unless @released && @children.zero? && @pointer
 
-      Native.crm_ctx_free(@pointer)
+      Native.public_send(@free, @pointer)
       @pointer = nil
       @keepalive = nil
+      @parent&.release_child
     end
   end
 
-  # Builds the AutoPointer releasers. They live in a module so that the
-  # lambdas capture only what they need: a lambda made inside an instance
-  # method would capture self, and the object would then never be collected.
+  # Builds the AutoPointer releasers and callbacks outside instance methods:
+  # a lambda made inside an instance method captures self, and the object
+  # would then never be collected.
   module Releasers
+    def self.releaser(owner)
+      ->(_pointer) { owner.release }
+    end
+
     # The three allocator callbacks of a tracked Context, held by +trap+.
     def self.allocator_hooks(trap, stats)
       [trap.hold(FFI::Function.new(:pointer, %i[pointer size_t],
@@ -148,17 +157,24 @@ module CRM
        trap.hold(FFI::Function.new(:void, %i[pointer pointer],
                                    trap.wrap(nil, success: ->(_r) {}, skip_after_error: false) { |*a| stats.free(*a) }))]
     end
+  end
 
-    def self.context(owner)
-      ->(_pointer) { owner.release }
+  # Tracks the objects made from this one, to close them first (newest first).
+  module Parent
+    def register(child) # :nodoc:
+      @dependents ||= {}
+      @dependents[child.object_id] = WeakRef.new(child)
     end
 
-    def self.handle(owner, free, keepalive)
-      lambda do |pointer|
-        Native.public_send(free, pointer)
-        keepalive&.itself
-        owner.release_child
+    private
+
+    def close_dependents
+      (@dependents || {}).values.reverse_each do |ref|
+        ref.close if ref.weakref_alive?
+      rescue WeakRef::RefError
+        nil
       end
+      @dependents = nil
     end
   end
 
@@ -171,6 +187,7 @@ module CRM
   # them in #allocations (slow; for tests and leak hunting). A Context and
   # its objects are used by one thread at a time.
   class Context
+    include Parent
     attr_reader :allocations, :owner, :trap
 
     def self.open(**options)
@@ -196,9 +213,8 @@ module CRM
                end
       CRM.check(status)
       @allocations = stats
-      @owner = ContextOwner.new(out.read_pointer, @trap)
-      @pointer = FFI::AutoPointer.new(out.read_pointer, Releasers.context(@owner))
-      @children = ObjectSpace::WeakMap.new
+      @owner = Owner.new(out.read_pointer, :crm_ctx_free, nil, @trap)
+      @pointer = FFI::AutoPointer.new(out.read_pointer, Releasers.releaser(@owner))
     end
 
     # The crm_ctx pointer; IOError once closed.
@@ -214,7 +230,7 @@ module CRM
     def close
       return unless @pointer
 
-      @children.each_value { |child| child.close }
+      close_dependents
       pointer = @pointer
       @pointer = nil
       pointer.free
@@ -237,10 +253,6 @@ module CRM
       [Native.crm_ctx_errcode(pointer), Native.crm_ctx_errmsg(pointer), *position.read_array_of_uint32(2)]
     end
 
-    def register(child) # :nodoc:
-      @children[child.object_id] = child
-    end
-
     def inspect
       "#<CRM::Context #{closed? ? 'closed' : format('0x%x', @pointer.address)}>"
     end
@@ -249,7 +261,8 @@ module CRM
   # Base of every object made from a Context: owns one C handle, freed by
   # #close, by its Context's #close, or by the garbage collector.
   class Handle
-    attr_reader :context
+    include Parent
+    attr_reader :context, :owner
 
     def closed?
       @pointer.nil?
@@ -260,10 +273,11 @@ module CRM
       @pointer or raise IOError, "the #{self.class.name} is closed"
     end
 
-    # Frees the C object now. Idempotent.
+    # Frees the C object now (after the objects made from it). Idempotent.
     def close
       return unless @pointer
 
+      close_dependents
       pointer = @pointer
       @pointer = nil
       pointer.free
@@ -276,13 +290,19 @@ module CRM
 
     private
 
-    # Takes ownership of +raw+ (an FFI::Pointer) freed with Native.+free+;
-    # +keepalive+ (callbacks ...) lives as long as the handle.
-    def adopt(ctx, raw, free, keepalive = nil)
-      ctx.owner.retain
-      @context = ctx
-      @pointer = FFI::AutoPointer.new(raw, Releasers.handle(ctx.owner, free, keepalive))
-      ctx.register(self)
+    # Takes ownership of +raw+ (an FFI::Pointer) freed with Native.+free+,
+    # made from +parent+ (a Context or a Handle), which stays alive until
+    # this object is freed, as does +keepalive+ (callbacks, buffers ...).
+    def adopt(parent, raw, free, keepalive = nil)
+      @context = parent.is_a?(Context) ? parent : parent.context
+      @owner = Owner.new(raw, free, parent.owner, keepalive)
+      @pointer = FFI::AutoPointer.new(raw, Releasers.releaser(@owner))
+      parent.register(self)
+    end
+
+    # Raises for a failed call (status != 0) made through this object.
+    def check(status)
+      @context.check(status) unless status.zero?
     end
   end
 end
