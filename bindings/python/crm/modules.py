@@ -1,6 +1,14 @@
-"""Imports the binding of every libcrm module this checkout knows.
+"""Binds every libcrm module that the loaded library exports.
 
-Each module's binding lives in its own file; this file re-exports their
-public names so that ``import crm`` gives everything.
+Each module's binding lives in its own file and is imported only when the
+library has the module (so this package also works with an older or a
+partial build); its public names are re-exported from ``crm``.
 """
+from ._lib import has
+
 __all__: list = []
+
+if has("crm_segment_compile"):
+    from . import segment
+    from .segment import *  # noqa: F401,F403
+    __all__ += segment.__all__

@@ -1,3 +1,5 @@
 # frozen_string_literal: true
 
-# Loads the binding of every libcrm module this checkout knows.
+# Binds every libcrm module the loaded library exports (so the binding also
+# works with an older or partial build).
+require_relative "segment" if CRM::Native.exports?(:crm_segment_compile)
