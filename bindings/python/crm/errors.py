@@ -157,8 +157,7 @@ def error_for(status: int, ctx_handle: Optional[int] = None) -> CrmError:
         message = strerror(status)
     cls = ERROR_CLASSES.get(status, CrmError)
     if cls is ParseError:
-        where = f" (line {line}, column {column})" if line else ""
-        return ParseError(message + where, status, line, column)
+        return ParseError(message, status, line, column)
     return cls(message, status)
 
 

@@ -8,6 +8,11 @@ from ._lib import has
 
 __all__: list = []
 
+if has("crm_rfm_new"):
+    from . import rfm
+    from .rfm import *  # noqa: F401,F403
+    __all__ += rfm.__all__
+
 if has("crm_segment_compile"):
     from . import segment
     from .segment import *  # noqa: F401,F403

@@ -21,16 +21,34 @@ module CRM
     # (0 by default), or +failure+ once the block raised. After a failure,
     # later calls return +failure+ at once unless +skip_after_error+ is false.
     def wrap(failure, success: ->(_result) { 0 }, skip_after_error: true, &block)
+      trap = self
       lambda do |*args|
-        return failure if skip_after_error && @error
+        return failure if skip_after_error && trap.error
 
+        finished = false
         begin
-          success.call(block.call(*args))
+          result = success.call(block.call(*args))
+          finished = true
+          result
         rescue Exception => e # rubocop:disable Lint/RescueException -- re-raised by reraise
-          @error = e
+          finished = true
+          trap.store(e)
           failure
+        ensure
+          # break, next-less return or throw out of the block would unwind
+          # through C frames: cancel the jump and report it instead.
+          unless finished
+            trap.store(CallbackError.new("break, return or throw out of a block called from C " \
+                                         "is not supported; raise an exception instead",
+                                         CallbackError::STATUS))
+            return failure # rubocop:disable Lint/EnsureReturn
+          end
         end
       end
+    end
+
+    def store(error) # :nodoc:
+      @error ||= error
     end
 
     # Keeps +function+ (an FFI::Function) alive as long as this Trap.

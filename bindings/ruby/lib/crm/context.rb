@@ -284,6 +284,11 @@ module CRM
       nil
     end
 
+    # Raises for a failed call (status != 0) made through this object.
+    def check(status)
+      @context.check(status) unless status.zero?
+    end
+
     def inspect
       "#<#{self.class.name} #{closed? ? 'closed' : format('0x%x', @pointer.address)}>"
     end
@@ -300,9 +305,5 @@ module CRM
       parent.register(self)
     end
 
-    # Raises for a failed call (status != 0) made through this object.
-    def check(status)
-      @context.check(status) unless status.zero?
-    end
   end
 end

@@ -72,8 +72,7 @@ module CRM
     end
     message = strerror(status) if message.empty?
     klass = ERROR_CLASSES.fetch(status, Error)
-    return ParseError.new(line.positive? ? "#{message} (line #{line}, column #{column})" : message,
-                          status, line: line, column: column) if klass == ParseError
+    return ParseError.new(message, status, line: line, column: column) if klass == ParseError
 
     klass.new(message, status)
   end

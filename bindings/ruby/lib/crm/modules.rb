@@ -2,4 +2,5 @@
 
 # Binds every libcrm module the loaded library exports (so the binding also
 # works with an older or partial build).
+require_relative "rfm" if CRM::Native.exports?(:crm_rfm_new)
 require_relative "segment" if CRM::Native.exports?(:crm_segment_compile)
