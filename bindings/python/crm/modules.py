@@ -13,6 +13,11 @@ if has("crm_rfm_new"):
     from .rfm import *  # noqa: F401,F403
     __all__ += rfm.__all__
 
+if has("crm_analytics_new"):
+    from . import analytics
+    from .analytics import *  # noqa: F401,F403
+    __all__ += analytics.__all__
+
 if has("crm_segment_compile"):
     from . import segment
     from .segment import *  # noqa: F401,F403

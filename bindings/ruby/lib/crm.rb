@@ -18,4 +18,5 @@ end
 require_relative "crm/native"
 require_relative "crm/errors"
 require_relative "crm/context"
+require_relative "crm/columns"
 require_relative "crm/modules"

@@ -51,23 +51,6 @@ module CRM
       N.bind :crm_rfm_group_name, %i[int int int], :pointer
     end
 
-    # Copies an Array of Integer (or passes an FFI::Pointer) as an int64 column.
-    def self.int64_column(values)
-      return [values, nil] if values.is_a?(FFI::Pointer)
-
-      pointer = FFI::MemoryPointer.new(:int64, [values.size, 1].max)
-      pointer.write_array_of_int64(values) unless values.empty?
-      [pointer, values.size]
-    end
-
-    def self.columns(*arrays) # :nodoc:
-      pointers = arrays.map { |values| int64_column(values) }
-      sizes = pointers.map(&:last).compact.uniq
-      raise ArgumentError, "columns must have the same length, got #{sizes}" if sizes.size > 1
-
-      [pointers.map(&:first), sizes.first || 0]
-    end
-
     # The group of a 5-bin (r, f) pair in a segment map (:jp4 or :rf11).
     def self.map_group(map, r, f)
       group = FFI::MemoryPointer.new(:int)
@@ -137,7 +120,7 @@ module CRM
 
     # Scores +dim+ (:recency, :frequency, :monetary) with bins - 1 increasing thresholds.
     def set_thresholds(dim, thresholds)
-      column, count = Rfm.int64_column(thresholds)
+      column, count = Columns.int64(thresholds)
       check(CRM::Native.crm_rfm_set_thresholds(pointer, DIMENSIONS.fetch(dim), column, count))
     end
 
@@ -147,7 +130,7 @@ module CRM
 
     # Adds orders given as three equally long Arrays of Integer.
     def add_orders(customer_id, ordered_at, amount)
-      (ids, times, amounts), n = Rfm.columns(customer_id, ordered_at, amount)
+      (ids, times, amounts), n = Columns.same_length(customer_id, ordered_at, amount)
       check(CRM::Native.crm_rfm_add_orders(pointer, ids, times, amounts, n))
       self
     end
@@ -158,7 +141,7 @@ module CRM
     end
 
     def add_aggregates(customer_id, last_purchase_at, purchase_count, total)
-      (ids, last, counts, totals), n = Rfm.columns(customer_id, last_purchase_at, purchase_count, total)
+      (ids, last, counts, totals), n = Columns.same_length(customer_id, last_purchase_at, purchase_count, total)
       check(CRM::Native.crm_rfm_add_aggregates(pointer, ids, last, counts, totals, n))
       self
     end
