@@ -1,0 +1,246 @@
+/*
+ * Reading results: export, lookup, ordered iteration, grid and group
+ * summaries (see crm/rfm.h).
+ */
+#include <string.h>
+
+#include "core/mem.h"
+#include "core/radix.h"
+#include "rfm/rfm_internal.h"
+
+crm_status crm_rfm__sorted_order(const crm_rfm *rfm, int64_t **ids_out,
+                                 uint32_t **idx_out)
+{
+    size_t n = rfm->count ? rfm->count : 1, slot, at = 0;
+    int64_t *ids = crm_mem_alloc_array(rfm->ctx, n, sizeof *ids);
+    uint32_t *idx = crm_mem_alloc_array(rfm->ctx, n, sizeof *idx);
+
+    if (!ids || !idx)
+        goto nomem;
+    for (slot = 0; rfm->map.keys && slot <= rfm->map.mask; slot++) {
+        if (rfm->map.vals[slot] == CRM_I64MAP_NONE)
+            continue;
+        ids[at] = rfm->map.keys[slot];
+        idx[at++] = rfm->map.vals[slot];
+    }
+    if (crm_radix_sort_i64(rfm->ctx, ids, idx, at) != 0)
+        goto nomem;
+    *ids_out = ids;
+    *idx_out = idx;
+    return CRM_OK;
+nomem:
+    crm_mem_free(rfm->ctx, ids);
+    crm_mem_free(rfm->ctx, idx);
+    return crm_error_nomem(rfm->ctx);
+}
+
+static crm_status check_readable(const crm_rfm *rfm)
+{
+    if (!rfm)
+        return crm_error(NULL, CRM_EINVAL, "NULL rfm");
+    return crm_rfm__require_scores(rfm);
+}
+
+crm_status crm_rfm_export(const crm_rfm *rfm, int64_t *customer_id,
+                          int64_t *recency_days, int64_t *frequency,
+                          int64_t *monetary, uint8_t *r, uint8_t *f,
+                          uint8_t *m, size_t capacity)
+{
+    int64_t *ids;
+    uint32_t *order;
+    crm_status status = check_readable(rfm);
+    size_t i;
+
+    if (status != CRM_OK)
+        return status;
+    if (capacity < rfm->count)
+        return crm_error(rfm->ctx, CRM_EINVAL,
+                         "crm_rfm_export: capacity %zu is below the %zu "
+                         "customers",
+                         capacity, rfm->count);
+    status = crm_rfm__sorted_order(rfm, &ids, &order);
+    if (status != CRM_OK)
+        return status;
+    for (i = 0; i < rfm->count; i++) {
+        size_t idx = order[i];
+        if (customer_id)
+            customer_id[i] = ids[i];
+        if (recency_days)
+            recency_days[i] = crm_rfm__recency_days(rfm, idx);
+        if (frequency)
+            frequency[i] = crm_rfm__frequency(rfm, idx);
+        if (monetary)
+            monetary[i] = crm_rfm__monetary(rfm, idx);
+        if (r)
+            r[i] = rfm->scores[3 * idx];
+        if (f)
+            f[i] = rfm->scores[3 * idx + 1];
+        if (m)
+            m[i] = rfm->scores[3 * idx + 2];
+    }
+    crm_mem_free(rfm->ctx, ids);
+    crm_mem_free(rfm->ctx, order);
+    return CRM_OK;
+}
+
+crm_status crm_rfm_lookup(const crm_rfm *rfm, int64_t customer_id,
+                          int64_t *recency_days, int64_t *frequency,
+                          int64_t *monetary, int *r, int *f, int *m)
+{
+    crm_status status = check_readable(rfm);
+    uint32_t idx;
+
+    if (status != CRM_OK)
+        return status;
+    idx = crm_i64map_get(&rfm->map, customer_id);
+    if (idx == CRM_I64MAP_NONE)
+        return crm_error(rfm->ctx, CRM_ENOTFOUND, "no customer %lld",
+                         (long long)customer_id);
+    if (recency_days)
+        *recency_days = crm_rfm__recency_days(rfm, idx);
+    if (frequency)
+        *frequency = crm_rfm__frequency(rfm, idx);
+    if (monetary)
+        *monetary = crm_rfm__monetary(rfm, idx);
+    if (r)
+        *r = rfm->scores[3 * (size_t)idx];
+    if (f)
+        *f = rfm->scores[3 * (size_t)idx + 1];
+    if (m)
+        *m = rfm->scores[3 * (size_t)idx + 2];
+    return CRM_OK;
+}
+
+crm_status crm_rfm_foreach(const crm_rfm *rfm, crm_rfm_visit_fn visit,
+                           void *user)
+{
+    int64_t *ids;
+    uint32_t *order;
+    crm_status status = check_readable(rfm);
+    size_t i;
+
+    if (status != CRM_OK)
+        return status;
+    if (!visit)
+        return crm_error(rfm->ctx, CRM_EINVAL, "crm_rfm_foreach: NULL visit");
+    status = crm_rfm__sorted_order(rfm, &ids, &order);
+    if (status != CRM_OK)
+        return status;
+    for (i = 0; i < rfm->count && status == CRM_OK; i++) {
+        size_t idx = order[i];
+        const uint8_t *s = &rfm->scores[3 * idx];
+        if (visit(user, ids[i], crm_rfm__recency_days(rfm, idx),
+                  crm_rfm__frequency(rfm, idx), crm_rfm__monetary(rfm, idx),
+                  s[0], s[1], s[2]) != 0)
+            status = crm_error(rfm->ctx, CRM_ECALLBACK,
+                               "crm_rfm_foreach: stopped by the callback at "
+                               "customer %lld",
+                               (long long)ids[i]);
+    }
+    crm_mem_free(rfm->ctx, ids);
+    crm_mem_free(rfm->ctx, order);
+    return status;
+}
+
+/* ---- Summaries ------------------------------------------------------------ */
+
+/* Adds customer idx's net total to *sum; -1 on int64 overflow. */
+static int add_revenue(const crm_rfm *rfm, size_t idx, int64_t *sum)
+{
+    int64_t v = rfm->aggs[idx].total;
+
+    if (v > 0 ? *sum > INT64_MAX - v : *sum < INT64_MIN - v)
+        return -1;
+    *sum += v;
+    return 0;
+}
+
+/* Sums customers and revenue into `ncell` cells chosen by cell_of(). */
+static crm_status summarise(const crm_rfm *rfm, size_t ncell,
+                            size_t (*cell_of)(const crm_rfm *, size_t),
+                            uint64_t *customers, int64_t *revenue)
+{
+    uint64_t count[CRM_RFM_MAX_BINS * CRM_RFM_MAX_BINS];
+    int64_t sum[CRM_RFM_MAX_BINS * CRM_RFM_MAX_BINS];
+    size_t i;
+
+    memset(count, 0, sizeof count);
+    memset(sum, 0, sizeof sum);
+    for (i = 0; i < rfm->count; i++) {
+        size_t cell = cell_of(rfm, i);
+        count[cell]++;
+        if (add_revenue(rfm, i, &sum[cell]) != 0)
+            return crm_error(rfm->ctx, CRM_EOVERFLOW,
+                             "the revenue of cell %zu leaves int64", cell);
+    }
+    if (customers)
+        memcpy(customers, count, ncell * sizeof *customers);
+    if (revenue)
+        memcpy(revenue, sum, ncell * sizeof *revenue);
+    return CRM_OK;
+}
+
+static size_t grid_cell(const crm_rfm *rfm, size_t idx)
+{
+    const uint8_t *s = &rfm->scores[3 * idx];
+
+    return (size_t)(s[0] - 1) * rfm->bins + (size_t)(s[1] - 1);
+}
+
+crm_status crm_rfm_grid(const crm_rfm *rfm, uint64_t *customers,
+                        int64_t *revenue, size_t cells)
+{
+    crm_status status = check_readable(rfm);
+    size_t need;
+
+    if (status != CRM_OK)
+        return status;
+    need = (size_t)rfm->bins * rfm->bins;
+    if (cells < need)
+        return crm_error(rfm->ctx, CRM_EINVAL,
+                         "crm_rfm_grid: %zu cells given, %u bins need %zu",
+                         cells, rfm->bins, need);
+    return summarise(rfm, need, grid_cell, customers, revenue);
+}
+
+static size_t jp4_cell(const crm_rfm *rfm, size_t idx)
+{
+    const uint8_t *s = &rfm->scores[3 * idx];
+    int group = 0;
+
+    crm_rfm_map_group(CRM_RFM_MAP_JP4, s[0], s[1], &group);
+    return (size_t)group;
+}
+
+static size_t rf11_cell(const crm_rfm *rfm, size_t idx)
+{
+    const uint8_t *s = &rfm->scores[3 * idx];
+    int group = 0;
+
+    crm_rfm_map_group(CRM_RFM_MAP_RF11, s[0], s[1], &group);
+    return (size_t)group;
+}
+
+crm_status crm_rfm_group_summary(const crm_rfm *rfm, crm_rfm_map map,
+                                 uint64_t *customers, int64_t *revenue,
+                                 size_t groups)
+{
+    crm_status status = check_readable(rfm);
+    unsigned need = crm_rfm_map_group_count(map);
+
+    if (status != CRM_OK)
+        return status;
+    if (need == 0)
+        return crm_error(rfm->ctx, CRM_EINVAL, "unknown segment map %d",
+                         (int)map);
+    if (groups < need)
+        return crm_error(rfm->ctx, CRM_EINVAL,
+                         "crm_rfm_group_summary: %zu groups given, the map "
+                         "has %u",
+                         groups, need);
+    if (rfm->bins != 5)
+        return crm_error(rfm->ctx, CRM_ESTATE,
+                         "segment maps need 5 bins, not %u", rfm->bins);
+    return summarise(rfm, need, map == CRM_RFM_MAP_JP4 ? jp4_cell : rf11_cell,
+                     customers, revenue);
+}

@@ -1,0 +1,101 @@
+/*
+ * Internal layout of the rfm module, shared by its source files (ingest,
+ * scoring, output, segment maps and the customer-value analytics).
+ */
+#ifndef CRM_RFM_INTERNAL_H
+#define CRM_RFM_INTERNAL_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "core/ctx.h"
+#include "core/i64map.h"
+#include "crm/rfm.h"
+
+/* Valid times: 0001-01-01T00:00:00Z <= t < 10000-01-01T00:00:00Z. */
+#define RFM_TIME_MIN INT64_C(-62135596800)
+#define RFM_TIME_MAX INT64_C(253402300800)
+
+/* What one customer's orders add up to: 16 bytes. */
+typedef struct rfm_agg {
+    int64_t total;     /* net sum of amounts */
+    uint32_t last_day; /* day index of the last purchase, 0 = none */
+    uint32_t count;    /* purchases (orders mode) or aggregate purchase days */
+} rfm_agg;
+
+/* Score options of one dimension. */
+typedef struct rfm_dim_opts {
+    int use_thresholds;
+    int64_t thresholds[CRM_RFM_MAX_BINS - 1];
+} rfm_dim_opts;
+
+/* A change to undo when a batch fails: the old last purchase day. */
+typedef struct rfm_undo {
+    uint32_t idx;
+    uint32_t last_day;
+} rfm_undo;
+
+struct crm_rfm {
+    crm_ctx *ctx;
+
+    /* Options fixing which orders count (frozen once data is added). */
+    int as_of_set;
+    int64_t as_of;
+    int64_t window;    /* seconds, 0 = none */
+    int64_t window_lo; /* first counted second */
+    int64_t offset_sec;
+    uint32_t as_of_day;
+    crm_rfm_frequency_mode frequency_mode;
+
+    /* Scoring options. */
+    unsigned bins;
+    crm_rfm_monetary_mode monetary_mode;
+    rfm_dim_opts dims[3];
+
+    /* Customers: map from id to index into aggs. */
+    crm_i64map map;
+    rfm_agg *aggs;
+    size_t count;
+    size_t cap;
+
+    /* Days mode: (index << 32 | day) per purchase, deduplicated when scored. */
+    uint64_t *pairs;
+    size_t pairs_len;
+    size_t pairs_cap;
+
+    /* Undo log of the batch in progress. */
+    rfm_undo *journal;
+    size_t journal_len;
+    size_t journal_cap;
+
+    /* Results of the last crm_rfm_score. */
+    int scored;            /* scores match the data and options */
+    uint8_t *scores;       /* r, f, m per customer */
+    uint32_t *day_counts;  /* days mode: distinct purchase days per customer */
+};
+
+/* The local day index of t (>= 1 for valid times). */
+static inline uint32_t rfm_day_index(const crm_rfm *rfm, int64_t t)
+{
+    const int64_t base = INT64_C(-719164) * 86400; /* two days before year 1 */
+
+    return (uint32_t)((uint64_t)(t + rfm->offset_sec - base) / 86400u);
+}
+
+/* Per-customer values as the public API reports them. */
+int64_t crm_rfm__recency_days(const crm_rfm *rfm, size_t idx);
+int64_t crm_rfm__frequency(const crm_rfm *rfm, size_t idx);
+int64_t crm_rfm__monetary(const crm_rfm *rfm, size_t idx);
+
+/* Records CRM_ESTATE unless the handle holds fresh scores. */
+crm_status crm_rfm__require_scores(const crm_rfm *rfm);
+
+/*
+ * Customer indexes in ascending id order: *ids_out and *idx_out are new
+ * arrays of crm_rfm_customer_count() elements (free both). Returns CRM_OK
+ * or CRM_ENOMEM (recorded).
+ */
+crm_status crm_rfm__sorted_order(const crm_rfm *rfm, int64_t **ids_out,
+                                 uint32_t **idx_out);
+
+#endif

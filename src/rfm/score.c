@@ -1,0 +1,208 @@
+/*
+ * Scoring (see crm/rfm.h for the formula).
+ *
+ * score = 1 + floor(bins * L / n), L = customers strictly worse, is a step
+ * function of the customer's value: score >= k exactly when L >= c_k with
+ * c_k = ceil((k - 1) * n / bins), i.e. when the value is greater than the
+ * c_k-th smallest value. So a quantile dimension needs only bins - 1 order
+ * statistics (read off one radix sort of the values), after which every
+ * customer is scored with at most 9 comparisons, like with thresholds.
+ */
+#include "core/civil.h"
+#include "core/mem.h"
+#include "core/radix.h"
+#include "rfm/rfm_internal.h"
+
+/* How a dimension turns a key (higher is better) into a score. */
+typedef struct rfm_cuts {
+    int strict; /* score counts cuts with key > cut, else key >= cut */
+    unsigned ncut;
+    int64_t cut[CRM_RFM_MAX_BINS - 1];
+} rfm_cuts;
+
+/* ---- Per-customer values ---------------------------------------------------- */
+
+int64_t crm_rfm__recency_days(const crm_rfm *rfm, size_t idx)
+{
+    uint32_t last = rfm->aggs[idx].last_day;
+
+    return last ? (int64_t)rfm->as_of_day - (int64_t)last : -1;
+}
+
+int64_t crm_rfm__frequency(const crm_rfm *rfm, size_t idx)
+{
+    int64_t f = rfm->aggs[idx].count;
+
+    if (rfm->frequency_mode == CRM_RFM_FREQUENCY_DAYS && rfm->day_counts)
+        f += rfm->day_counts[idx];
+    return f;
+}
+
+int64_t crm_rfm__monetary(const crm_rfm *rfm, size_t idx)
+{
+    int64_t total = rfm->aggs[idx].total, f;
+
+    if (rfm->monetary_mode == CRM_RFM_MONETARY_TOTAL)
+        return total;
+    f = crm_rfm__frequency(rfm, idx);
+    return f > 0 ? crm_floor_div(total, f) : total;
+}
+
+crm_status crm_rfm__require_scores(const crm_rfm *rfm)
+{
+    if (!rfm->scored)
+        return crm_error(rfm->ctx, CRM_ESTATE,
+                         "no fresh scores: call crm_rfm_score after adding "
+                         "data or changing options");
+    return CRM_OK;
+}
+
+/* The key of a dimension: higher is better. Recency: minus the days. */
+static int64_t dim_key(const crm_rfm *rfm, crm_rfm_dimension dim, size_t idx)
+{
+    switch (dim) {
+    case CRM_RFM_RECENCY:
+        return rfm->aggs[idx].last_day ? -crm_rfm__recency_days(rfm, idx)
+                                       : INT64_MIN;
+    case CRM_RFM_FREQUENCY:
+        return crm_rfm__frequency(rfm, idx);
+    case CRM_RFM_MONETARY:
+        break;
+    }
+    return crm_rfm__monetary(rfm, idx);
+}
+
+static uint8_t score_of(const rfm_cuts *c, int64_t key)
+{
+    unsigned k, s = 1;
+
+    if (c->strict) {
+        for (k = 0; k < c->ncut; k++)
+            s += key > c->cut[k];
+    } else {
+        for (k = 0; k < c->ncut; k++)
+            s += key >= c->cut[k];
+    }
+    return (uint8_t)s;
+}
+
+/* ---- Days mode: distinct purchase days -------------------------------------- */
+
+/* Sorts and deduplicates the (customer, day) pairs, then counts them. */
+static crm_status count_days(crm_rfm *rfm)
+{
+    uint32_t *counts;
+    size_t i, out = 0;
+
+    if (rfm->frequency_mode != CRM_RFM_FREQUENCY_DAYS)
+        return CRM_OK;
+    counts = crm_mem_calloc(rfm->ctx, rfm->count ? rfm->count : 1,
+                            sizeof *counts);
+    if (!counts ||
+        crm_radix_sort_i64(rfm->ctx, (int64_t *)rfm->pairs, NULL,
+                           rfm->pairs_len) != 0) {
+        crm_mem_free(rfm->ctx, counts);
+        return crm_error_nomem(rfm->ctx);
+    }
+    for (i = 0; i < rfm->pairs_len; i++) {
+        if (out > 0 && rfm->pairs[out - 1] == rfm->pairs[i])
+            continue;
+        rfm->pairs[out++] = rfm->pairs[i];
+        counts[rfm->pairs[i] >> 32]++;
+    }
+    rfm->pairs_len = out;
+    crm_mem_free(rfm->ctx, rfm->day_counts);
+    rfm->day_counts = counts;
+    return CRM_OK;
+}
+
+/* ---- Cuts ------------------------------------------------------------------- */
+
+static void threshold_cuts(const crm_rfm *rfm, crm_rfm_dimension dim,
+                           rfm_cuts *c)
+{
+    unsigned k;
+
+    c->ncut = rfm->bins - 1;
+    c->strict = dim == CRM_RFM_RECENCY;
+    for (k = 0; k < c->ncut; k++) {
+        int64_t t = rfm->dims[dim].thresholds[k];
+        /* recency_days < t  <=>  -recency_days > -t */
+        c->cut[k] = dim == CRM_RFM_RECENCY ? -t : t;
+    }
+}
+
+/* keys[] is scratch of rfm->count elements. */
+static crm_status quantile_cuts(const crm_rfm *rfm, crm_rfm_dimension dim,
+                                int64_t *keys, rfm_cuts *c)
+{
+    size_t i, n = rfm->count;
+    unsigned k;
+
+    c->ncut = rfm->bins - 1;
+    c->strict = 1;
+    if (n == 0)
+        return CRM_OK;
+    for (i = 0; i < n; i++)
+        keys[i] = dim_key(rfm, dim, i);
+    if (crm_radix_sort_i64(rfm->ctx, keys, NULL, n) != 0)
+        return crm_error_nomem(rfm->ctx);
+    for (k = 0; k < c->ncut; k++) {
+        uint64_t need = ((uint64_t)(k + 1) * n + rfm->bins - 1) / rfm->bins;
+        c->cut[k] = keys[need - 1];
+    }
+    return CRM_OK;
+}
+
+static crm_status compute_cuts(const crm_rfm *rfm, rfm_cuts cuts[3])
+{
+    int64_t *keys = NULL;
+    crm_status status = CRM_OK;
+    unsigned d;
+
+    for (d = 0; d < 3 && status == CRM_OK; d++) {
+        if (rfm->dims[d].use_thresholds) {
+            threshold_cuts(rfm, (crm_rfm_dimension)d, &cuts[d]);
+            continue;
+        }
+        if (!keys) {
+            keys = crm_mem_alloc_array(rfm->ctx, rfm->count ? rfm->count : 1,
+                                       sizeof *keys);
+            if (!keys)
+                return crm_error_nomem(rfm->ctx);
+        }
+        status = quantile_cuts(rfm, (crm_rfm_dimension)d, keys, &cuts[d]);
+    }
+    crm_mem_free(rfm->ctx, keys);
+    return status;
+}
+
+crm_status crm_rfm_score(crm_rfm *rfm)
+{
+    rfm_cuts cuts[3];
+    uint8_t *scores;
+    crm_status status;
+    size_t i;
+
+    if (!rfm)
+        return crm_error(NULL, CRM_EINVAL, "NULL rfm");
+    status = count_days(rfm);
+    if (status == CRM_OK)
+        status = compute_cuts(rfm, cuts);
+    if (status != CRM_OK)
+        return status;
+    scores = crm_mem_alloc_array(rfm->ctx, rfm->count ? rfm->count : 1, 3);
+    if (!scores)
+        return crm_error_nomem(rfm->ctx);
+    for (i = 0; i < rfm->count; i++) {
+        scores[3 * i] = score_of(&cuts[0], dim_key(rfm, CRM_RFM_RECENCY, i));
+        scores[3 * i + 1] =
+            score_of(&cuts[1], dim_key(rfm, CRM_RFM_FREQUENCY, i));
+        scores[3 * i + 2] =
+            score_of(&cuts[2], dim_key(rfm, CRM_RFM_MONETARY, i));
+    }
+    crm_mem_free(rfm->ctx, rfm->scores);
+    rfm->scores = scores;
+    rfm->scored = 1;
+    return CRM_OK;
+}
