@@ -12,7 +12,7 @@ def ruby_bound_symbols():
     """Names passed to `bind :name` in the Ruby binding's sources."""
     names = set()
     for path in (CHECKOUT / "bindings" / "ruby" / "lib").rglob("*.rb"):
-        names.update(re.findall(r"^\s*bind\s+:(\w+)", path.read_text(encoding="utf-8"), re.M))
+        names.update(re.findall(r"^\s*(?:\w+\.)?bind\s+:(\w+)", path.read_text(encoding="utf-8"), re.M))
     return names
 
 
