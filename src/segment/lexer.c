@@ -270,6 +270,8 @@ static crm_status lex_date(seg_lexer *lx, seg_token *tok)
     size_t end = tok->start + 10;
     int64_t t;
 
+    if (end > lx->len)
+        end = lx->len; /* a truncated date is rejected by crm_time_parse */
     tok->type = TOK_DATE;
     if (peek(lx, end) == 'T' || peek(lx, end) == 't') {
         tok->type = TOK_DATETIME;
