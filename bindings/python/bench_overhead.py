@@ -1,0 +1,163 @@
+#!/usr/bin/env python3
+"""Measures what the Python binding adds to the C calls.
+
+Prints `name: value unit` lines (medians of 5 runs). Not a test: run it by
+hand, on one core, against an optimised build:
+
+    CRM_LIBRARY=build/libcrm.so.1 taskset -c 0 python3 bindings/python/bench_overhead.py
+
+Per-row figures are per call over 1,000,000 calls, the loop itself
+subtracted. py_parse_time_per_row_ns includes the C call, so it bounds the
+binding's overhead from above. rfm_add_order_overhead_ns subtracts the C
+cost of a row measured through one bulk call of the same 1M rows (bulk
+time / rows). The bulk figures compare the Python wrapper with the same C
+calls made through bare ctypes (no wrapper) on CRM_BENCH_ORDERS orders
+(default 10,000,000): that is the C time plus ~1 µs of call overhead.
+"""
+from __future__ import annotations
+
+import ctypes
+import os
+import statistics
+import sys
+import time
+from pathlib import Path
+from typing import Callable
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+import crm  # noqa: E402
+from crm._lib import lib  # noqa: E402
+
+CALLS = 1_000_000
+RUNS = 5
+
+
+def median_seconds(function: Callable[[], None], runs: int = RUNS) -> float:
+    times = []
+    for _ in range(runs):
+        start = time.perf_counter()
+        function()
+        times.append(time.perf_counter() - start)
+    return statistics.median(times)
+
+
+def report(name: str, value: float, unit: str) -> None:
+    print(f"{name}: {value:.{0 if value >= 100 else 3}f} {unit}", flush=True)
+
+
+def bench_core() -> None:
+    version_number = lib.crm_version_number
+
+    def raw_loop() -> None:
+        for _ in range(CALLS):
+            version_number()
+
+    def wrapped_loop() -> None:
+        wrapper = crm.version_number
+        for _ in range(CALLS):
+            wrapper()
+
+    def empty_loop() -> None:
+        for _ in range(CALLS):
+            pass
+
+    empty = median_seconds(empty_loop)
+    report("py_loop_ns", empty / CALLS * 1e9, "ns")
+    report("ctypes_call_ns", (median_seconds(raw_loop) - empty) / CALLS * 1e9, "ns")
+    report("py_version_number_ns", (median_seconds(wrapped_loop) - empty) / CALLS * 1e9, "ns")
+
+    text = "2024-05-01T10:00:00+09:00"
+    parse = crm.parse_time
+
+    def parse_loop() -> None:
+        for _ in range(CALLS):
+            parse(text)
+    report("py_parse_time_per_row_ns", (median_seconds(parse_loop) - empty) / CALLS * 1e9, "ns")
+
+
+def orders(n: int, seed: int = 20240101):
+    """n shuffled orders of about n / 4 customers over three years (deterministic)."""
+    import random
+    from array import array
+    rng = random.Random(seed)
+    customers = max(n // 4, 1)
+    ids = array("q", (rng.randrange(customers) for _ in range(n)))
+    times = array("q", (AS_OF - 1 - rng.randrange(3 * 365 * 86400) for _ in range(n)))
+    amounts = array("q", (500 + rng.randrange(30000) for _ in range(n)))
+    return ids, times, amounts
+
+
+AS_OF = 1735689600  # 2025-01-01T00:00:00Z
+
+
+def bench_rfm() -> None:
+    if not hasattr(crm, "Rfm"):
+        return
+    import ctypes as C
+    bulk_rows = int(os.environ.get("CRM_BENCH_ORDERS", "10000000"))
+    ids, times, amounts = orders(bulk_rows)
+    addresses = [column.buffer_info()[0] for column in (ids, times, amounts)]
+
+    with crm.Context() as ctx:
+        def wrapped() -> None:
+            with crm.Rfm(ctx, as_of=AS_OF) as rfm:
+                rfm.add_orders(ids, times, amounts)
+                rfm.score()
+
+        def raw() -> None:
+            handle = C.c_void_p()
+            lib.crm_rfm_new(ctx.handle, C.byref(handle))
+            lib.crm_rfm_set_as_of(handle, AS_OF)
+            lib.crm_rfm_add_orders(handle, *addresses, bulk_rows)
+            lib.crm_rfm_score(handle)
+            lib.crm_rfm_free(handle)
+
+        raw_ms = median_seconds(raw) * 1e3
+        wrapped_ms = median_seconds(wrapped) * 1e3
+        label = f"rfm_{bulk_rows // 1_000_000}m_orders" if bulk_rows >= 1_000_000 else f"rfm_{bulk_rows}_orders"
+        report(f"{label}_ctypes_raw_ms", raw_ms, "ms")
+        report(f"{label}_python_ms", wrapped_ms, "ms")
+        report(f"{label}_python_vs_raw_pct", (wrapped_ms / raw_ms - 1) * 100, "%")
+
+        rows = CALLS
+        ids, times, amounts = ids[:rows], times[:rows], amounts[:rows]
+        addresses = [column.buffer_info()[0] for column in (ids, times, amounts)]
+
+        def c_bulk() -> None:
+            handle = C.c_void_p()
+            lib.crm_rfm_new(ctx.handle, C.byref(handle))
+            lib.crm_rfm_set_as_of(handle, AS_OF)
+            lib.crm_rfm_add_orders(handle, *addresses, rows)
+            lib.crm_rfm_free(handle)
+
+        def per_row() -> None:
+            with crm.Rfm(ctx, as_of=AS_OF) as rfm:
+                add = rfm.add_order
+                for row in zip(ids, times, amounts):
+                    add(*row)
+
+        def per_row_loop_only() -> None:
+            for row in zip(ids, times, amounts):
+                pass
+
+        c_row_ns = median_seconds(c_bulk) / rows * 1e9
+        loop_ns = median_seconds(per_row_loop_only) / rows * 1e9
+        python_row_ns = median_seconds(per_row) / rows * 1e9 - loop_ns
+        report("rfm_add_order_c_per_row_ns", c_row_ns, "ns")
+        report("rfm_add_order_python_per_row_ns", python_row_ns, "ns")
+        report("rfm_add_order_overhead_ns", python_row_ns - c_row_ns, "ns")
+
+
+BENCHES = [bench_core, bench_rfm]
+
+
+def main() -> int:
+    print(f"# libcrm {crm.version()} from {crm.library_path}, Python {sys.version.split()[0]}")
+    for bench in BENCHES:
+        bench()
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
