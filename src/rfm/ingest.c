@@ -145,12 +145,10 @@ static crm_status batch_abort(crm_rfm *rfm, const rfm_source *src,
 
 /* ---- Resolving customers ---------------------------------------------------- */
 
-/* Room for `len` more customers, so resolving a block cannot fail. */
+/* Hash room for `len` more customers, so inserting into the map cannot fail. */
 static crm_status reserve_block(crm_rfm *rfm, size_t len)
 {
-    if (crm_i64map_reserve(rfm->ctx, &rfm->map, rfm->count + len) != 0 ||
-        crm_mem_grow(rfm->ctx, (void **)&rfm->aggs, &rfm->cap,
-                     rfm->count + len, sizeof *rfm->aggs) != 0)
+    if (crm_i64map_reserve(rfm->ctx, &rfm->map, rfm->count + len) != 0)
         return crm_error_nomem(rfm->ctx);
     return CRM_OK;
 }
@@ -158,18 +156,25 @@ static crm_status reserve_block(crm_rfm *rfm, size_t len)
 /* The index of customer `id`, created empty when new. */
 static crm_status resolve(crm_rfm *rfm, int64_t id, uint32_t *idx)
 {
-    uint32_t found;
+    uint32_t found = crm_i64map_get(&rfm->map, id);
+    rfm_agg *a;
 
+    if (found != CRM_I64MAP_NONE) {
+        *idx = found;
+        return CRM_OK;
+    }
     if (rfm->count >= CRM_RFM_MAX_CUSTOMERS)
         return crm_error(rfm->ctx, CRM_ELIMIT, "more than %u customers",
                          CRM_RFM_MAX_CUSTOMERS);
-    if (crm_i64map_upsert(rfm->ctx, &rfm->map, id, (uint32_t)rfm->count,
-                          &found) == 1) {
-        rfm_agg *a = &rfm->aggs[rfm->count++];
-        a->total = 0;
-        a->last_day = 0;
-        a->count = 0;
-    }
+    if (rfm->count == rfm->cap &&
+        crm_mem_grow(rfm->ctx, (void **)&rfm->aggs, &rfm->cap, rfm->count + 1,
+                     sizeof *rfm->aggs) != 0)
+        return crm_error_nomem(rfm->ctx);
+    crm_i64map_upsert(rfm->ctx, &rfm->map, id, (uint32_t)rfm->count, &found);
+    a = &rfm->aggs[rfm->count++];
+    a->total = 0;
+    a->last_day = 0;
+    a->count = 0;
     *idx = found;
     return CRM_OK;
 }
@@ -287,6 +292,28 @@ static crm_status run_batch(crm_rfm *rfm, const rfm_source *src, size_t n)
     rfm->journal_len = 0;
     if (n > 0)
         rfm->scored = 0;
+    return CRM_OK;
+}
+
+crm_status crm_rfm_reserve(crm_rfm *rfm, size_t customers)
+{
+    rfm_agg *aggs;
+
+    if (!rfm)
+        return crm_error(NULL, CRM_EINVAL, "NULL rfm");
+    if (customers > CRM_RFM_MAX_CUSTOMERS)
+        return crm_error(rfm->ctx, CRM_EINVAL,
+                         "crm_rfm_reserve: %zu customers is above the limit",
+                         customers);
+    if (crm_i64map_reserve(rfm->ctx, &rfm->map, customers) != 0)
+        return crm_error_nomem(rfm->ctx);
+    if (customers <= rfm->cap)
+        return CRM_OK;
+    aggs = crm_mem_realloc_array(rfm->ctx, rfm->aggs, customers, sizeof *aggs);
+    if (!aggs)
+        return crm_error_nomem(rfm->ctx);
+    rfm->aggs = aggs;
+    rfm->cap = customers;
     return CRM_OK;
 }
 
