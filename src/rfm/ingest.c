@@ -368,6 +368,9 @@ crm_status crm_rfm_add_aggregates(crm_rfm *rfm, const int64_t *customer_id,
                       decode_aggregate};
     crm_status status = check_batch(rfm, cols, 4, n, "crm_rfm_add_aggregates");
 
+    /* Aggregates are usually one row per customer: size the tables once. */
+    if (status == CRM_OK && n > 1 && rfm->count + n <= CRM_RFM_MAX_CUSTOMERS)
+        status = crm_rfm_reserve(rfm, rfm->count + n);
     if (status != CRM_OK)
         return status;
     return run_batch(rfm, &src, n);
