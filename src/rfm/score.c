@@ -132,25 +132,80 @@ static void threshold_cuts(const crm_rfm *rfm, crm_rfm_dimension dim,
     }
 }
 
-/* keys[] is scratch of rfm->count elements. */
-static crm_status quantile_cuts(const crm_rfm *rfm, crm_rfm_dimension dim,
-                                int64_t *keys, rfm_cuts *c)
+/* The 1-based rank whose value is the cut for score k + 2. */
+static uint64_t cut_rank(const crm_rfm *rfm, unsigned k)
 {
-    size_t i, n = rfm->count;
+    return ((uint64_t)(k + 1) * rfm->count + rfm->bins - 1) / rfm->bins;
+}
+
+/*
+ * Cuts from a histogram, for keys spanning at most RFM_HIST_MAX values
+ * (days, purchase counts): no sort and no per-customer scratch. Keys equal
+ * to INT64_MIN (no purchase) sit below every other key. Returns 0, or -1
+ * when the keys span too many values or the histogram cannot be allocated
+ * (the caller then sorts).
+ */
+#define RFM_HIST_MAX 65536
+
+static int histogram_cuts(const crm_rfm *rfm, crm_rfm_dimension dim,
+                          rfm_cuts *c)
+{
+    int64_t lo = INT64_MAX, hi = INT64_MIN, key;
+    uint64_t bottom = 0, cum;
+    uint32_t *hist;
+    size_t i, v;
+    unsigned k = 0;
+
+    for (i = 0; i < rfm->count; i++) {
+        key = dim_key(rfm, dim, i);
+        if (key == INT64_MIN) {
+            bottom++;
+            continue;
+        }
+        lo = key < lo ? key : lo;
+        hi = key > hi ? key : hi;
+    }
+    if (bottom == rfm->count)
+        lo = hi = 0;
+    if ((uint64_t)hi - (uint64_t)lo >= RFM_HIST_MAX)
+        return -1;
+    hist = crm_mem_calloc(rfm->ctx, (size_t)(hi - lo) + 1, sizeof *hist);
+    if (!hist)
+        return -1;
+    for (i = 0; i < rfm->count; i++) {
+        key = dim_key(rfm, dim, i);
+        if (key != INT64_MIN)
+            hist[key - lo]++;
+    }
+    for (; k < c->ncut && cut_rank(rfm, k) <= bottom; k++)
+        c->cut[k] = INT64_MIN;
+    for (v = 0, cum = bottom + hist[0]; k < c->ncut; k++) {
+        while (cum < cut_rank(rfm, k))
+            cum += hist[++v];
+        c->cut[k] = lo + (int64_t)v;
+    }
+    crm_mem_free(rfm->ctx, hist);
+    return 0;
+}
+
+/* Cuts from sorted keys; *keys is scratch of rfm->count, allocated once. */
+static crm_status sorted_cuts(const crm_rfm *rfm, crm_rfm_dimension dim,
+                              int64_t **keys, rfm_cuts *c)
+{
+    size_t i;
     unsigned k;
 
-    c->ncut = rfm->bins - 1;
-    c->strict = 1;
-    if (n == 0)
-        return CRM_OK;
-    for (i = 0; i < n; i++)
-        keys[i] = dim_key(rfm, dim, i);
-    if (crm_radix_sort_i64(rfm->ctx, keys, NULL, n) != 0)
-        return crm_error_nomem(rfm->ctx);
-    for (k = 0; k < c->ncut; k++) {
-        uint64_t need = ((uint64_t)(k + 1) * n + rfm->bins - 1) / rfm->bins;
-        c->cut[k] = keys[need - 1];
+    if (!*keys) {
+        *keys = crm_mem_alloc_array(rfm->ctx, rfm->count, sizeof **keys);
+        if (!*keys)
+            return crm_error_nomem(rfm->ctx);
     }
+    for (i = 0; i < rfm->count; i++)
+        (*keys)[i] = dim_key(rfm, dim, i);
+    if (crm_radix_sort_i64(rfm->ctx, *keys, NULL, rfm->count) != 0)
+        return crm_error_nomem(rfm->ctx);
+    for (k = 0; k < c->ncut; k++)
+        c->cut[k] = (*keys)[cut_rank(rfm, k) - 1];
     return CRM_OK;
 }
 
@@ -161,17 +216,15 @@ static crm_status compute_cuts(const crm_rfm *rfm, rfm_cuts cuts[3])
     unsigned d;
 
     for (d = 0; d < 3 && status == CRM_OK; d++) {
+        crm_rfm_dimension dim = (crm_rfm_dimension)d;
         if (rfm->dims[d].use_thresholds) {
-            threshold_cuts(rfm, (crm_rfm_dimension)d, &cuts[d]);
+            threshold_cuts(rfm, dim, &cuts[d]);
             continue;
         }
-        if (!keys) {
-            keys = crm_mem_alloc_array(rfm->ctx, rfm->count ? rfm->count : 1,
-                                       sizeof *keys);
-            if (!keys)
-                return crm_error_nomem(rfm->ctx);
-        }
-        status = quantile_cuts(rfm, (crm_rfm_dimension)d, keys, &cuts[d]);
+        cuts[d].ncut = rfm->bins - 1;
+        cuts[d].strict = 1;
+        if (rfm->count > 0 && histogram_cuts(rfm, dim, &cuts[d]) != 0)
+            status = sorted_cuts(rfm, dim, &keys, &cuts[d]);
     }
     crm_mem_free(rfm->ctx, keys);
     return status;
