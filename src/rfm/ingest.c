@@ -33,9 +33,7 @@ typedef struct rfm_source {
     const int64_t *a;
     const int64_t *b;
     const int64_t *c;
-    /* Fills *d for row i; returns CRM_OK or records CRM_EINVAL. */
-    crm_status (*decode)(const crm_rfm *rfm, const struct rfm_source *src,
-                         size_t i, rfm_delta *d);
+    int aggregates; /* rows are aggregates, not orders */
 } rfm_source;
 
 /* State to restore when a batch fails. */
@@ -103,6 +101,14 @@ static crm_status decode_aggregate(const crm_rfm *rfm, const rfm_source *src,
     return CRM_OK;
 }
 
+/* Fills *d for row i; returns CRM_OK or records CRM_EINVAL. */
+static crm_status decode(const crm_rfm *rfm, const rfm_source *src, size_t i,
+                         rfm_delta *d)
+{
+    return src->aggregates ? decode_aggregate(rfm, src, i, d)
+                           : decode_order(rfm, src, i, d);
+}
+
 /* ---- Rolling back ----------------------------------------------------------- */
 
 /*
@@ -118,7 +124,7 @@ static crm_status batch_abort(crm_rfm *rfm, const rfm_source *src,
 
     for (i = 0; i < applied_end; i++) {
         uint32_t idx;
-        if (src->decode(rfm, src, i, &d) != CRM_OK || d.skip)
+        if (decode(rfm, src, i, &d) != CRM_OK || d.skip)
             continue;
         idx = crm_i64map_get(&rfm->map, d.id);
         if (idx < b->old_count) {
@@ -132,7 +138,7 @@ static crm_status batch_abort(crm_rfm *rfm, const rfm_source *src,
     }
     for (i = 0; i < resolved_end; i++) {
         uint32_t idx;
-        if (src->decode(rfm, src, i, &d) != CRM_OK || d.skip)
+        if (decode(rfm, src, i, &d) != CRM_OK || d.skip)
             continue;
         idx = crm_i64map_get(&rfm->map, d.id);
         if (idx != CRM_I64MAP_NONE && idx >= b->old_count)
@@ -271,7 +277,7 @@ static crm_status run_batch(crm_rfm *rfm, const rfm_source *src, size_t n)
         if (status != CRM_OK)
             return batch_abort(rfm, src, &b, start, start, status);
         for (k = 0; k < len; k++) {
-            status = src->decode(rfm, src, start + k, &d[k]);
+            status = decode(rfm, src, start + k, &d[k]);
             if (status == CRM_OK && !d[k].skip)
                 status = resolve(rfm, d[k].id, &idx[k]);
             if (status != CRM_OK)
@@ -343,7 +349,7 @@ crm_status crm_rfm_add_orders(crm_rfm *rfm, const int64_t *customer_id,
                               size_t n)
 {
     const int64_t *cols[3] = {customer_id, ordered_at, amount};
-    rfm_source src = {customer_id, ordered_at, amount, NULL, decode_order};
+    rfm_source src = {customer_id, ordered_at, amount, NULL, 0};
     crm_status status = check_batch(rfm, cols, 3, n, "crm_rfm_add_orders");
 
     if (status != CRM_OK)
@@ -365,7 +371,7 @@ crm_status crm_rfm_add_aggregates(crm_rfm *rfm, const int64_t *customer_id,
     const int64_t *cols[4] = {customer_id, last_purchase_at, purchase_count,
                               total};
     rfm_source src = {customer_id, last_purchase_at, purchase_count, total,
-                      decode_aggregate};
+                      1};
     crm_status status = check_batch(rfm, cols, 4, n, "crm_rfm_add_aggregates");
 
     /* Aggregates are usually one row per customer: size the tables once. */
