@@ -139,79 +139,159 @@ static uint64_t cut_rank(const crm_rfm *rfm, unsigned k)
 }
 
 /*
- * Cuts from a histogram, for keys spanning at most RFM_HIST_MAX values
- * (days, purchase counts): no sort and no per-customer scratch. Keys equal
- * to INT64_MIN (no purchase) sit below every other key. Returns 0, or -1
- * when the keys span too many values or the histogram cannot be allocated
- * (the caller then sorts).
+ * Quantile cuts by radix selection. A histogram of the keys' top bits
+ * (at most RFM_HIST_BUCKETS buckets) tells which bucket holds each needed
+ * order statistic; when a bucket is a single value (days, counts) that is
+ * the answer, otherwise only the keys of the target buckets are gathered
+ * and sorted. Keys equal to INT64_MIN (no purchase) sit below all others.
  */
-#define RFM_HIST_MAX 65536
+#define RFM_HIST_BUCKETS 65536
 
-static int histogram_cuts(const crm_rfm *rfm, crm_rfm_dimension dim,
-                          rfm_cuts *c)
+typedef struct rfm_hist {
+    int64_t lo;
+    unsigned shift;  /* bucket = (key - lo) >> shift */
+    uint64_t bottom; /* keys equal to INT64_MIN */
+    size_t nbuckets;
+    uint32_t *count;
+} rfm_hist;
+
+static size_t bucket_of(const rfm_hist *h, int64_t key)
+{
+    return (size_t)(((uint64_t)key - (uint64_t)h->lo) >> h->shift);
+}
+
+static crm_status hist_build(const crm_rfm *rfm, crm_rfm_dimension dim,
+                             rfm_hist *h)
 {
     int64_t lo = INT64_MAX, hi = INT64_MIN, key;
-    uint64_t bottom = 0, cum;
-    uint32_t *hist;
-    size_t i, v;
-    unsigned k = 0;
+    size_t i;
 
+    h->bottom = 0;
     for (i = 0; i < rfm->count; i++) {
         key = dim_key(rfm, dim, i);
         if (key == INT64_MIN) {
-            bottom++;
+            h->bottom++;
             continue;
         }
         lo = key < lo ? key : lo;
         hi = key > hi ? key : hi;
     }
-    if (bottom == rfm->count)
+    if (h->bottom == rfm->count)
         lo = hi = 0;
-    if ((uint64_t)hi - (uint64_t)lo >= RFM_HIST_MAX)
-        return -1;
-    hist = crm_mem_calloc(rfm->ctx, (size_t)(hi - lo) + 1, sizeof *hist);
-    if (!hist)
-        return -1;
+    h->lo = lo;
+    for (h->shift = 0;
+         ((uint64_t)hi - (uint64_t)lo) >> h->shift >= RFM_HIST_BUCKETS;
+         h->shift++)
+        ;
+    h->nbuckets = bucket_of(h, hi) + 1;
+    h->count = crm_mem_calloc(rfm->ctx, h->nbuckets, sizeof *h->count);
+    if (!h->count)
+        return crm_error_nomem(rfm->ctx);
     for (i = 0; i < rfm->count; i++) {
         key = dim_key(rfm, dim, i);
         if (key != INT64_MIN)
-            hist[key - lo]++;
+            h->count[bucket_of(h, key)]++;
     }
-    for (; k < c->ncut && cut_rank(rfm, k) <= bottom; k++)
-        c->cut[k] = INT64_MIN;
-    for (v = 0, cum = bottom + hist[0]; k < c->ncut; k++) {
-        while (cum < cut_rank(rfm, k))
-            cum += hist[++v];
-        c->cut[k] = lo + (int64_t)v;
+    return CRM_OK;
+}
+
+/* Where each cut lies: its bucket and its 1-based rank inside it. */
+typedef struct rfm_target {
+    size_t bucket;
+    uint64_t rank;
+    int bottom; /* the cut is INT64_MIN */
+} rfm_target;
+
+static void hist_targets(const crm_rfm *rfm, const rfm_hist *h, unsigned ncut,
+                         rfm_target *t)
+{
+    uint64_t before = h->bottom;
+    size_t v = 0;
+    unsigned k;
+
+    for (k = 0; k < ncut; k++) {
+        uint64_t need = cut_rank(rfm, k);
+        t[k].bottom = need <= h->bottom;
+        if (t[k].bottom)
+            continue;
+        while (before + h->count[v] < need)
+            before += h->count[v++];
+        t[k].bucket = v;
+        t[k].rank = need - before;
     }
-    crm_mem_free(rfm->ctx, hist);
+}
+
+static int is_target(const rfm_target *t, unsigned ncut, size_t bucket)
+{
+    unsigned k;
+
+    for (k = 0; k < ncut; k++)
+        if (!t[k].bottom && t[k].bucket == bucket)
+            return 1;
     return 0;
 }
 
-/* Cuts from sorted keys; *keys is scratch of rfm->count, allocated once. */
-static crm_status sorted_cuts(const crm_rfm *rfm, crm_rfm_dimension dim,
-                              int64_t **keys, rfm_cuts *c)
+/* Gathers and sorts the keys of the target buckets, then reads the cuts. */
+static crm_status refine_cuts(const crm_rfm *rfm, crm_rfm_dimension dim,
+                              const rfm_hist *h, const rfm_target *t,
+                              rfm_cuts *c)
 {
-    size_t i;
+    size_t total = 0, at = 0, i;
+    int64_t *keys;
     unsigned k;
 
-    if (!*keys) {
-        *keys = crm_mem_alloc_array(rfm->ctx, rfm->count, sizeof **keys);
-        if (!*keys)
-            return crm_error_nomem(rfm->ctx);
-    }
-    for (i = 0; i < rfm->count; i++)
-        (*keys)[i] = dim_key(rfm, dim, i);
-    if (crm_radix_sort_i64(rfm->ctx, *keys, NULL, rfm->count) != 0)
+    for (i = 0; i < h->nbuckets; i++)
+        if (is_target(t, c->ncut, i))
+            total += h->count[i];
+    keys = crm_mem_alloc_array(rfm->ctx, total ? total : 1, sizeof *keys);
+    if (!keys)
         return crm_error_nomem(rfm->ctx);
-    for (k = 0; k < c->ncut; k++)
-        c->cut[k] = (*keys)[cut_rank(rfm, k) - 1];
+    for (i = 0; i < rfm->count; i++) {
+        int64_t key = dim_key(rfm, dim, i);
+        if (key != INT64_MIN && is_target(t, c->ncut, bucket_of(h, key)))
+            keys[at++] = key;
+    }
+    if (crm_radix_sort_i64(rfm->ctx, keys, NULL, at) != 0) {
+        crm_mem_free(rfm->ctx, keys);
+        return crm_error_nomem(rfm->ctx);
+    }
+    for (k = 0; k < c->ncut; k++) {
+        size_t first = 0, b;
+        if (t[k].bottom)
+            continue;
+        for (b = 0; b < t[k].bucket; b++)
+            if (is_target(t, c->ncut, b))
+                first += h->count[b];
+        c->cut[k] = keys[first + t[k].rank - 1];
+    }
+    crm_mem_free(rfm->ctx, keys);
     return CRM_OK;
+}
+
+static crm_status quantile_cuts(const crm_rfm *rfm, crm_rfm_dimension dim,
+                                rfm_cuts *c)
+{
+    rfm_target t[CRM_RFM_MAX_BINS - 1];
+    rfm_hist h;
+    crm_status status = hist_build(rfm, dim, &h);
+    unsigned k;
+
+    if (status != CRM_OK)
+        return status;
+    hist_targets(rfm, &h, c->ncut, t);
+    for (k = 0; k < c->ncut; k++)
+        if (t[k].bottom)
+            c->cut[k] = INT64_MIN;
+        else if (h.shift == 0)
+            c->cut[k] = h.lo + (int64_t)t[k].bucket;
+    if (h.shift > 0)
+        status = refine_cuts(rfm, dim, &h, t, c);
+    crm_mem_free(rfm->ctx, h.count);
+    return status;
 }
 
 static crm_status compute_cuts(const crm_rfm *rfm, rfm_cuts cuts[3])
 {
-    int64_t *keys = NULL;
     crm_status status = CRM_OK;
     unsigned d;
 
@@ -223,10 +303,9 @@ static crm_status compute_cuts(const crm_rfm *rfm, rfm_cuts cuts[3])
         }
         cuts[d].ncut = rfm->bins - 1;
         cuts[d].strict = 1;
-        if (rfm->count > 0 && histogram_cuts(rfm, dim, &cuts[d]) != 0)
-            status = sorted_cuts(rfm, dim, &keys, &cuts[d]);
+        if (rfm->count > 0)
+            status = quantile_cuts(rfm, dim, &cuts[d]);
     }
-    crm_mem_free(rfm->ctx, keys);
     return status;
 }
 
