@@ -167,8 +167,9 @@ CRM_API crm_status crm_rfm_clear(crm_rfm *rfm);
 /*
  * Makes room for `customers` customers in total, so that a large batch does
  * not grow the tables step by step (fewer copies and page faults). Only a
- * hint: never needed for correct results. Memory kept: about 41 bytes per
- * reserved customer.
+ * hint: never needed for correct results. Memory kept per reserved
+ * customer: 16 bytes plus 24 to 48 for the hash table (its size is a power
+ * of two).
  * Errors: CRM_EINVAL (NULL rfm, customers > CRM_RFM_MAX_CUSTOMERS),
  * CRM_ENOMEM.
  */
@@ -299,9 +300,11 @@ CRM_API crm_status crm_rfm_add_aggregate(crm_rfm *rfm, int64_t customer_id,
 /*
  * Scores every customer with the current options. Must be called after
  * adding data or changing a scoring option and before reading results.
- * Scoring no customer is fine. Memory: the handle keeps about 42 bytes
- * per customer (hash table, aggregate, scores); scoring monetary by
- * quantiles needs up to 16 more per customer while it runs.
+ * Scoring no customer is fine. Memory: the handle keeps about 43 bytes
+ * per customer (hash table, aggregate, scores); quantile scoring gathers
+ * the values near each cut while it runs (a few bytes per customer on
+ * typical data, at most 16).
+ * Deterministic: the same customers give the same scores in any order.
  * Errors: CRM_EINVAL (NULL rfm), CRM_ENOMEM (previous scores are kept).
  */
 CRM_API crm_status crm_rfm_score(crm_rfm *rfm);
