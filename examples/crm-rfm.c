@@ -70,10 +70,35 @@ static int parse_long(const char *s, long lo, long hi, long *out)
     return 0;
 }
 
+/* Parses an option that takes a value; returns -1 when it is invalid. */
+static int parse_value(options *o, const char *name, const char *val)
+{
+    long v;
+
+    if (strcmp(name, "--as-of") == 0)
+        o->as_of_text = val;
+    else if (strcmp(name, "--svg") == 0)
+        o->svg = val;
+    else if (strcmp(name, "--offset") == 0 && parse_long(val, -1440, 1440, &v) == 0)
+        o->offset = (int32_t)v;
+    else if (strcmp(name, "--bins") == 0 && parse_long(val, 2, 10, &v) == 0)
+        o->bins = (unsigned)v;
+    else if (strcmp(name, "--map") == 0 && strcmp(val, "jp4") == 0)
+        o->map = CRM_RFM_MAP_JP4;
+    else if (strcmp(name, "--map") == 0 && strcmp(val, "rf11") == 0)
+        o->map = CRM_RFM_MAP_RF11;
+    else if (strcmp(name, "--lang") == 0 && strcmp(val, "ja") == 0)
+        o->lang = CRM_RFM_LANG_JA;
+    else if (strcmp(name, "--lang") == 0 && strcmp(val, "en") == 0)
+        o->lang = CRM_RFM_LANG_EN;
+    else
+        return -1;
+    return 0;
+}
+
 static int parse_args(int argc, char **argv, options *o)
 {
     int i;
-    long v;
 
     memset(o, 0, sizeof *o);
     o->offset = 540;
@@ -82,26 +107,16 @@ static int parse_args(int argc, char **argv, options *o)
     o->lang = CRM_RFM_LANG_EN;
     for (i = 1; i < argc; i++) {
         const char *a = argv[i];
-        const char *val = i + 1 < argc ? argv[i + 1] : NULL;
         if (strcmp(a, "--days") == 0)
             o->days = 1;
         else if (strcmp(a, "--mean") == 0)
             o->mean = 1;
         else if (strcmp(a, "--strict") == 0)
             o->strict = 1;
-        else if (strcmp(a, "--as-of") == 0 && val)
-            o->as_of_text = argv[++i];
-        else if (strcmp(a, "--svg") == 0 && val)
-            o->svg = argv[++i];
-        else if (strcmp(a, "--offset") == 0 && val && parse_long(val, -1440, 1440, &v) == 0)
-            o->offset = (int32_t)v, i++;
-        else if (strcmp(a, "--bins") == 0 && val && parse_long(val, 2, 10, &v) == 0)
-            o->bins = (unsigned)v, i++;
-        else if (strcmp(a, "--map") == 0 && val && (strcmp(val, "jp4") == 0 || strcmp(val, "rf11") == 0))
-            o->map = strcmp(argv[++i], "jp4") == 0 ? CRM_RFM_MAP_JP4 : CRM_RFM_MAP_RF11;
-        else if (strcmp(a, "--lang") == 0 && val && (strcmp(val, "en") == 0 || strcmp(val, "ja") == 0))
-            o->lang = strcmp(argv[++i], "ja") == 0 ? CRM_RFM_LANG_JA : CRM_RFM_LANG_EN;
-        else if (a[0] != '-' && !o->input)
+        else if (a[0] == '-' && a[1] == '-' && i + 1 < argc) {
+            if (parse_value(o, a, argv[++i]) != 0)
+                return -1;
+        } else if (a[0] != '-' && !o->input)
             o->input = a;
         else
             return -1;

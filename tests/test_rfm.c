@@ -170,6 +170,7 @@ START_TEST(test_new_free_and_null_arguments)
                      CRM_EINVAL);
     ck_assert_int_eq(crm_rfm_add_aggregate(NULL, 1, 1, 1, 1), CRM_EINVAL);
     ck_assert_int_eq(crm_rfm_score(NULL), CRM_EINVAL);
+    ck_assert_int_eq(crm_rfm_reserve(NULL, 10), CRM_EINVAL);
     ck_assert_uint_eq(crm_rfm_customer_count(NULL), 0);
     ck_assert_int_eq(crm_rfm_export(NULL, NULL, NULL, NULL, NULL, NULL, NULL,
                                     NULL, 0),
@@ -191,6 +192,10 @@ START_TEST(test_new_free_and_null_arguments)
     ck_assert_ptr_nonnull(strstr(crm_ctx_errmsg(ctx), "too large"));
     ck_assert_int_eq(crm_rfm_add_aggregates(rfm, &one, &one, NULL, &one, 1),
                      CRM_EINVAL);
+    ck_assert_int_eq(crm_rfm_reserve(rfm, (size_t)CRM_RFM_MAX_CUSTOMERS + 1),
+                     CRM_EINVAL);
+    ck_assert_int_eq(crm_rfm_reserve(rfm, 1000), CRM_OK);
+    ck_assert_int_eq(crm_rfm_reserve(rfm, 10), CRM_OK);
     ck_assert_int_eq(crm_rfm_foreach(rfm, NULL, NULL), CRM_ESTATE);
     ck_assert_int_eq(crm_rfm_score(rfm), CRM_OK);
     ck_assert_int_eq(crm_rfm_foreach(rfm, NULL, NULL), CRM_EINVAL);
@@ -546,6 +551,9 @@ START_TEST(test_quantile_matches_formula)
         if (bins % 2)
             ck_assert_int_eq(crm_rfm_set_monetary_mode(rfm, CRM_RFM_MONETARY_MEAN),
                              CRM_OK);
+        if (bins == 6) /* wide monetary values: scored by sorting */
+            for (i = 0; i < o.n; i++)
+                o.amount[i] *= 1000;
         ck_assert_int_eq(crm_rfm_add_orders(rfm, o.id, o.at, o.amount, o.n),
                          CRM_OK);
         res = score_and_export(rfm);
@@ -914,7 +922,7 @@ typedef struct fixture {
     result expected;
 } fixture;
 
-enum { RUN_NEW, RUN_ORDERS, RUN_ORDERS_AGAIN, RUN_DAYS, RUN_SCORE,
+enum { RUN_NEW, RUN_RESERVE, RUN_ORDERS, RUN_ORDERS_AGAIN, RUN_DAYS, RUN_SCORE,
        RUN_SCORE_DAYS, RUN_EXPORT, RUN_FOREACH };
 
 static int sweep_mode;
@@ -968,6 +976,11 @@ static crm_status fx_run(void *p)
     switch (fx->mode) {
     case RUN_NEW:
         return crm_rfm_new(fx->ctx, &fx->rfm);
+    case RUN_RESERVE:
+        s = crm_rfm_reserve(fx->rfm, 5000);
+        if (s == CRM_OK)
+            s = crm_rfm_add_orders(fx->rfm, fx->o.id, fx->o.at, fx->o.amount, n);
+        return s;
     case RUN_ORDERS:
     case RUN_DAYS:
         return crm_rfm_add_orders(fx->rfm, fx->o.id, fx->o.at, fx->o.amount, n);
@@ -1031,6 +1044,8 @@ static void sweep(int mode)
 }
 
 START_TEST(test_alloc_failures_new) { sweep(RUN_NEW); }
+END_TEST
+START_TEST(test_alloc_failures_reserve) { sweep(RUN_RESERVE); }
 END_TEST
 START_TEST(test_alloc_failures_add_orders) { sweep(RUN_ORDERS); }
 END_TEST
@@ -1278,6 +1293,7 @@ static Suite *rfm_suite(void)
     tcase_add_test(tc, test_grid_revenue_overflow);
     tcase_add_test(tc, test_segment_maps);
     tcase_add_test(tc, test_alloc_failures_new);
+    tcase_add_test(tc, test_alloc_failures_reserve);
     tcase_add_test(tc, test_alloc_failures_add_orders);
     tcase_add_test(tc, test_alloc_failures_add_orders_merge);
     tcase_add_test(tc, test_alloc_failures_add_orders_days);

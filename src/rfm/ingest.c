@@ -33,9 +33,7 @@ typedef struct rfm_source {
     const int64_t *a;
     const int64_t *b;
     const int64_t *c;
-    /* Fills *d for row i; returns CRM_OK or records CRM_EINVAL. */
-    crm_status (*decode)(const crm_rfm *rfm, const struct rfm_source *src,
-                         size_t i, rfm_delta *d);
+    int aggregates; /* rows are aggregates, not orders */
 } rfm_source;
 
 /* State to restore when a batch fails. */
@@ -103,6 +101,14 @@ static crm_status decode_aggregate(const crm_rfm *rfm, const rfm_source *src,
     return CRM_OK;
 }
 
+/* Fills *d for row i; returns CRM_OK or records CRM_EINVAL. */
+static crm_status decode(const crm_rfm *rfm, const rfm_source *src, size_t i,
+                         rfm_delta *d)
+{
+    return src->aggregates ? decode_aggregate(rfm, src, i, d)
+                           : decode_order(rfm, src, i, d);
+}
+
 /* ---- Rolling back ----------------------------------------------------------- */
 
 /*
@@ -118,7 +124,7 @@ static crm_status batch_abort(crm_rfm *rfm, const rfm_source *src,
 
     for (i = 0; i < applied_end; i++) {
         uint32_t idx;
-        if (src->decode(rfm, src, i, &d) != CRM_OK || d.skip)
+        if (decode(rfm, src, i, &d) != CRM_OK || d.skip)
             continue;
         idx = crm_i64map_get(&rfm->map, d.id);
         if (idx < b->old_count) {
@@ -132,7 +138,7 @@ static crm_status batch_abort(crm_rfm *rfm, const rfm_source *src,
     }
     for (i = 0; i < resolved_end; i++) {
         uint32_t idx;
-        if (src->decode(rfm, src, i, &d) != CRM_OK || d.skip)
+        if (decode(rfm, src, i, &d) != CRM_OK || d.skip)
             continue;
         idx = crm_i64map_get(&rfm->map, d.id);
         if (idx != CRM_I64MAP_NONE && idx >= b->old_count)
@@ -145,12 +151,10 @@ static crm_status batch_abort(crm_rfm *rfm, const rfm_source *src,
 
 /* ---- Resolving customers ---------------------------------------------------- */
 
-/* Room for `len` more customers, so resolving a block cannot fail. */
+/* Hash room for `len` more customers, so inserting into the map cannot fail. */
 static crm_status reserve_block(crm_rfm *rfm, size_t len)
 {
-    if (crm_i64map_reserve(rfm->ctx, &rfm->map, rfm->count + len) != 0 ||
-        crm_mem_grow(rfm->ctx, (void **)&rfm->aggs, &rfm->cap,
-                     rfm->count + len, sizeof *rfm->aggs) != 0)
+    if (crm_i64map_reserve(rfm->ctx, &rfm->map, rfm->count + len) != 0)
         return crm_error_nomem(rfm->ctx);
     return CRM_OK;
 }
@@ -158,18 +162,25 @@ static crm_status reserve_block(crm_rfm *rfm, size_t len)
 /* The index of customer `id`, created empty when new. */
 static crm_status resolve(crm_rfm *rfm, int64_t id, uint32_t *idx)
 {
-    uint32_t found;
+    uint32_t found = crm_i64map_get(&rfm->map, id);
+    rfm_agg *a;
 
+    if (found != CRM_I64MAP_NONE) {
+        *idx = found;
+        return CRM_OK;
+    }
     if (rfm->count >= CRM_RFM_MAX_CUSTOMERS)
         return crm_error(rfm->ctx, CRM_ELIMIT, "more than %u customers",
                          CRM_RFM_MAX_CUSTOMERS);
-    if (crm_i64map_upsert(rfm->ctx, &rfm->map, id, (uint32_t)rfm->count,
-                          &found) == 1) {
-        rfm_agg *a = &rfm->aggs[rfm->count++];
-        a->total = 0;
-        a->last_day = 0;
-        a->count = 0;
-    }
+    if (rfm->count == rfm->cap &&
+        crm_mem_grow(rfm->ctx, (void **)&rfm->aggs, &rfm->cap, rfm->count + 1,
+                     sizeof *rfm->aggs) != 0)
+        return crm_error_nomem(rfm->ctx);
+    crm_i64map_upsert(rfm->ctx, &rfm->map, id, (uint32_t)rfm->count, &found);
+    a = &rfm->aggs[rfm->count++];
+    a->total = 0;
+    a->last_day = 0;
+    a->count = 0;
     *idx = found;
     return CRM_OK;
 }
@@ -266,7 +277,7 @@ static crm_status run_batch(crm_rfm *rfm, const rfm_source *src, size_t n)
         if (status != CRM_OK)
             return batch_abort(rfm, src, &b, start, start, status);
         for (k = 0; k < len; k++) {
-            status = src->decode(rfm, src, start + k, &d[k]);
+            status = decode(rfm, src, start + k, &d[k]);
             if (status == CRM_OK && !d[k].skip)
                 status = resolve(rfm, d[k].id, &idx[k]);
             if (status != CRM_OK)
@@ -287,6 +298,28 @@ static crm_status run_batch(crm_rfm *rfm, const rfm_source *src, size_t n)
     rfm->journal_len = 0;
     if (n > 0)
         rfm->scored = 0;
+    return CRM_OK;
+}
+
+crm_status crm_rfm_reserve(crm_rfm *rfm, size_t customers)
+{
+    rfm_agg *aggs;
+
+    if (!rfm)
+        return crm_error(NULL, CRM_EINVAL, "NULL rfm");
+    if (customers > CRM_RFM_MAX_CUSTOMERS)
+        return crm_error(rfm->ctx, CRM_EINVAL,
+                         "crm_rfm_reserve: %zu customers is above the limit",
+                         customers);
+    if (crm_i64map_reserve(rfm->ctx, &rfm->map, customers) != 0)
+        return crm_error_nomem(rfm->ctx);
+    if (customers <= rfm->cap)
+        return CRM_OK;
+    aggs = crm_mem_realloc_array(rfm->ctx, rfm->aggs, customers, sizeof *aggs);
+    if (!aggs)
+        return crm_error_nomem(rfm->ctx);
+    rfm->aggs = aggs;
+    rfm->cap = customers;
     return CRM_OK;
 }
 
@@ -316,7 +349,7 @@ crm_status crm_rfm_add_orders(crm_rfm *rfm, const int64_t *customer_id,
                               size_t n)
 {
     const int64_t *cols[3] = {customer_id, ordered_at, amount};
-    rfm_source src = {customer_id, ordered_at, amount, NULL, decode_order};
+    rfm_source src = {customer_id, ordered_at, amount, NULL, 0};
     crm_status status = check_batch(rfm, cols, 3, n, "crm_rfm_add_orders");
 
     if (status != CRM_OK)
@@ -338,9 +371,12 @@ crm_status crm_rfm_add_aggregates(crm_rfm *rfm, const int64_t *customer_id,
     const int64_t *cols[4] = {customer_id, last_purchase_at, purchase_count,
                               total};
     rfm_source src = {customer_id, last_purchase_at, purchase_count, total,
-                      decode_aggregate};
+                      1};
     crm_status status = check_batch(rfm, cols, 4, n, "crm_rfm_add_aggregates");
 
+    /* Aggregates are usually one row per customer: size the tables once. */
+    if (status == CRM_OK && n > 1 && rfm->count + n <= CRM_RFM_MAX_CUSTOMERS)
+        status = crm_rfm_reserve(rfm, rfm->count + n);
     if (status != CRM_OK)
         return status;
     return run_batch(rfm, &src, n);

@@ -132,48 +132,180 @@ static void threshold_cuts(const crm_rfm *rfm, crm_rfm_dimension dim,
     }
 }
 
-/* keys[] is scratch of rfm->count elements. */
-static crm_status quantile_cuts(const crm_rfm *rfm, crm_rfm_dimension dim,
-                                int64_t *keys, rfm_cuts *c)
+/* The 1-based rank whose value is the cut for score k + 2. */
+static uint64_t cut_rank(const crm_rfm *rfm, unsigned k)
 {
-    size_t i, n = rfm->count;
-    unsigned k;
+    return ((uint64_t)(k + 1) * rfm->count + rfm->bins - 1) / rfm->bins;
+}
 
-    c->ncut = rfm->bins - 1;
-    c->strict = 1;
-    if (n == 0)
-        return CRM_OK;
-    for (i = 0; i < n; i++)
-        keys[i] = dim_key(rfm, dim, i);
-    if (crm_radix_sort_i64(rfm->ctx, keys, NULL, n) != 0)
+/*
+ * Quantile cuts by radix selection. A histogram of the keys' top bits
+ * (at most RFM_HIST_BUCKETS buckets) tells which bucket holds each needed
+ * order statistic; when a bucket is a single value (days, counts) that is
+ * the answer, otherwise only the keys of the target buckets are gathered
+ * and sorted. Keys equal to INT64_MIN (no purchase) sit below all others.
+ */
+#define RFM_HIST_BUCKETS 65536
+
+typedef struct rfm_hist {
+    int64_t lo;
+    unsigned shift;  /* bucket = (key - lo) >> shift */
+    uint64_t bottom; /* keys equal to INT64_MIN */
+    size_t nbuckets;
+    uint32_t *count;
+} rfm_hist;
+
+static size_t bucket_of(const rfm_hist *h, int64_t key)
+{
+    return (size_t)(((uint64_t)key - (uint64_t)h->lo) >> h->shift);
+}
+
+static crm_status hist_build(const crm_rfm *rfm, crm_rfm_dimension dim,
+                             rfm_hist *h)
+{
+    int64_t lo = INT64_MAX, hi = INT64_MIN, key;
+    size_t i;
+
+    h->bottom = 0;
+    for (i = 0; i < rfm->count; i++) {
+        key = dim_key(rfm, dim, i);
+        if (key == INT64_MIN) {
+            h->bottom++;
+            continue;
+        }
+        lo = key < lo ? key : lo;
+        hi = key > hi ? key : hi;
+    }
+    if (h->bottom == rfm->count)
+        lo = hi = 0;
+    h->lo = lo;
+    for (h->shift = 0;
+         ((uint64_t)hi - (uint64_t)lo) >> h->shift >= RFM_HIST_BUCKETS;
+         h->shift++)
+        ;
+    h->nbuckets = bucket_of(h, hi) + 1;
+    h->count = crm_mem_calloc(rfm->ctx, h->nbuckets, sizeof *h->count);
+    if (!h->count)
         return crm_error_nomem(rfm->ctx);
-    for (k = 0; k < c->ncut; k++) {
-        uint64_t need = ((uint64_t)(k + 1) * n + rfm->bins - 1) / rfm->bins;
-        c->cut[k] = keys[need - 1];
+    for (i = 0; i < rfm->count; i++) {
+        key = dim_key(rfm, dim, i);
+        if (key != INT64_MIN)
+            h->count[bucket_of(h, key)]++;
     }
     return CRM_OK;
 }
 
+/* Where each cut lies: its bucket and its 1-based rank inside it. */
+typedef struct rfm_target {
+    size_t bucket;
+    uint64_t rank;
+    int bottom; /* the cut is INT64_MIN */
+} rfm_target;
+
+static void hist_targets(const crm_rfm *rfm, const rfm_hist *h, unsigned ncut,
+                         rfm_target *t)
+{
+    uint64_t before = h->bottom;
+    size_t v = 0;
+    unsigned k;
+
+    for (k = 0; k < ncut; k++) {
+        uint64_t need = cut_rank(rfm, k);
+        t[k].bottom = need <= h->bottom;
+        if (t[k].bottom)
+            continue;
+        while (before + h->count[v] < need)
+            before += h->count[v++];
+        t[k].bucket = v;
+        t[k].rank = need - before;
+    }
+}
+
+static int is_target(const rfm_target *t, unsigned ncut, size_t bucket)
+{
+    unsigned k;
+
+    for (k = 0; k < ncut; k++)
+        if (!t[k].bottom && t[k].bucket == bucket)
+            return 1;
+    return 0;
+}
+
+/* Gathers and sorts the keys of the target buckets, then reads the cuts. */
+static crm_status refine_cuts(const crm_rfm *rfm, crm_rfm_dimension dim,
+                              const rfm_hist *h, const rfm_target *t,
+                              rfm_cuts *c)
+{
+    size_t total = 0, at = 0, i;
+    int64_t *keys;
+    unsigned k;
+
+    for (i = 0; i < h->nbuckets; i++)
+        if (is_target(t, c->ncut, i))
+            total += h->count[i];
+    keys = crm_mem_alloc_array(rfm->ctx, total ? total : 1, sizeof *keys);
+    if (!keys)
+        return crm_error_nomem(rfm->ctx);
+    for (i = 0; i < rfm->count; i++) {
+        int64_t key = dim_key(rfm, dim, i);
+        if (key != INT64_MIN && is_target(t, c->ncut, bucket_of(h, key)))
+            keys[at++] = key;
+    }
+    if (crm_radix_sort_i64(rfm->ctx, keys, NULL, at) != 0) {
+        crm_mem_free(rfm->ctx, keys);
+        return crm_error_nomem(rfm->ctx);
+    }
+    for (k = 0; k < c->ncut; k++) {
+        size_t first = 0, b;
+        if (t[k].bottom)
+            continue;
+        for (b = 0; b < t[k].bucket; b++)
+            if (is_target(t, c->ncut, b))
+                first += h->count[b];
+        c->cut[k] = keys[first + t[k].rank - 1];
+    }
+    crm_mem_free(rfm->ctx, keys);
+    return CRM_OK;
+}
+
+static crm_status quantile_cuts(const crm_rfm *rfm, crm_rfm_dimension dim,
+                                rfm_cuts *c)
+{
+    rfm_target t[CRM_RFM_MAX_BINS - 1];
+    rfm_hist h;
+    crm_status status = hist_build(rfm, dim, &h);
+    unsigned k;
+
+    if (status != CRM_OK)
+        return status;
+    hist_targets(rfm, &h, c->ncut, t);
+    for (k = 0; k < c->ncut; k++)
+        if (t[k].bottom)
+            c->cut[k] = INT64_MIN;
+        else if (h.shift == 0)
+            c->cut[k] = h.lo + (int64_t)t[k].bucket;
+    if (h.shift > 0)
+        status = refine_cuts(rfm, dim, &h, t, c);
+    crm_mem_free(rfm->ctx, h.count);
+    return status;
+}
+
 static crm_status compute_cuts(const crm_rfm *rfm, rfm_cuts cuts[3])
 {
-    int64_t *keys = NULL;
     crm_status status = CRM_OK;
     unsigned d;
 
     for (d = 0; d < 3 && status == CRM_OK; d++) {
+        crm_rfm_dimension dim = (crm_rfm_dimension)d;
         if (rfm->dims[d].use_thresholds) {
-            threshold_cuts(rfm, (crm_rfm_dimension)d, &cuts[d]);
+            threshold_cuts(rfm, dim, &cuts[d]);
             continue;
         }
-        if (!keys) {
-            keys = crm_mem_alloc_array(rfm->ctx, rfm->count ? rfm->count : 1,
-                                       sizeof *keys);
-            if (!keys)
-                return crm_error_nomem(rfm->ctx);
-        }
-        status = quantile_cuts(rfm, (crm_rfm_dimension)d, keys, &cuts[d]);
+        cuts[d].ncut = rfm->bins - 1;
+        cuts[d].strict = 1;
+        if (rfm->count > 0)
+            status = quantile_cuts(rfm, dim, &cuts[d]);
     }
-    crm_mem_free(rfm->ctx, keys);
     return status;
 }
 
