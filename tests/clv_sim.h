@@ -2,7 +2,7 @@
  * A deterministic simulator of the BG/NBD purchase process, shared by the
  * clv tests and benchmark: each customer draws lambda ~ Gamma(r, alpha) and
  * p ~ Beta(a, b), buys at Poisson(lambda) times and drops out after each
- * purchase with probability p. Times are whole days; the first purchase is
+ * repeat purchase with probability p. Times are whole days; the first purchase is
  * on day 0 and T is drawn uniformly from [t_min, t_max] days.
  */
 #ifndef CRM_TEST_CLV_SIM_H
@@ -71,7 +71,7 @@ static inline void clv_sim_bgnbd(uint64_t seed, const double *p, size_t n,
         double last = 0.0, count = 0.0;
 
         age = (double)(t_min + clv_sim_next(&st) % (t_max - t_min + 1));
-        while (clv_sim_uniform(&st) >= drop) { /* alive after the purchase */
+        for (;;) { /* repeat purchases; dropout may follow each of them */
             now += -log(clv_sim_uniform(&st)) / lambda;
             if (floor(now) > age)
                 break;
@@ -79,6 +79,8 @@ static inline void clv_sim_bgnbd(uint64_t seed, const double *p, size_t n,
                 last = floor(now);
                 count += 1.0;
             }
+            if (clv_sim_uniform(&st) < drop)
+                break;
         }
         x[i] = count;
         tx[i] = last;
