@@ -932,6 +932,53 @@ START_TEST(test_fit_recovers_simulated_parameters)
 }
 END_TEST
 
+/* Fits a new model of `kind` to s and copies its parameters into p. */
+static void fit_params(crm_ctx *ctx, crm_clv_kind kind, crm_clv_unit unit,
+                       const crm_clv_summary *s, double *p)
+{
+    crm_clv_model *m = new_model(ctx, kind, unit, NULL);
+
+    ck_assert_int_eq(crm_clv_model_fit(m, s), CRM_OK);
+    ck_assert_int_eq(crm_clv_model_get_params(m, p, crm_clv_kind_param_count(kind)),
+                     CRM_OK);
+    crm_clv_model_free(m);
+}
+
+START_TEST(test_fit_is_scale_free)
+{
+    /* Spend in larger units and time in weeks change only gamma and alpha. */
+    crm_ctx *ctx = new_ctx();
+    crm_clv_summary *a = synthetic_summary(ctx, 3000, 3, 0), *b = NULL;
+    size_t n = crm_clv_summary_count(a), i;
+    double *col = malloc(4 * n * sizeof *col), pa[4], pb[4];
+
+    crm_clv_summary_columns(a, NULL, col, col + n, col + 2 * n, col + 3 * n);
+    for (i = 0; i < n; i++) {
+        col[n + i] /= 7.0;
+        col[2 * n + i] /= 7.0;
+        col[3 * n + i] *= 1e6;
+    }
+    ck_assert_int_eq(crm_clv_summary_from_arrays(ctx, NULL, col, col + n, col + 2 * n,
+                                                 col + 3 * n, n, CRM_CLV_WEEKS, &b),
+                     CRM_OK);
+    fit_params(ctx, CRM_CLV_GAMMAGAMMA, CRM_CLV_DAYS, a, pa);
+    fit_params(ctx, CRM_CLV_GAMMAGAMMA, CRM_CLV_WEEKS, b, pb);
+    assert_close(pb[0], pa[0], 1e-5);
+    assert_close(pb[1], pa[1], 1e-5);
+    assert_close(pb[2], pa[2] * 1e6, 1e-5);
+    fit_params(ctx, CRM_CLV_BGNBD, CRM_CLV_DAYS, a, pa);
+    fit_params(ctx, CRM_CLV_BGNBD, CRM_CLV_WEEKS, b, pb);
+    assert_close(pb[0], pa[0], 1e-5);
+    assert_close(pb[1], pa[1] / 7.0, 1e-5);
+    assert_close(pb[2], pa[2], 1e-5);
+    assert_close(pb[3], pa[3], 1e-5);
+    free(col);
+    crm_clv_summary_free(a);
+    crm_clv_summary_free(b);
+    crm_ctx_free(ctx);
+}
+END_TEST
+
 /* ---- numerical accuracy -------------------------------------------------- */
 
 typedef struct reference_point {
@@ -1266,6 +1313,7 @@ static Suite *clv_suite(void)
     tcase_add_test(tc, test_fit_degenerate_no_convergence);
     tcase_add_test(tc, test_fit_shuffle_invariant_and_penalty);
     tcase_add_test(tc, test_fit_recovers_simulated_parameters);
+    tcase_add_test(tc, test_fit_is_scale_free);
     tcase_add_test(tc, test_reference_values);
     tcase_add_test(tc, test_a_near_one_is_continuous);
     tcase_add_test(tc, test_pmf_sums_and_means);

@@ -11,8 +11,9 @@
  * spend and discounted customer lifetime value.
  *
  * Thread-safety: a summary is immutable once built and may be read from
- * several threads. A model is used by one thread at a time (a prediction
- * records its errors on the model's crm_ctx).
+ * several threads (its accessors record no error on the crm_ctx). A model is
+ * used by one thread at a time (a prediction records its errors on the
+ * model's crm_ctx).
  */
 #ifndef CRM_CLV_H
 #define CRM_CLV_H
@@ -115,7 +116,7 @@ CRM_API crm_clv_unit crm_clv_summary_unit(const crm_clv_summary *summary);
 /*
  * Copies the summary's columns into caller arrays of crm_clv_summary_count()
  * elements. Any of the arrays may be NULL (that column is not copied).
- * Errors: CRM_EINVAL (NULL summary).
+ * Errors (returned, not recorded on the ctx): CRM_EINVAL (NULL summary).
  */
 CRM_API crm_status crm_clv_summary_columns(const crm_clv_summary *summary,
                                            int64_t *customer_id, double *x,
@@ -124,7 +125,8 @@ CRM_API crm_status crm_clv_summary_columns(const crm_clv_summary *summary,
 
 /*
  * Gives row `index` of the summary. Any out-pointer may be NULL.
- * Errors: CRM_EINVAL (NULL summary, index out of range).
+ * Errors (returned, not recorded on the ctx): CRM_EINVAL (NULL summary,
+ * index out of range).
  */
 CRM_API crm_status crm_clv_summary_row(const crm_clv_summary *summary,
                                        size_t index, int64_t *customer_id,
@@ -133,7 +135,8 @@ CRM_API crm_status crm_clv_summary_row(const crm_clv_summary *summary,
 
 /*
  * Finds the row of a customer (the first, if the caller's columns repeated
- * an id). Errors: CRM_EINVAL (NULL summary or index), CRM_ENOTFOUND.
+ * an id) by binary search. Errors (returned, not recorded on the ctx):
+ * CRM_EINVAL (NULL summary or index), CRM_ENOTFOUND.
  */
 CRM_API crm_status crm_clv_summary_find(const crm_clv_summary *summary,
                                         int64_t customer_id, size_t *index);
@@ -200,7 +203,8 @@ CRM_API crm_status crm_clv_model_fit(crm_clv_model *model,
 /*
  * The log-likelihood of the summary under the model's parameters (sum over
  * customers, no penalty; for Gamma-Gamma over rows with x > 0, monetary > 0).
- * Errors: CRM_EINVAL (NULL, unit mismatch), CRM_ESTATE (no parameters).
+ * Errors: CRM_EINVAL (NULL, unit mismatch), CRM_ESTATE (no parameters),
+ * CRM_ENOMEM.
  */
 CRM_API crm_status crm_clv_model_loglik(const crm_clv_model *model,
                                         const crm_clv_summary *summary,

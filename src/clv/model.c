@@ -7,7 +7,12 @@
 #include "clv/clv_internal.h"
 #include "core/mem.h"
 
-#define FIT_THETA_BOUND 15.0 /* |log parameter| beyond this after a fit: degenerate */
+/*
+ * A log-parameter that ends this far from its start (which scales alpha and
+ * beta to the mean age and gamma to the mean spend) runs off to 0 or
+ * infinity: a factor of e^12 = 163,000.
+ */
+#define FIT_THETA_BOUND 12.0
 #define FD_STEP 1e-5
 #define MAX_MONTHS 1200u
 
@@ -232,25 +237,27 @@ static crm_status fit_check_data(crm_clv_model *model, const clv_groups *g)
 static crm_status fit_run(crm_clv_model *model, const clv_groups *g)
 {
     fit_problem fp;
-    double theta[4];
+    double theta[4], start[4];
     const char *why = NULL;
-    int i;
+    int i, converged;
 
     fp.kind = model->kind;
     fp.g = g;
     fp.penalty = model->penalty;
     fp.dim = (int)crm_clv_kind_param_count(model->kind);
     fit_start(&fp, theta);
-    if (clv_minimize(fit_objective, &fp, fp.dim, theta, &why) != 0)
-        return crm_error(model->ctx, CRM_ENOCONVERGE, "the fit did not converge: %s",
-                         why);
+    memcpy(start, theta, sizeof start);
+    converged = clv_minimize(fit_objective, &fp, fp.dim, theta, &why) == 0;
     for (i = 0; i < fp.dim; i++)
-        if (fabs(theta[i]) > FIT_THETA_BOUND)
+        if (fabs(theta[i] - start[i]) > FIT_THETA_BOUND)
             return crm_error(model->ctx, CRM_ENOCONVERGE,
                              "the fit did not converge: parameter %s runs off "
                              "to %s (degenerate data?)",
                              param_names[model->kind][i],
                              theta[i] > 0 ? "infinity" : "0");
+    if (!converged)
+        return crm_error(model->ctx, CRM_ENOCONVERGE, "the fit did not converge: %s",
+                         why);
     for (i = 0; i < fp.dim; i++)
         model->params[i] = exp(theta[i]);
     model->has_params = 1;

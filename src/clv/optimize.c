@@ -11,7 +11,7 @@
 #define OPT_MAX_ITER 500
 #define OPT_GTOL 1e-7      /* largest gradient component at the optimum */
 #define OPT_MAX_STEP 2.0   /* largest change of a log-parameter per step */
-#define OPT_LOG_BOUND 30.0 /* |log parameter| beyond this: runs off to 0 or inf */
+#define OPT_LOG_BOUND 30.0 /* a log-parameter this far from its start runs off */
 
 static double opt_norm_inf(const double *v, int dim)
 {
@@ -21,6 +21,18 @@ static double opt_norm_inf(const double *v, int dim)
     for (i = 0; i < dim; i++)
         if (fabs(v[i]) > m)
             m = fabs(v[i]);
+    return m;
+}
+
+/* Largest |theta[i] - start[i]|. */
+static double opt_distance(const double *theta, const double *start, int dim)
+{
+    double m = 0.0;
+    int i;
+
+    for (i = 0; i < dim; i++)
+        if (fabs(theta[i] - start[i]) > m)
+            m = fabs(theta[i] - start[i]);
     return m;
 }
 
@@ -113,18 +125,19 @@ int clv_minimize(clv_objective f, void *user, int dim, double *theta,
 {
     double h[OPT_MAX_DIM][OPT_MAX_DIM], g[OPT_MAX_DIM], d[OPT_MAX_DIM];
     double prev[OPT_MAX_DIM], gprev[OPT_MAX_DIM], s[OPT_MAX_DIM], y[OPT_MAX_DIM];
-    double fval = f(user, theta, g);
+    double start[OPT_MAX_DIM], fval = f(user, theta, g);
     int iter, i;
 
     if (!isfinite(fval) || !isfinite(opt_norm_inf(g, dim))) {
         *why = "the likelihood is not finite at the starting point";
         return -1;
     }
+    memcpy(start, theta, sizeof(double) * (size_t)dim);
     opt_identity(h, dim);
     for (iter = 0; iter < OPT_MAX_ITER; iter++) {
         if (opt_norm_inf(g, dim) <= OPT_GTOL)
             return 0;
-        if (opt_norm_inf(theta, dim) > OPT_LOG_BOUND) {
+        if (opt_distance(theta, start, dim) > OPT_LOG_BOUND) {
             *why = "a parameter runs off to 0 or infinity";
             return -1;
         }
@@ -143,7 +156,7 @@ int clv_minimize(clv_objective f, void *user, int dim, double *theta,
         }
         opt_bfgs_update(h, dim, s, y);
     }
-    *why = opt_norm_inf(theta, dim) > 10.0
+    *why = opt_distance(theta, start, dim) > 10.0
                ? "a parameter runs off to 0 or infinity"
                : "no convergence within 500 iterations";
     return -1;

@@ -392,8 +392,7 @@ crm_status crm_clv_summary_row(const crm_clv_summary *summary, size_t index,
     if (!summary)
         return CRM_EINVAL;
     if (index >= summary->n)
-        return crm_error(summary->ctx, CRM_EINVAL, "row %zu out of range (%zu rows)",
-                         index, summary->n);
+        return CRM_EINVAL;
     if (customer_id)
         *customer_id = summary->id[index];
     if (x)
@@ -430,13 +429,11 @@ crm_status crm_clv_summary_find(const crm_clv_summary *summary,
     size_t pos;
 
     if (!summary || !index)
-        return crm_error(summary ? summary->ctx : NULL, CRM_EINVAL,
-                         "NULL summary or index");
+        return CRM_EINVAL;
     sorted = summary->sorted_id ? summary->sorted_id : summary->id;
     pos = lower_bound(sorted, summary->n, customer_id);
     if (pos == summary->n || sorted[pos] != customer_id)
-        return crm_error(summary->ctx, CRM_ENOTFOUND, "customer %lld not in summary",
-                         (long long)customer_id);
+        return CRM_ENOTFOUND;
     *index = summary->sorted_row ? summary->sorted_row[pos] : pos;
     return CRM_OK;
 }
