@@ -75,7 +75,8 @@ typedef struct crm_clv_model crm_clv_model;
  * Ownership: the arrays are read during the call only; *out owns a new
  * summary (crm_clv_summary_free).
  * Errors: CRM_EINVAL (NULL ctx, out or column with n > 0, offset outside
- * -1440..1440, unknown unit, more than 2^32 - 2 customers), CRM_EOVERFLOW
+ * -1440..1440, unknown unit, more than 2^32 - 2 orders, a time beyond
+ * +/-2^60 seconds), CRM_EOVERFLOW
  * (a customer's spend overflows int64), CRM_ENOMEM.
  */
 CRM_API crm_status crm_clv_summary_from_orders(crm_ctx *ctx,
@@ -189,13 +190,17 @@ CRM_API crm_status crm_clv_model_set_penalty(crm_clv_model *model,
  * number of distinct (x, t_x, T) rows. The optimiser (BFGS on the
  * logarithms of the parameters, so they stay positive; analytic gradients
  * for BG/NBD and Gamma-Gamma, central differences for Pareto/NBD) starts
- * from fixed values and is deterministic. Gamma-Gamma uses the rows with
+ * from values scaled to the data (alpha and beta at the mean T, gamma at
+ * the mean spend, the shapes at 1) and is deterministic: the result does
+ * not depend on the order of the rows, and rescaling time or money only
+ * rescales alpha, beta and gamma. Gamma-Gamma uses the rows with
  * x > 0 and monetary > 0 only.
  * On failure the previous parameters are kept.
  * Errors: CRM_EINVAL (NULL, unit mismatch, no usable row),
  * CRM_ENOCONVERGE (the optimum is not reached in 500 iterations or a
- * parameter runs off to 0 or infinity, e.g. when nobody repeats; the
- * message says which), CRM_ENOMEM.
+ * parameter runs off to 0 or infinity -- more than a factor e^12 from its
+ * start --, e.g. when nobody repeats or everybody spends the same; the
+ * message names the parameter), CRM_ENOMEM.
  */
 CRM_API crm_status crm_clv_model_fit(crm_clv_model *model,
                                      const crm_clv_summary *summary);
