@@ -1,0 +1,141 @@
+/*
+ * Special functions of the clv models (see special.h).
+ */
+#include "clv/special.h"
+
+#include <math.h>
+
+#define CLV_PI 3.14159265358979323846
+
+double clv_digamma(double x)
+{
+    double shift = 0.0, f;
+
+    while (x < 6.0) {
+        shift -= 1.0 / x;
+        x += 1.0;
+    }
+    f = 1.0 / (x * x);
+    return shift + log(x) - 0.5 / x -
+           f * (1.0 / 12 - f * (1.0 / 120 - f * (1.0 / 252 - f * (1.0 / 240 - f / 132))));
+}
+
+double clv_log_add(double a, double b)
+{
+    double hi = a > b ? a : b, lo = a > b ? b : a;
+
+    if (hi == -INFINITY)
+        return -INFINITY;
+    return hi + log1p(exp(lo - hi));
+}
+
+double clv_log_sub(double a, double b)
+{
+    if (b == -INFINITY)
+        return a;
+    if (a <= b)
+        return -INFINITY;
+    return a + log1p(-exp(b - a));
+}
+
+double clv_expm1_ratio(double u)
+{
+    if (fabs(u) < 1e-300)
+        return 1.0;
+    return expm1(u) / u;
+}
+
+double clv_logistic_neg(double l)
+{
+    double e;
+
+    if (l > 0) {
+        e = exp(-l);
+        return e / (1.0 + e);
+    }
+    return 1.0 / (1.0 + exp(l));
+}
+
+/* log(1 / (1 + exp(-y))) without overflow. */
+static double log_sigmoid(double y)
+{
+    if (y >= 0)
+        return -log1p(exp(-y));
+    return y - log1p(exp(y));
+}
+
+#define TS_STEP (1.0 / 64.0)
+#define TS_HALF_NODES 256 /* s runs over [-4, 4] */
+
+double clv_log_integral01(double (*log_f)(double v, double u, void *user),
+                          void *user)
+{
+    double vals[2 * TS_HALF_NODES + 1];
+    double top = -INFINITY, sum = 0.0;
+    int k;
+
+    for (k = -TS_HALF_NODES; k <= TS_HALF_NODES; k++) {
+        double s = k * TS_STEP, y = CLV_PI * sinh(s);
+        double lv = log_sigmoid(y), lu = log_sigmoid(-y);
+        double lw = log(TS_STEP * CLV_PI * cosh(s)) + lv + lu;
+        double val = lw + log_f(exp(lv), exp(lu), user);
+
+        if (isnan(val))
+            val = -INFINITY;
+        vals[k + TS_HALF_NODES] = val;
+        if (val > top)
+            top = val;
+    }
+    if (top == -INFINITY || top == INFINITY)
+        return top;
+    for (k = 0; k < 2 * TS_HALF_NODES + 1; k++)
+        sum += exp(vals[k] - top);
+    return top + log(sum);
+}
+
+typedef struct hyp_integrand {
+    double a, b, z, zc;
+} hyp_integrand;
+
+/* u^(a-1) (1 - z u)^(-b) with u = 1 - v, so 1 - z u = zc + z v. */
+static double hyp_log_integrand(double v, double u, void *user)
+{
+    const hyp_integrand *h = user;
+
+    return (h->a - 1.0) * log(u) - h->b * log(h->zc + h->z * v);
+}
+
+/* log of sum_n (B)_n / (C)_n z^n for 0 < B < C, 0 <= z; NAN when slow. */
+static double hyp_euler_series_log(double B, double C, double z)
+{
+    double term = 1.0, sum = 1.0;
+    int n;
+
+    for (n = 0; n < 4000; n++) {
+        term *= (B + n) / (C + n) * z;
+        sum += term;
+        if (term <= 1e-17 * sum * (1.0 - z))
+            return log(sum);
+    }
+    return NAN;
+}
+
+double clv_log_hyp2f1_a1(double a, double b, double z, double zc)
+{
+    double B = a + 1.0 - b;
+    hyp_integrand h;
+
+    if (z == 0.0)
+        return 0.0;
+    if (B > 0.0 && z <= 0.95) {
+        double s = hyp_euler_series_log(B, a + 1.0, z);
+
+        if (!isnan(s))
+            return (1.0 - b) * log(zc) + s;
+    }
+    h.a = a;
+    h.b = b;
+    h.z = z;
+    h.zc = zc;
+    return log(a) + clv_log_integral01(hyp_log_integrand, &h);
+}
