@@ -1,0 +1,182 @@
+/*
+ * Internals of the segment module shared by its source files: the schema,
+ * record, program, set and batch structures, and the evaluation of one
+ * predicate on one value (used by every evaluation path so that row,
+ * set and batch answers are identical).
+ */
+#ifndef CRM_SEGMENT_INTERNAL_H
+#define CRM_SEGMENT_INTERNAL_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "core/ctx.h"
+#include "crm/segment.h"
+
+typedef struct seg_attr {
+    char *name;
+    size_t name_len;
+    crm_segment_type type;
+} seg_attr;
+
+struct crm_segment_schema {
+    crm_ctx *ctx;
+    seg_attr *attrs;
+    size_t count;
+    size_t cap;
+};
+
+/* One attribute's value in a record. Sets keep items back to back in `buf`
+ * with nitems + 1 offsets in `items` (items[0] = 0). */
+typedef struct seg_slot {
+    int64_t i;
+    char *buf;
+    size_t len;
+    size_t buf_cap;
+    int64_t *items;
+    size_t nitems;
+    size_t items_cap;
+} seg_slot;
+
+struct crm_segment_record {
+    crm_ctx *ctx;
+    const crm_segment_schema *schema;
+    uint32_t count;          /* attributes when the record was made */
+    uint8_t *present;        /* 1 when the attribute has a value */
+    crm_segment_type *types; /* copy of the schema's types */
+    seg_slot *slots;
+};
+
+/* A value as one predicate sees it, from a record or from a batch row. */
+typedef struct seg_value {
+    int present;
+    int64_t i;
+    const char *s;        /* string bytes, or the data of a set's items */
+    size_t len;
+    const int64_t *items; /* set: nitems + 1 offsets into s */
+    size_t nitems;
+} seg_value;
+
+/* Node kinds, in prefix order; `size` counts the node and its subtree. */
+enum seg_kind {
+    SEG_AND = 1,
+    SEG_OR = 2,
+    SEG_NOT = 3,
+    SEG_NULLTEST = 4,     /* IS NULL; NEG: IS NOT NULL */
+    SEG_RANGE = 5,        /* lo <= f(v) <= hi */
+    SEG_IN_INT = 6,       /* f(v) in sorted pool values */
+    SEG_STR_IN = 7,       /* v equals one of the pool strings */
+    SEG_STR_CMP = 8,      /* v <op> pool string, byte order */
+    SEG_STR_CONTAINS = 9, /* pool string is a substring of v, ASCII case ignored */
+    SEG_STR_PREFIX = 10,  /* v starts with pool string, ASCII case ignored */
+    SEG_SET_CONTAINS = 11 /* v has an item equal to pool string, ASCII case ignored */
+};
+
+/* Transforms applied to an int64 value before a range or IN test. */
+enum seg_fn {
+    SEG_FN_NONE = 0,
+    SEG_FN_DAYS_SINCE = 1,
+    SEG_FN_DAYS_UNTIL = 2,
+    SEG_FN_ANNIVERSARY = 3, /* days from today to the next anniversary */
+    SEG_FN_MONTH = 4,
+    SEG_FN_WEEKDAY = 5,
+    SEG_FN_HOUR = 6
+};
+
+enum seg_flag {
+    SEG_NEG = 1,    /* negate a known result */
+    SEG_LO_REL = 2, /* lo is an offset from now */
+    SEG_HI_REL = 4  /* hi is an offset from now */
+};
+
+enum seg_cmp { SEG_LT = 1, SEG_LE = 2, SEG_GT = 3, SEG_GE = 4 };
+
+typedef struct seg_node {
+    uint8_t kind;
+    uint8_t fn;
+    uint8_t flags;
+    uint8_t cmp;
+    uint32_t attr;
+    uint32_t size;
+    uint32_t src_start;
+    uint32_t src_len;
+    uint32_t pool;  /* first pool entry (strings: pairs offset, length) */
+    uint32_t npool; /* pool entries (strings: number of strings) */
+    int64_t lo;
+    int64_t hi;
+} seg_node;
+
+struct crm_segment_program {
+    crm_ctx *ctx;
+    const crm_segment_schema *schema;
+    int32_t offset_min;
+    uint32_t nnodes;
+    seg_node *nodes;
+    int64_t *pool;
+    size_t npool;
+    char *chars;
+    size_t nchars;
+    char *source;
+    size_t source_len;
+};
+
+struct crm_segment_set {
+    crm_ctx *ctx;
+    const crm_segment_schema *schema;
+    crm_segment_program **programs;
+    size_t count;
+    size_t cap;
+};
+
+typedef struct seg_column {
+    int bound;
+    const int64_t *i64;
+    const uint8_t *bools;
+    const int64_t *offsets;
+    const int64_t *item_offsets;
+    const char *data;
+    const uint8_t *validity;
+} seg_column;
+
+struct crm_segment_batch {
+    crm_ctx *ctx;
+    const crm_segment_schema *schema;
+    size_t rows;
+    uint32_t count;
+    crm_segment_type *types;
+    seg_column *columns;
+};
+
+/* Evaluates one predicate node on a value: CRM_SEGMENT_FALSE/TRUE/UNKNOWN. */
+crm_segment_result seg_leaf_eval(const crm_segment_program *p, const seg_node *n,
+                                 const seg_value *v, int64_t now);
+
+/* Applies a node's function to an int64 value (offset and now as needed). */
+int64_t seg_apply_fn(unsigned fn, int64_t v, int64_t now, int32_t offset_min);
+
+/* now + offset, saturated to the int64 range. */
+int64_t seg_sat_add(int64_t a, int64_t b);
+
+/* A record's value of attribute `attr` as a predicate sees it. */
+void seg_record_value(const crm_segment_record *r, uint32_t attr, seg_value *v);
+
+/* Smallest edit distance (optimal string alignment); large for long names. */
+size_t seg_edit_distance(const char *a, size_t alen, const char *b, size_t blen);
+
+/* The schema attribute with this exact name, or -1. */
+int64_t seg_schema_lookup(const crm_segment_schema *s, const char *name, size_t len);
+
+/* The closest attribute name for a "did you mean" hint, or NULL. */
+const char *seg_schema_suggest(const crm_segment_schema *s, const char *name,
+                               size_t len);
+
+/* 1 when name (len bytes) is a rule keyword, compared ignoring ASCII case. */
+int seg_is_keyword(const char *name, size_t len);
+
+/* Returns a new copy of a program (for sets), or NULL when out of memory. */
+crm_segment_program *seg_program_clone(const crm_segment_program *p);
+
+/* Human names of types, for messages ("a whole number"). */
+const char *seg_type_phrase(crm_segment_type type);
+
+#endif
