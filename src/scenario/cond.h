@@ -33,10 +33,12 @@ int scn_cond_true(const scn_cond *cond, const crm_segment_record *record,
                   int64_t now);
 
 /*
- * Reads time attribute `attr` (NUL-terminated name in schema) of record
- * into *out. Returns 1 when it is set, 0 when it is NULL or unknown.
+ * Finds time attribute `name` (NUL-terminated) in schema (may be NULL).
+ * Returns 1 and sets *index when it exists with type time, 0 otherwise.
  */
-int scn_record_time(const crm_segment_schema *schema, const crm_segment_record *record,
-                    const char *attr, int64_t *out);
+int scn_time_attr_find(const crm_segment_schema *schema, const char *name, uint32_t *index);
+
+/* Reads time attribute `index` of record into *out; 1 when set, 0 when NULL. */
+int scn_record_time(const crm_segment_record *record, uint32_t index, int64_t *out);
 
 #endif

@@ -698,6 +698,9 @@ static crm_status parse_date_trigger(loader *L, const crm_json *obj, const char 
         return st;
     if (has_before && has_after)
         return bad(L, obj, path, "days_before and days_after exclude each other");
+    if (!scn_time_attr_find(L->schema, def->date_attr, &def->date_attr_index))
+        return bad(L, crm_json_get(obj, "attribute"), "trigger.date.attribute",
+                   "not a time attribute of the engine's schema");
     def->date_days = (int32_t)(after - before);
     def->date_annual = annual && annual->type == CRM_JSON_TRUE;
     return CRM_OK;

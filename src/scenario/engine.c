@@ -714,7 +714,7 @@ static int date_fires(const call *c, const scn_def *def, int64_t *last, int64_t 
     int64_t t, year, now_year, y, f;
     unsigned month, mday, now_month, now_mday;
 
-    if (!c->record || !scn_record_time(c->e->schema, c->record, def->date_attr, &t))
+    if (!c->record || !scn_record_time(c->record, def->date_attr_index, &t))
         return 0;
     crm_civil_from_days(crm_local_day(t, c->offset), &year, &month, &mday);
     crm_civil_from_days(crm_local_day(c->now, c->offset), &now_year, &now_month, &now_mday);

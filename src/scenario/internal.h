@@ -99,6 +99,7 @@ typedef struct scn_def {
     const char *trigger_event; /* SCN_TRIGGER_EVENT */
     scn_cond *trigger_rule;    /* event rule or segment rule; NULL = true */
     const char *date_attr;     /* SCN_TRIGGER_DATE */
+    uint32_t date_attr_index;  /* its index in the schema */
     int32_t date_days;         /* days after the date (negative: before) */
     int32_t date_at;           /* seconds after local midnight */
     int date_annual;           /* the date recurs every year (birthday) */
