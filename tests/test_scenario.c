@@ -11,6 +11,7 @@
 #include "core/json.h"
 #include "crm/common.h"
 #include "crm/scenario.h"
+#include "crm/segment.h"
 #include "scenario/internal.h"
 #include "test_util.h"
 
@@ -1044,6 +1045,285 @@ START_TEST(test_on_event_allocation_failures)
 }
 END_TEST
 
+/* ---- the ready-made scenarios of examples/scenarios ------------------------ */
+
+/* examples/scenarios/<name>, found from this file's path (tests run in the build dir). */
+static char *read_example(const char *name, size_t *len)
+{
+    char path[512];
+    const char *tail = strstr(__FILE__, "tests/test_scenario.c");
+    FILE *f;
+    char *text;
+    long size;
+
+    ck_assert_ptr_nonnull(tail);
+    snprintf(path, sizeof path, "%.*sexamples/scenarios/%s", (int)(tail - __FILE__), __FILE__,
+             name);
+    f = fopen(path, "rb");
+    ck_assert_msg(f != NULL, "cannot open %s", path);
+    fseek(f, 0, SEEK_END);
+    size = ftell(f);
+    fseek(f, 0, SEEK_SET);
+    text = malloc((size_t)size + 1);
+    ck_assert_uint_eq(fread(text, 1, (size_t)size, f), (size_t)size);
+    fclose(f);
+    *len = (size_t)size;
+    return text;
+}
+
+typedef struct example {
+    sim s;
+    crm_segment_schema *schema;
+    crm_segment_record *record;
+} example;
+
+static void example_init(example *x, const char *file)
+{
+    char *json;
+    size_t len;
+
+    sim_init(&x->s, NULL);
+    ck_assert_int_eq(crm_segment_schema_new_standard(x->s.ctx, &x->schema), CRM_OK);
+    ck_assert_int_eq(crm_segment_schema_add(x->schema, "cart_total", CRM_SEGMENT_MONEY, NULL),
+                     CRM_OK);
+    ck_assert_int_eq(crm_segment_record_new(x->schema, &x->record), CRM_OK);
+    crm_scenario_engine_free(x->s.engine);
+    ck_assert_int_eq(crm_scenario_engine_new(x->s.ctx, x->schema, &x->s.engine), CRM_OK);
+    ck_assert_int_eq(crm_scenario_engine_set_default_offset(x->s.engine, 540), CRM_OK);
+    json = read_example(file, &len);
+    ck_assert_msg(crm_scenario_engine_load(x->s.engine, json, len) == CRM_OK, "%s: %s", file,
+                  crm_ctx_errmsg(x->s.ctx));
+    free(json);
+}
+
+/* Starts a new customer: empty state, cleared record. */
+static void example_customer(example *x, int64_t customer)
+{
+    x->s.customer = customer;
+    x->s.state_len = 0;
+    crm_segment_record_clear(x->record);
+}
+
+static void example_step(example *x, const char *event, int64_t now)
+{
+    uint8_t out[512];
+    size_t len = 0;
+    int64_t wake = 0;
+    crm_status st;
+    sim *s = &x->s;
+
+    s->n_actions = 0;
+    if (event)
+        st = crm_scenario_on_event(s->engine, s->customer, s->offset, s->state, s->state_len,
+                                   x->record, event, now, collect, s, out, sizeof out, &len, &wake);
+    else
+        st = crm_scenario_advance(s->engine, s->customer, s->offset, s->state, s->state_len,
+                                  x->record, now, collect, s, out, sizeof out, &len, &wake);
+    ck_assert_msg(st == CRM_OK, "%s", crm_ctx_errmsg(s->ctx));
+    ck_assert_uint_le(len, 64);
+    memcpy(s->state, out, len);
+    s->state_len = len;
+    s->wake = wake;
+}
+
+static void example_free(example *x)
+{
+    crm_scenario_engine_free(x->s.engine);
+    x->s.engine = NULL;
+    crm_segment_record_free(x->record);
+    crm_segment_schema_free(x->schema);
+    sim_free(&x->s);
+}
+
+static void set_int(example *x, const char *name, int64_t v)
+{
+    ck_assert_int_eq(crm_segment_record_set_int_by_name(x->record, name, v), CRM_OK);
+}
+
+static void set_time(example *x, const char *name, int64_t v)
+{
+    ck_assert_int_eq(crm_segment_record_set_time_by_name(x->record, name, v), CRM_OK);
+}
+
+START_TEST(test_example_cart_abandonment)
+{
+    example x;
+    int64_t t0 = at("2024-05-10T12:00");
+
+    example_init(&x, "cart_abandonment.json");
+    /* A 6,000 yen cart: reminder after 1 h, coupon after 24 h. */
+    example_customer(&x, 1);
+    ck_assert_int_eq(crm_segment_record_set_money_by_name(x.record, "cart_total", 6000), CRM_OK);
+    example_step(&x, "cart_abandoned", t0);
+    ck_assert_int_eq(x.s.wake, t0 + HOUR);
+    example_step(&x, NULL, t0 + HOUR);
+    ck_assert_uint_eq(count_kind(&x.s, CRM_SCENARIO_SEND, "reminder"), 1);
+    example_step(&x, NULL, t0 + 24 * HOUR);
+    ck_assert_str_eq(find_action(&x.s, CRM_SCENARIO_SEND, "coupon")->params,
+                     "{\"coupon\": \"CART500\", \"valid_days\": 3}");
+    ck_assert_int_eq(find_action(&x.s, CRM_SCENARIO_SEND, "coupon")->due, t0 + 24 * HOUR);
+    /* A 3,000 yen cart: the reminder only. */
+    example_customer(&x, 2);
+    ck_assert_int_eq(crm_segment_record_set_money_by_name(x.record, "cart_total", 3000), CRM_OK);
+    example_step(&x, "cart_abandoned", t0);
+    example_step(&x, NULL, t0 + HOUR);
+    example_step(&x, NULL, t0 + 24 * HOUR);
+    ck_assert_uint_eq(count_kind(&x.s, CRM_SCENARIO_SEND, NULL), 0);
+    ck_assert_int_eq(find_action(&x.s, CRM_SCENARIO_ENDED, NULL)->reason,
+                     CRM_SCENARIO_REASON_EXIT_STEP);
+    /* An order ends the journey at once. */
+    example_customer(&x, 3);
+    example_step(&x, "cart_abandoned", t0);
+    example_step(&x, "order_placed", t0 + 30 * 60);
+    ck_assert_int_eq(find_action(&x.s, CRM_SCENARIO_ENDED, NULL)->reason,
+                     CRM_SCENARIO_REASON_EXIT_EVENT);
+    example_step(&x, NULL, t0 + 2 * DAY);
+    ck_assert_uint_eq(x.s.n_actions, 0);
+    example_free(&x);
+}
+END_TEST
+
+START_TEST(test_example_f2_followup)
+{
+    example x;
+    int64_t t0 = at("2024-03-01T15:00");
+
+    example_init(&x, "f2_followup.json");
+    example_customer(&x, 1);
+    set_int(&x, "order_count", 1);
+    example_step(&x, "order_placed", t0);
+    ck_assert_int_eq(x.s.wake, at("2024-03-02T10:00"));
+    example_step(&x, NULL, x.s.wake);
+    ck_assert_uint_eq(count_kind(&x.s, CRM_SCENARIO_SEND, "thanks"), 1);
+    ck_assert_int_eq(x.s.wake, at("2024-03-15T10:00"));
+    example_step(&x, NULL, x.s.wake);
+    ck_assert_uint_eq(count_kind(&x.s, CRM_SCENARIO_SEND, "cross_sell"), 1);
+    ck_assert_int_eq(x.s.wake, at("2024-03-31T10:00"));
+    example_step(&x, NULL, x.s.wake);
+    ck_assert_uint_eq(count_kind(&x.s, CRM_SCENARIO_SEND, "coupon"), 1);
+    /* A second order before day 30: no coupon, and no second journey. */
+    example_customer(&x, 2);
+    set_int(&x, "order_count", 1);
+    example_step(&x, "order_placed", t0);
+    set_int(&x, "order_count", 2);
+    example_step(&x, "order_placed", t0 + 5 * DAY);
+    ck_assert_uint_eq(count_kind(&x.s, CRM_SCENARIO_ENTERED, NULL), 0);
+    ck_assert_uint_eq(count_kind(&x.s, CRM_SCENARIO_SEND, "thanks"), 1); /* due on day 1 */
+    example_step(&x, NULL, at("2024-03-31T10:00"));
+    ck_assert_uint_eq(count_kind(&x.s, CRM_SCENARIO_SEND, "coupon"), 0);
+    ck_assert_uint_eq(count_kind(&x.s, CRM_SCENARIO_SEND, "cross_sell"), 1);
+    example_free(&x);
+}
+END_TEST
+
+START_TEST(test_example_dormant_reactivation)
+{
+    example x;
+    int64_t t0 = at("2024-05-10T09:00");
+
+    example_init(&x, "dormant_reactivation.json");
+    example_customer(&x, 1);
+    set_int(&x, "order_count", 3);
+    set_time(&x, "last_order_at", t0 - 80 * DAY);
+    example_step(&x, NULL, t0);
+    ck_assert_uint_eq(x.s.n_actions, 0);
+    example_step(&x, NULL, t0 + 11 * DAY);
+    ck_assert_uint_eq(count_kind(&x.s, CRM_SCENARIO_SEND, "we_miss_you"), 1);
+    example_step(&x, NULL, t0 + 12 * DAY); /* still in the segment: no new entry */
+    ck_assert_uint_eq(x.s.n_actions, 0);
+    example_step(&x, NULL, at("2024-06-04T10:00"));
+    ck_assert_uint_eq(count_kind(&x.s, CRM_SCENARIO_SEND, "line_coupon"), 1);
+    example_free(&x);
+}
+END_TEST
+
+START_TEST(test_example_birthday_coupon)
+{
+    example x;
+
+    example_init(&x, "birthday_coupon.json");
+    /* Born 29 February: 28 February stands in, so 21 February 10:00 in 2023. */
+    example_customer(&x, 1);
+    set_time(&x, "birthday", at("2000-02-29T00:00"));
+    ck_assert_int_eq(crm_segment_record_set_bool_by_name(x.record, "email_opt_in", 1), CRM_OK);
+    example_step(&x, NULL, at("2023-02-01T00:00"));
+    ck_assert_int_eq(x.s.wake, at("2023-02-21T10:00"));
+    example_step(&x, NULL, at("2023-02-21T10:00"));
+    ck_assert_int_eq(find_action(&x.s, CRM_SCENARIO_SEND, "coupon")->due, at("2023-02-21T10:00"));
+    example_step(&x, NULL, at("2023-02-21T18:00"));
+    ck_assert_uint_eq(x.s.n_actions, 0);
+    ck_assert_int_eq(x.s.wake, at("2024-02-22T10:00"));
+    example_step(&x, NULL, at("2024-02-22T10:05"));
+    ck_assert_int_eq(find_action(&x.s, CRM_SCENARIO_SEND, "coupon")->due, at("2024-02-22T10:00"));
+    /* Born 3 January: the coupon goes on 27 December of the year before. */
+    example_customer(&x, 2);
+    set_time(&x, "birthday", at("1990-01-03T00:00"));
+    ck_assert_int_eq(crm_segment_record_set_bool_by_name(x.record, "email_opt_in", 1), CRM_OK);
+    example_step(&x, NULL, at("2024-12-20T00:00"));
+    ck_assert_int_eq(x.s.wake, at("2024-12-27T10:00"));
+    example_step(&x, NULL, at("2024-12-27T10:30"));
+    ck_assert_uint_eq(count_kind(&x.s, CRM_SCENARIO_SEND, "coupon"), 1);
+    /* Not opted in: nothing. */
+    example_customer(&x, 3);
+    set_time(&x, "birthday", at("1990-01-03T00:00"));
+    example_step(&x, NULL, at("2024-12-27T10:30"));
+    ck_assert_uint_eq(x.s.n_actions, 0);
+    example_free(&x);
+}
+END_TEST
+
+START_TEST(test_example_point_expiry)
+{
+    example x;
+
+    example_init(&x, "point_expiry.json");
+    example_customer(&x, 1);
+    set_int(&x, "points_balance", 500);
+    set_time(&x, "points_expire_at", at("2024-06-30T00:00"));
+    example_step(&x, NULL, at("2024-05-01T00:00"));
+    ck_assert_int_eq(x.s.wake, at("2024-05-31T10:00"));
+    example_step(&x, NULL, x.s.wake);
+    ck_assert_uint_eq(count_kind(&x.s, CRM_SCENARIO_SEND, "notice_30"), 1);
+    ck_assert_int_eq(x.s.wake, at("2024-06-23T10:00"));
+    example_step(&x, NULL, x.s.wake);
+    ck_assert_uint_eq(count_kind(&x.s, CRM_SCENARIO_SEND, "notice_7"), 1);
+    example_free(&x);
+}
+END_TEST
+
+START_TEST(test_example_best_customer_welcome)
+{
+    example x;
+    int64_t t0 = at("2024-05-10T12:00");
+
+    example_init(&x, "best_customer_welcome.json");
+    example_customer(&x, 1);
+    ck_assert_int_eq(crm_segment_record_set_string_by_name(x.record, "rfm_group", "champions", 9),
+                     CRM_OK);
+    example_step(&x, NULL, t0);
+    ck_assert_str_eq(find_action(&x.s, CRM_SCENARIO_SEND, "welcome")->channel, "line");
+    ck_assert_int_eq(x.s.wake, at("2024-05-13T10:00"));
+    example_step(&x, NULL, x.s.wake);
+    ck_assert_uint_eq(count_kind(&x.s, CRM_SCENARIO_SEND, "perks"), 1);
+    /* Leaving and coming back within the 90-day cooldown: no second welcome. */
+    ck_assert_int_eq(crm_segment_record_set_string_by_name(x.record, "rfm_group", "loyal", 5),
+                     CRM_OK);
+    example_step(&x, NULL, t0 + 10 * DAY);
+    ck_assert_int_eq(crm_segment_record_set_string_by_name(x.record, "rfm_group", "champions", 9),
+                     CRM_OK);
+    example_step(&x, NULL, t0 + 20 * DAY);
+    ck_assert_uint_eq(x.s.n_actions, 0);
+    ck_assert_int_eq(crm_segment_record_set_string_by_name(x.record, "rfm_group", "loyal", 5),
+                     CRM_OK);
+    example_step(&x, NULL, t0 + 95 * DAY);
+    ck_assert_int_eq(crm_segment_record_set_string_by_name(x.record, "rfm_group", "champions", 9),
+                     CRM_OK);
+    example_step(&x, NULL, t0 + 96 * DAY);
+    ck_assert_uint_eq(count_kind(&x.s, CRM_SCENARIO_SEND, "welcome"), 1);
+    example_free(&x);
+}
+END_TEST
+
 static Suite *scenario_suite(void)
 {
     Suite *s = suite_create("scenario");
@@ -1078,6 +1358,12 @@ static Suite *scenario_suite(void)
     tcase_add_test(tc, test_state_is_compact_and_checked);
     tcase_add_test(tc, test_callback_stop_and_small_buffer_change_nothing);
     tcase_add_test(tc, test_load_allocation_failures);
+    tcase_add_test(tc, test_example_cart_abandonment);
+    tcase_add_test(tc, test_example_f2_followup);
+    tcase_add_test(tc, test_example_dormant_reactivation);
+    tcase_add_test(tc, test_example_birthday_coupon);
+    tcase_add_test(tc, test_example_point_expiry);
+    tcase_add_test(tc, test_example_best_customer_welcome);
     tcase_add_test(tc, test_on_event_allocation_failures);
     suite_add_tcase(s, tc);
     return s;
