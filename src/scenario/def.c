@@ -504,6 +504,7 @@ static crm_status collect_step_ids(loader *L, const crm_json *steps)
         st = get_string(L, obj, path, "id", 1, &s->id, &s->id_len);
         if (st != CRM_OK)
             return st;
+        s->id_hash = scn_hash64(UINT64_C(0xcbf29ce484222325), s->id, s->id_len);
         L->def->n_steps = i;
         if (find_step(L->def, s->id, s->id_len) != SCN_NONE)
             return bad(L, crm_json_get(obj, "id"), path, "duplicate step id");
@@ -825,6 +826,11 @@ static crm_status parse_header(loader *L, const crm_json *root)
         return bad(L, crm_json_get(root, "id"), "id", "longer than 128 bytes");
     L->def->id_hash = scn_hash32(L->def->id, len);
     L->def->version = (uint32_t)version;
+    L->def->key_hash = scn_hash64(scn_hash64(UINT64_C(0xcbf29ce484222325), L->def->id, len + 1),
+                                  &(uint8_t[4]){(uint8_t)version, (uint8_t)(version >> 8),
+                                                (uint8_t)(version >> 16),
+                                                (uint8_t)(version >> 24)},
+                                  4);
     return CRM_OK;
 }
 

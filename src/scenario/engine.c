@@ -298,34 +298,24 @@ crm_status crm_scenario_engine_set_max_lateness(crm_scenario_engine *e, int64_t 
 
 /* ---- reporting ---------------------------------------------------------- */
 
-static uint64_t hash_u64(uint64_t h, uint64_t v)
+/*
+ * The idempotency key: customer, scenario id and version, step id, entry
+ * sequence, due time and action kind, mixed into 64 bits. The id parts are
+ * hashed once at load (scn_def.key_hash, scn_step.id_hash).
+ */
+static uint64_t action_key(const call *c, uint64_t scenario_hash, uint64_t step_hash,
+                           uint32_t seq, int64_t due, int kind)
 {
-    unsigned char b[8];
-    int i;
+    uint64_t h = scn_mix64(scenario_hash ^ scn_mix64((uint64_t)c->customer));
 
-    for (i = 0; i < 8; i++)
-        b[i] = (unsigned char)(v >> (8 * i));
-    return scn_hash64(h, b, 8);
-}
-
-static uint64_t action_key(const call *c, const char *id, uint32_t version,
-                           const char *step_id, uint32_t seq, int64_t due, int kind)
-{
-    uint64_t h = UINT64_C(0xcbf29ce484222325);
-
-    h = hash_u64(h, (uint64_t)c->customer);
-    h = scn_hash64(h, id, strlen(id) + 1);
-    h = hash_u64(h, version);
-    h = scn_hash64(h, step_id, strlen(step_id) + 1);
-    h = hash_u64(h, seq);
-    h = hash_u64(h, (uint64_t)due);
-    h = hash_u64(h, (uint64_t)kind);
-    return scn_mix64(h);
+    h = scn_mix64(h ^ step_hash);
+    h = scn_mix64(h ^ ((uint64_t)seq << 8 | (uint64_t)kind));
+    return scn_mix64(h ^ (uint64_t)due);
 }
 
 /* Queues an action; sends carry their step's channel, template and params. */
 static void report(call *c, int kind, int reason, const char *id, uint32_t version,
-                   const scn_step *step, uint32_t seq, int64_t due)
+                   uint64_t scenario_hash, const scn_step *step, uint32_t seq, int64_t due)
 {
     crm_scenario_engine *e = c->e;
     scn_pending *p;
@@ -334,7 +324,8 @@ static void report(call *c, int kind, int reason, const char *id, uint32_t versi
 
     if (c->status != CRM_OK)
         return;
-    if (crm_mem_grow(e->ctx, &arr, &e->cap_pending, e->n_pending + 1, sizeof *e->pending)) {
+    if (e->n_pending == e->cap_pending &&
+        crm_mem_grow(e->ctx, &arr, &e->cap_pending, e->n_pending + 1, sizeof *e->pending)) {
         c->status = crm_error_nomem(e->ctx);
         return;
     }
@@ -351,18 +342,19 @@ static void report(call *c, int kind, int reason, const char *id, uint32_t versi
     p->action.parameters = is_send ? step->params : "{}";
     p->action.due = due;
     p->action.idempotency_key = NULL;
-    p->key = action_key(c, id, version, p->action.step_id, seq, due, kind);
+    p->key = action_key(c, scenario_hash, step ? step->id_hash : 0, seq, due, kind);
 }
 
 static void report_step(call *c, int kind, int reason, const scn_def *def,
                         const scn_journey *j, int64_t due)
 {
-    report(c, kind, reason, def->id, def->version, &def->steps[j->step], j->seq, due);
+    report(c, kind, reason, def->id, def->version, def->key_hash, &def->steps[j->step], j->seq,
+           due);
 }
 
 static void end_journey(call *c, scn_journey *j, const scn_def *def, int reason, int64_t at)
 {
-    report(c, CRM_SCENARIO_ENDED, reason, def->id, def->version,
+    report(c, CRM_SCENARIO_ENDED, reason, def->id, def->version, def->key_hash,
            j->step < def->n_steps ? &def->steps[j->step] : NULL, j->seq, at);
     j->flags &= ~(uint32_t)SCN_FLAG_ACTIVE;
     j->step = 0;
@@ -498,13 +490,9 @@ static int run_send(call *c, scn_journey *j, const scn_def *def, const scn_step 
 
 static uint32_t split_target(const call *c, const scn_def *def, const scn_step *s)
 {
-    uint64_t h = hash_u64(UINT64_C(0xcbf29ce484222325), (uint64_t)c->customer);
-    uint64_t point;
+    uint64_t h = scn_mix64(scn_mix64((uint64_t)c->customer) ^ def->key_hash) ^ s->id_hash;
+    uint64_t point = scn_mix64(h) % s->total_weight;
     uint32_t k;
-
-    h = scn_hash64(h, def->id, strlen(def->id) + 1);
-    h = scn_hash64(h, s->id, s->id_len);
-    point = scn_mix64(h) % s->total_weight;
     for (k = 0; k + 1 < s->nvariants && point >= s->weights[k]; k++)
         point -= s->weights[k];
     return s->targets[k];
@@ -631,7 +619,7 @@ static void settle_orphans(call *c)
             const char *id = name_of(e, j->id_hash);
 
             report(c, CRM_SCENARIO_ENDED, CRM_SCENARIO_REASON_VERSION_REMOVED, id ? id : "",
-                   j->version, NULL, j->seq, c->now);
+                   j->version, j->id_hash, NULL, j->seq, c->now);
             j->flags &= ~(uint32_t)SCN_FLAG_ACTIVE;
         }
         if (id_loaded(e, j->id_hash))
@@ -701,7 +689,7 @@ static void enter(call *c, const scn_def *def, scn_journey *j, int64_t at)
     j->entered = at;
     j->anchor = at;
     report(c, CRM_SCENARIO_ENTERED, CRM_SCENARIO_REASON_NONE, def->id, def->version,
-           &def->steps[0], j->seq, at);
+           def->key_hash, &def->steps[0], j->seq, at);
     run_journey(c, j, def);
 }
 

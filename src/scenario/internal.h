@@ -70,6 +70,7 @@ typedef struct scn_wait {
 typedef struct scn_step {
     const char *id;
     size_t id_len;
+    uint64_t id_hash; /* scn_hash64 of the id: feeds idempotency keys */
     int kind;       /* scn_step_kind */
     uint32_t next;  /* following step, SCN_NONE = journey completes */
     /* send */
@@ -95,6 +96,7 @@ typedef struct scn_def {
     const char *id;
     uint32_t id_hash;
     uint32_t version;
+    uint64_t key_hash;         /* scn_hash64 of id and version: feeds keys */
     int trigger;               /* scn_trigger_kind */
     const char *trigger_event; /* SCN_TRIGGER_EVENT */
     scn_cond *trigger_rule;    /* event rule or segment rule; NULL = true */
