@@ -439,6 +439,8 @@ static void prune_sends(crm_scenario_engine *e, int64_t now)
             longest = e->caps[k].window;
     while (drop < st->n_sends && st->sends[drop].time <= now - longest)
         drop++;
+    if (drop == 0)
+        return;
     memmove(st->sends, st->sends + drop, (st->n_sends - drop) * sizeof *st->sends);
     st->n_sends -= drop;
 }
@@ -695,26 +697,43 @@ static void enter(call *c, const scn_def *def, scn_journey *j, int64_t at)
 
 /*
  * The latest fire time of a date trigger at or before now (*last) and the
- * first after it (*next). Returns 0 when the record has no such date.
+ * first after it (*next). Returns 0 when the record has no such date. An
+ * annual date fires once a year and fire times grow with the year, so the
+ * search starts at this year and steps one year at a time.
  */
 static int date_fires(const call *c, const scn_def *def, int64_t *last, int64_t *next)
 {
-    int64_t t, year, now_year, y, f;
+    int64_t t, year, y;
     unsigned month, mday, now_month, now_mday;
 
     if (!c->record || !scn_record_time(c->record, def->date_attr_index, &t))
         return 0;
     crm_civil_from_days(crm_local_day(t, c->offset), &year, &month, &mday);
-    crm_civil_from_days(crm_local_day(c->now, c->offset), &now_year, &now_month, &now_mday);
-    *last = INT64_MIN;
+    if (def->date_annual)
+        crm_civil_from_days(crm_local_day(c->now, c->offset), &y, &now_month, &now_mday);
+    else
+        y = year;
+    *last = scn_date_fire(y, month, mday, def->date_days, def->date_at, c->offset);
     *next = INT64_MAX;
-    for (y = def->date_annual ? now_year - 2 : year; y <= (def->date_annual ? now_year + 2 : year);
-         y++) {
-        f = scn_date_fire(y, month, mday, def->date_days, def->date_at, c->offset);
-        if (f <= c->now && f > *last)
-            *last = f;
-        if (f > c->now && f < *next)
+    if (*last > c->now) {
+        *next = *last;
+        *last = INT64_MIN;
+        while (def->date_annual && *next > c->now) {
+            *last = scn_date_fire(--y, month, mday, def->date_days, def->date_at, c->offset);
+            if (*last > c->now)
+                *next = *last;
+            else
+                break;
+        }
+        return 1;
+    }
+    while (def->date_annual && *next == INT64_MAX) {
+        int64_t f = scn_date_fire(++y, month, mday, def->date_days, def->date_at, c->offset);
+
+        if (f > c->now)
             *next = f;
+        else
+            *last = f;
     }
     return 1;
 }

@@ -17,6 +17,7 @@
 
 #define SLOT 160 /* bytes kept per customer; the engine's state must fit */
 #define RUNS 3
+#define PREFETCH 16 /* events looked ahead */
 
 static const char *const scenario_files[] = {
     "cart_abandonment.json", "f2_followup.json",  "dormant_reactivation.json",
@@ -142,20 +143,23 @@ static double run(world *w, size_t events, uint64_t seed)
     int64_t wake;
     double start;
 
-    uint64_t next_r = bench_rand(&seed);
+    uint64_t ahead[PREFETCH];
 
     memset(w->lens, 0, w->customers);
+    for (i = 0; i < PREFETCH; i++)
+        ahead[i] = bench_rand(&seed);
     start = bench_now_ms();
     for (i = 0; i < events; i++) {
-        uint64_t r = next_r;
+        uint64_t r = ahead[i % PREFETCH];
         uint64_t c = r % w->customers;
         int64_t now = t0 + (int64_t)((double)span * (double)i / (double)events);
         uint8_t *slot = w->states + c * SLOT;
         crm_status st;
 
-        /* A shop's store would fetch the next customer's state ahead too. */
-        next_r = bench_rand(&seed);
-        __builtin_prefetch(w->states + (next_r % w->customers) * SLOT);
+        /* A shop's store would fetch the coming customers' states ahead too. */
+        ahead[i % PREFETCH] = bench_rand(&seed);
+        __builtin_prefetch(w->states + (ahead[i % PREFETCH] % w->customers) * SLOT);
+        __builtin_prefetch(w->lens + ahead[i % PREFETCH] % w->customers);
         fill_record(w, c, now, r >> 20);
         if ((r >> 8) % 10 == 0)
             st = crm_scenario_advance(w->engine, (int64_t)c, CRM_SCENARIO_OFFSET_DEFAULT, slot,
