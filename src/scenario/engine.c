@@ -56,6 +56,8 @@ typedef struct call {
     const char *event;
     int64_t now;
     int64_t wake;
+    int64_t now_year;  /* local year of now, for annual dates ... */
+    int has_now_year;  /* ... once computed */
     crm_status status;
 } call;
 
@@ -701,7 +703,7 @@ static void enter(call *c, const scn_def *def, scn_journey *j, int64_t at)
  * annual date fires once a year and fire times grow with the year, so the
  * search starts at this year and steps one year at a time.
  */
-static int date_fires(const call *c, const scn_def *def, int64_t *last, int64_t *next)
+static int date_fires(call *c, const scn_def *def, int64_t *last, int64_t *next)
 {
     int64_t t, year, y;
     unsigned month, mday, now_month, now_mday;
@@ -709,10 +711,12 @@ static int date_fires(const call *c, const scn_def *def, int64_t *last, int64_t 
     if (!c->record || !scn_record_time(c->record, def->date_attr_index, &t))
         return 0;
     crm_civil_from_days(crm_local_day(t, c->offset), &year, &month, &mday);
-    if (def->date_annual)
-        crm_civil_from_days(crm_local_day(c->now, c->offset), &y, &now_month, &now_mday);
-    else
-        y = year;
+    if (def->date_annual && !c->has_now_year) {
+        crm_civil_from_days(crm_local_day(c->now, c->offset), &c->now_year, &now_month,
+                            &now_mday);
+        c->has_now_year = 1;
+    }
+    y = def->date_annual ? c->now_year : year;
     *last = scn_date_fire(y, month, mday, def->date_days, def->date_at, c->offset);
     *next = INT64_MAX;
     if (*last > c->now) {
