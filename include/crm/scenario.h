@@ -180,7 +180,10 @@ CRM_API crm_status crm_scenario_engine_set_max_lateness(crm_scenario_engine *eng
  * Actions go to `cb` in order. The new state is written to
  * state_out[0..state_cap) and its length to *state_out_len; *next_wake
  * receives the next time advance must be called (INT64_MAX: never).
- * Nothing is reported to cb unless the state fits.
+ * Nothing is reported to cb unless the state fits. state_out may be the
+ * same buffer as state. When the call changes nothing, the new state is the
+ * old one byte for byte (an empty state stays empty: a customer in no
+ * scenario needs no storage).
  *
  * Errors: CRM_EINVAL (NULL engine, event_type, state_out_len or next_wake;
  * NULL state with len > 0; offset out of range), CRM_ECORRUPT or

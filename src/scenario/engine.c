@@ -42,6 +42,7 @@ struct crm_scenario_engine {
     int64_t max_lateness;
     /* scratch of one call */
     scn_state st;
+    scn_state before; /* st as decoded: unchanged state is handed back as is */
     scn_pending *pending;
     size_t n_pending, cap_pending;
     crm_writer out;
@@ -824,6 +825,62 @@ static void evaluate(call *c)
 
 /* ---- the public calls --------------------------------------------------- */
 
+static void snapshot(crm_scenario_engine *e)
+{
+    const scn_state *st = &e->st;
+
+    e->before.n_journeys = st->n_journeys;
+    e->before.n_sends = st->n_sends;
+    memcpy(e->before.journeys, st->journeys, st->n_journeys * sizeof *st->journeys);
+    memcpy(e->before.sends, st->sends, st->n_sends * sizeof *st->sends);
+}
+
+static int journey_equal(const scn_journey *a, const scn_journey *b)
+{
+    return a->id_hash == b->id_hash && a->version == b->version && a->flags == b->flags &&
+           a->step == b->step && a->seq == b->seq && a->entered == b->entered &&
+           a->anchor == b->anchor;
+}
+
+/* 1 when the call left the decoded state exactly as it was. */
+static int unchanged(const crm_scenario_engine *e)
+{
+    const scn_state *a = &e->st, *b = &e->before;
+    size_t i;
+
+    if (a->n_journeys != b->n_journeys || a->n_sends != b->n_sends)
+        return 0;
+    for (i = 0; i < a->n_journeys; i++)
+        if (!journey_equal(&a->journeys[i], &b->journeys[i]))
+            return 0;
+    for (i = 0; i < a->n_sends; i++)
+        if (a->sends[i].time != b->sends[i].time || a->sends[i].channel != b->sends[i].channel)
+            return 0;
+    return 1;
+}
+
+/*
+ * The new state bytes: the input itself when nothing changed (empty stays
+ * empty), otherwise a fresh encoding in e->out.
+ */
+static crm_status new_state(crm_scenario_engine *e, const uint8_t *state, size_t state_len,
+                            const uint8_t **bytes, size_t *len)
+{
+    if (unchanged(e)) {
+        *bytes = state;
+        *len = state_len;
+        return CRM_OK;
+    }
+    e->out.len = 0;
+    e->out.failed = 0;
+    scn_state_encode(&e->st, &e->out);
+    if (e->out.failed)
+        return crm_error_nomem(e->ctx);
+    *bytes = e->out.data;
+    *len = e->out.len;
+    return CRM_OK;
+}
+
 static void render_key(uint64_t key, char out[17])
 {
     static const char hex[] = "0123456789abcdef";
@@ -855,6 +912,8 @@ static crm_status run_call(call *c, const uint8_t *state, size_t state_len,
                            size_t state_cap, size_t *state_out_len, int64_t *next_wake)
 {
     crm_scenario_engine *e = c->e;
+    const uint8_t *bytes = NULL;
+    size_t len = 0;
     crm_status st;
 
     if (c->offset == CRM_SCENARIO_OFFSET_DEFAULT)
@@ -864,27 +923,27 @@ static crm_status run_call(call *c, const uint8_t *state, size_t state_len,
     st = scn_state_decode(e->ctx, state, state_len, &e->st);
     if (st != CRM_OK)
         return st;
+    snapshot(e);
     e->n_pending = 0;
     c->wake = INT64_MAX;
     c->status = CRM_OK;
     evaluate(c);
     if (c->status != CRM_OK)
         return c->status;
-    e->out.len = 0;
-    e->out.failed = 0;
-    scn_state_encode(&e->st, &e->out);
-    if (e->out.failed)
-        return crm_error_nomem(e->ctx);
-    if (e->out.len > state_cap || (!state_out && e->out.len > 0)) {
-        *state_out_len = e->out.len;
+    st = new_state(e, state, state_len, &bytes, &len);
+    if (st != CRM_OK)
+        return st;
+    if (len > state_cap || (!state_out && len > 0)) {
+        *state_out_len = len;
         return crm_error(e->ctx, CRM_ELIMIT, "scenario: state needs %zu bytes, buffer has %zu",
-                         e->out.len, state_cap);
+                         len, state_cap);
     }
     st = deliver(e, cb, user);
     if (st != CRM_OK)
         return st;
-    memcpy(state_out, e->out.data, e->out.len);
-    *state_out_len = e->out.len;
+    if (len > 0 && state_out != state)
+        memmove(state_out, bytes, len);
+    *state_out_len = len;
     *next_wake = c->wake;
     return CRM_OK;
 }

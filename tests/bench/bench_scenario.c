@@ -112,19 +112,22 @@ static void world_free(world *w)
     free(w->lens);
 }
 
-/* The customer's record as the shop would fill it before a call. */
-static void fill_record(world *w, uint64_t customer, int64_t now, uint64_t r)
+/*
+ * The customer's record as the shop would fill it before a call: stable
+ * per customer (orders, birthday, points), the cart total of this event.
+ */
+static void fill_record(world *w, uint64_t customer, uint64_t r)
 {
     crm_segment_record *rec = w->record;
 
     crm_segment_record_clear(rec);
     crm_segment_record_set_int(rec, CRM_SEGMENT_STD_ORDER_COUNT, (int64_t)(customer % 4));
     crm_segment_record_set_time(rec, CRM_SEGMENT_STD_LAST_ORDER_AT,
-                                now - (int64_t)(r % 200) * 86400);
+                                1714521600 - (int64_t)(customer % 200) * 86400);
     crm_segment_record_set_time(rec, CRM_SEGMENT_STD_BIRTHDAY,
                                 631152000 + (int64_t)(customer % 365) * 86400);
     crm_segment_record_set_bool(rec, CRM_SEGMENT_STD_EMAIL_OPT_IN, 1);
-    crm_segment_record_set_int(rec, CRM_SEGMENT_STD_POINTS_BALANCE, (int64_t)(r % 1000));
+    crm_segment_record_set_int(rec, CRM_SEGMENT_STD_POINTS_BALANCE, (int64_t)(customer % 1000));
     crm_segment_record_set_time(rec, CRM_SEGMENT_STD_POINTS_EXPIRE_AT,
                                 1714521600 + (int64_t)(customer % 120) * 86400);
     if (customer % 10 == 0)
@@ -170,7 +173,7 @@ static double run(world *w, size_t events, uint64_t seed, double *cpu_ms)
         ahead[i % PREFETCH] = bench_rand(&seed);
         __builtin_prefetch(w->states + (ahead[i % PREFETCH] % w->customers) * SLOT);
         __builtin_prefetch(w->lens + ahead[i % PREFETCH] % w->customers);
-        fill_record(w, c, now, r >> 20);
+        fill_record(w, c, r >> 20);
         if ((r >> 8) % 10 == 0)
             st = crm_scenario_advance(w->engine, (int64_t)c, CRM_SCENARIO_OFFSET_DEFAULT, slot,
                                       w->lens[c], w->record, now, count_action, w, out,
