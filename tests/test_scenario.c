@@ -1324,6 +1324,89 @@ START_TEST(test_example_best_customer_welcome)
 }
 END_TEST
 
+/* Loading order does not matter: the same calls give the same actions and state. */
+START_TEST(test_load_order_does_not_change_outputs)
+{
+    const char *a = DEF("alpha", "\"always\"", SEND("a1", "email") "," WAIT("w", "{\"hours\": 5}") ","
+                                              SEND("a2", "line"));
+    const char *b = DEF("beta", "\"always\"", WAIT("w", "{\"hours\": 2}") "," SEND("b1", "sms"));
+    const char *order1[] = {a, b, full_def, NULL}, *order2[] = {full_def, b, a, NULL};
+    sim s1, s2;
+    int64_t t0 = at("2024-01-15T12:00"), times[] = {0, 2 * HOUR, 5 * HOUR, 2 * DAY};
+    size_t k, i;
+
+    sim_init(&s1, order1);
+    sim_init(&s2, order2);
+    for (k = 0; k < 4; k++) {
+        const char *event = k == 0 ? "go" : NULL;
+
+        sim_step(&s1, event, t0 + times[k]);
+        sim_step(&s2, event, t0 + times[k]);
+        if (k == 0) {
+            sim_step(&s1, "signup", t0);
+            sim_step(&s2, "signup", t0);
+        }
+        ck_assert_uint_eq(s1.n_actions, s2.n_actions);
+        for (i = 0; i < s1.n_actions; i++) {
+            ck_assert_str_eq(s1.actions[i].key, s2.actions[i].key);
+            ck_assert_str_eq(s1.actions[i].step, s2.actions[i].step);
+        }
+        ck_assert_uint_eq(s1.state_len, s2.state_len);
+        ck_assert_int_eq(memcmp(s1.state, s2.state, s1.state_len), 0);
+        ck_assert_int_eq(s1.wake, s2.wake);
+    }
+    sim_free(&s1);
+    sim_free(&s2);
+}
+END_TEST
+
+typedef struct check_fixture {
+    crm_ctx *ctx;
+    uint8_t state[64];
+    size_t len;
+} check_fixture;
+
+static void *check_setup(crm_ctx *ctx)
+{
+    check_fixture *f = calloc(1, sizeof *f);
+    crm_scenario_engine *engine = NULL;
+    int64_t wake;
+
+    f->ctx = ctx;
+    ck_assert_int_eq(crm_scenario_engine_new(ctx, NULL, &engine), CRM_OK);
+    ck_assert_int_eq(crm_scenario_engine_load(engine, full_def, strlen(full_def)), CRM_OK);
+    ck_assert_int_eq(crm_scenario_on_event(engine, 3, 540, NULL, 0, NULL, "signup", 1700000000,
+                                           NULL, NULL, f->state, sizeof f->state, &f->len,
+                                           &wake), CRM_OK);
+    crm_scenario_engine_free(engine);
+    return f;
+}
+
+static crm_status check_run(void *fixture)
+{
+    check_fixture *f = fixture;
+
+    return crm_scenario_state_check(f->ctx, f->state, f->len);
+}
+
+static void check_verify(void *fixture)
+{
+    ck_assert_uint_gt(((check_fixture *)fixture)->len, 0);
+}
+
+static void check_teardown(void *fixture)
+{
+    free(fixture);
+}
+
+START_TEST(test_state_check_allocation_failures)
+{
+    test_sweep sweep = {check_setup, check_run, check_verify, check_teardown};
+
+    ck_assert_uint_eq(test_sweep_alloc_failures(&sweep), 1);
+}
+END_TEST
+
 static Suite *scenario_suite(void)
 {
     Suite *s = suite_create("scenario");
@@ -1358,6 +1441,8 @@ static Suite *scenario_suite(void)
     tcase_add_test(tc, test_state_is_compact_and_checked);
     tcase_add_test(tc, test_callback_stop_and_small_buffer_change_nothing);
     tcase_add_test(tc, test_load_allocation_failures);
+    tcase_add_test(tc, test_load_order_does_not_change_outputs);
+    tcase_add_test(tc, test_state_check_allocation_failures);
     tcase_add_test(tc, test_example_cart_abandonment);
     tcase_add_test(tc, test_example_f2_followup);
     tcase_add_test(tc, test_example_dormant_reactivation);

@@ -219,8 +219,9 @@ CRM_API crm_status crm_scenario_advance(crm_scenario_engine *engine, int64_t cus
 
 /*
  * Checks that state bytes are well-formed (version, checksum, structure).
- * Errors: CRM_EINVAL (NULL state with len > 0), CRM_ECORRUPT, CRM_EVERSION.
- * Thread-safe.
+ * Errors: CRM_EINVAL (NULL ctx, NULL state with len > 0), CRM_ECORRUPT,
+ * CRM_EVERSION, CRM_ENOMEM (it needs about 14 KiB of scratch).
+ * Thread-safe for distinct ctx.
  */
 CRM_API crm_status crm_scenario_state_check(crm_ctx *ctx, const uint8_t *state, size_t len);
 
