@@ -125,7 +125,9 @@ CRM_API size_t crm_scenario_engine_count(const crm_scenario_engine *engine);
 
 /*
  * Sets the UTC offset (minutes east, -1440..1440) used for customers whose
- * offset is CRM_SCENARIO_OFFSET_DEFAULT. Errors: CRM_EINVAL.
+ * offset is CRM_SCENARIO_OFFSET_DEFAULT. Rules are compiled with the offset
+ * in force when their definition is loaded (it places date literals and
+ * days_since() days), so set it before loading. Errors: CRM_EINVAL.
  */
 CRM_API crm_status crm_scenario_engine_set_default_offset(crm_scenario_engine *engine,
                                                           int32_t offset_min);
