@@ -704,6 +704,13 @@ START_TEST(test_same_event_delivered_twice)
     sim_step(&s, "go", t0);
     ck_assert_uint_eq(s.n_actions, 0);
     sim_free(&s);
+    /* Even when the journey already completed and re-entry is "always". */
+    sim_one(&s, DEF("t", "\"always\"", SEND("a", "email")));
+    sim_step(&s, "go", t0);
+    ck_assert_uint_eq(count_kind(&s, CRM_SCENARIO_SEND, "a"), 1);
+    sim_step(&s, "go", t0);
+    ck_assert_uint_eq(s.n_actions, 0);
+    sim_free(&s);
 }
 END_TEST
 

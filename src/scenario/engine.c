@@ -674,6 +674,8 @@ static int may_enter(const scn_def *def, const scn_journey *j, int64_t at)
         return 1;
     if (j->flags & SCN_FLAG_ACTIVE)
         return 0;
+    if (j->seq > 0 && at == j->entered)
+        return 0; /* the same trigger delivered twice: one journey */
     if (j->seq == 0 || def->reentry == SCN_REENTRY_ALWAYS)
         return 1;
     if (def->reentry == SCN_REENTRY_ONCE)
