@@ -1414,6 +1414,46 @@ START_TEST(test_state_check_allocation_failures)
 }
 END_TEST
 
+START_TEST(test_rule_errors_and_limits)
+{
+    example x;
+    char json[256];
+    const char *bad_rule = HEAD "\"steps\": [{\"id\": \"a\", \"branch\": {\"rule\": \"order_count >\","
+                                " \"then\": \"b\", \"else\": \"b\"}}, {\"id\": \"b\", \"exit\": {}}]}";
+    const char *type_error = "{\"id\": \"x\", \"version\": 1, \"trigger\": {\"segment\": \"rfm_group > 3\"}, "
+                             STEPS_OK "}";
+    const char *not_time = "{\"id\": \"x\", \"version\": 1, \"trigger\": {\"date\": {\"attribute\": "
+                           "\"order_count\", \"at\": \"10:00\"}}, " STEPS_OK "}";
+    int i;
+
+    example_init(&x, "f2_followup.json");
+    ck_assert_int_eq(crm_scenario_engine_load(x.s.engine, bad_rule, strlen(bad_rule)), CRM_EPARSE);
+    ck_assert_ptr_nonnull(strstr(crm_ctx_errmsg(x.s.ctx), "steps[0].branch.rule: bad rule"));
+    ck_assert_int_eq(crm_scenario_engine_load(x.s.engine, type_error, strlen(type_error)),
+                     CRM_ETYPE);
+    ck_assert_ptr_nonnull(strstr(crm_ctx_errmsg(x.s.ctx), "trigger.segment"));
+    ck_assert_int_eq(crm_scenario_engine_load(x.s.engine, not_time, strlen(not_time)), CRM_EPARSE);
+    ck_assert_ptr_nonnull(strstr(crm_ctx_errmsg(x.s.ctx), "trigger.date.attribute"));
+    ck_assert_uint_eq(crm_scenario_engine_count(x.s.engine), 1);
+    /* At most 256 definitions; one cap per channel plus an overall one. */
+    for (i = 2; i <= 256; i++) {
+        snprintf(json, sizeof json, "{\"id\": \"s%d\", \"version\": 1, \"trigger\": {\"event\": \"e\"}, "
+                 STEPS_OK "}", i);
+        ck_assert_int_eq(crm_scenario_engine_load(x.s.engine, json, strlen(json)), CRM_OK);
+    }
+    snprintf(json, sizeof json, "{\"id\": \"s999\", \"version\": 1, \"trigger\": {\"event\": \"e\"}, "
+             STEPS_OK "}");
+    ck_assert_int_eq(crm_scenario_engine_load(x.s.engine, json, strlen(json)), CRM_ELIMIT);
+    ck_assert_uint_eq(crm_scenario_engine_count(x.s.engine), 256);
+    for (i = 0; i < 6; i++)
+        ck_assert_int_eq(crm_scenario_engine_set_frequency_cap(x.s.engine, scn_channel_name(i), 1,
+                                                               DAY), CRM_OK);
+    ck_assert_int_eq(crm_scenario_engine_set_frequency_cap(x.s.engine, NULL, 1, DAY), CRM_OK);
+    ck_assert_int_eq(crm_scenario_engine_set_frequency_cap(x.s.engine, "email", 2, DAY), CRM_OK);
+    example_free(&x);
+}
+END_TEST
+
 static Suite *scenario_suite(void)
 {
     Suite *s = suite_create("scenario");
@@ -1449,6 +1489,7 @@ static Suite *scenario_suite(void)
     tcase_add_test(tc, test_callback_stop_and_small_buffer_change_nothing);
     tcase_add_test(tc, test_load_allocation_failures);
     tcase_add_test(tc, test_load_order_does_not_change_outputs);
+    tcase_add_test(tc, test_rule_errors_and_limits);
     tcase_add_test(tc, test_state_check_allocation_failures);
     tcase_add_test(tc, test_example_cart_abandonment);
     tcase_add_test(tc, test_example_f2_followup);

@@ -145,10 +145,10 @@ CRM_API crm_status crm_scenario_engine_set_quiet_hours(crm_scenario_engine *engi
 /*
  * Caps sends at `max_sends` per rolling `window_seconds` on `channel`
  * (NUL-terminated, e.g. "email"), or over all channels when channel is
- * NULL. max_sends 0 removes the cap. At most 8 caps. The window covers the
- * sends of every scenario of the customer.
- * Errors: CRM_EINVAL (unknown channel, window <= 0 or over 366 days,
- * max_sends over 255), CRM_ELIMIT (too many caps).
+ * NULL. Setting a channel's cap again replaces it; max_sends 0 removes it.
+ * The window covers the sends of every scenario of the customer.
+ * Errors: CRM_EINVAL (NULL engine, unknown channel, window <= 0 or over
+ * 366 days, max_sends over 255).
  */
 CRM_API crm_status crm_scenario_engine_set_frequency_cap(crm_scenario_engine *engine,
                                                          const char *channel,

@@ -36,7 +36,7 @@ struct crm_scenario_engine {
     size_t n_names, cap_names;
     int32_t default_offset;
     int32_t quiet_start, quiet_end; /* seconds after local midnight */
-    scn_cap caps[SCN_MAX_CAPS];
+    scn_cap caps[SCN_CHANNEL_COUNT + 1]; /* one per channel and one overall */
     size_t n_caps;
     int cap_mode;
     int64_t max_lateness;
@@ -273,8 +273,6 @@ crm_status crm_scenario_engine_set_frequency_cap(crm_scenario_engine *e, const c
         return CRM_OK;
     }
     if (!cap) {
-        if (e->n_caps >= SCN_MAX_CAPS)
-            return crm_error(e->ctx, CRM_ELIMIT, "scenario: at most %u caps", SCN_MAX_CAPS);
         cap = &e->caps[e->n_caps++];
         cap->channel = code;
     }

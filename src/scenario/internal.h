@@ -18,7 +18,6 @@
 #define SCN_MAX_STEPS 1024u
 #define SCN_MAX_SCENARIOS 256u
 #define SCN_MAX_SENDS 256u
-#define SCN_MAX_CAPS 8u
 #define SCN_MAX_VARIANTS 16u
 
 typedef enum scn_step_kind {
