@@ -1,0 +1,109 @@
+/*
+ * Conditions (see cond.h): segment rules compiled with crm_segment_compile
+ * and evaluated with crm_segment_program_eval. The constants "true" and
+ * "false" are understood without a schema.
+ */
+#include <string.h>
+
+#include "core/mem.h"
+#include "scenario/cond.h"
+#include "segment/internal.h"
+
+struct scn_cond {
+    int constant; /* -1: program; 0 or 1: that value */
+    crm_segment_program *program;
+};
+
+/* Moves an error the segment compiler recorded on the schema's ctx to ctx. */
+static crm_status copy_error(crm_ctx *ctx, const crm_segment_schema *schema,
+                             crm_status st, uint32_t *line, uint32_t *column)
+{
+    crm_ctx_errpos(schema->ctx, line, column);
+    if (schema->ctx == ctx)
+        return st;
+    return crm_error_at(ctx, st, *line, *column, "%s", crm_ctx_errmsg(schema->ctx));
+}
+
+static int constant_of(const char *text, size_t len)
+{
+    if (len == 4 && memcmp(text, "true", 4) == 0)
+        return 1;
+    if (len == 5 && memcmp(text, "false", 5) == 0)
+        return 0;
+    return -1;
+}
+
+crm_status scn_cond_compile(crm_ctx *ctx, const crm_segment_schema *schema,
+                            const char *text, size_t len, int32_t offset_min,
+                            scn_cond **out, uint32_t *line, uint32_t *column)
+{
+    scn_cond *cond;
+    crm_segment_program *program = NULL;
+    int constant = constant_of(text, len);
+    crm_status st;
+
+    *line = 0;
+    *column = 0;
+    if (constant < 0 && !schema)
+        return crm_error(ctx, CRM_EPARSE, "a rule naming attributes needs the engine's schema");
+    if (constant < 0) {
+        st = crm_segment_compile(schema, text, len, offset_min, &program);
+        if (st != CRM_OK)
+            return copy_error(ctx, schema, st, line, column);
+    }
+    cond = crm_mem_alloc(ctx, sizeof *cond);
+    if (!cond) {
+        crm_segment_program_free(program);
+        return crm_error_nomem(ctx);
+    }
+    cond->constant = constant;
+    cond->program = program;
+    *out = cond;
+    return CRM_OK;
+}
+
+void scn_cond_free(crm_ctx *ctx, scn_cond *cond)
+{
+    if (!cond)
+        return;
+    crm_segment_program_free(cond->program);
+    crm_mem_free(ctx, cond);
+}
+
+int scn_cond_true(const scn_cond *cond, const crm_segment_record *record, int64_t now)
+{
+    crm_segment_result result = CRM_SEGMENT_UNKNOWN;
+
+    if (cond->constant >= 0)
+        return cond->constant;
+    if (!record || crm_segment_program_eval(cond->program, record, now, &result) != CRM_OK)
+        return 0;
+    return result == CRM_SEGMENT_TRUE;
+}
+
+int scn_time_attr_find(const crm_segment_schema *schema, const char *name, uint32_t *index)
+{
+    size_t i, len = strlen(name);
+
+    if (!schema)
+        return 0;
+    for (i = 0; i < schema->count; i++) {
+        const seg_attr *a = &schema->attrs[i];
+
+        if (a->name_len == len && memcmp(a->name, name, len) == 0 &&
+            a->type == CRM_SEGMENT_TIME) {
+            *index = (uint32_t)i;
+            return 1;
+        }
+    }
+    return 0;
+}
+
+int scn_record_time(const crm_segment_record *record, uint32_t index, int64_t *out)
+{
+    if (index >= record->count || !record->present[index] ||
+        record->types[index] != CRM_SEGMENT_TIME)
+        return 0;
+    *out = record->slots[index].i;
+    return 1;
+}

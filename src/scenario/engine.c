@@ -1,0 +1,1010 @@
+/*
+ * The scenario engine: loaded definitions, policies, and the evaluation of
+ * one customer's state against an event or the passing of time.
+ */
+#include <string.h>
+
+#include "core/civil.h"
+#include "core/mem.h"
+#include "scenario/internal.h"
+
+#define RUN_BUDGET (4 * SCN_MAX_STEPS)
+#define DATE_FIRE_WINDOW CRM_SECONDS_PER_DAY
+
+typedef struct scn_name {
+    uint32_t hash;
+    char *id;
+} scn_name;
+
+typedef struct scn_cap {
+    int channel; /* -1: every channel */
+    uint32_t max_sends;
+    int64_t window;
+} scn_cap;
+
+typedef struct scn_pending {
+    crm_scenario_action action;
+    uint64_t key;
+} scn_pending;
+
+struct crm_scenario_engine {
+    crm_ctx *ctx;
+    const crm_segment_schema *schema;
+    scn_def **defs; /* sorted by id, then version */
+    size_t n_defs, cap_defs;
+    scn_name *names; /* every id ever loaded: names ended journeys */
+    size_t n_names, cap_names;
+    int32_t default_offset;
+    int32_t quiet_start, quiet_end; /* seconds after local midnight */
+    scn_cap caps[SCN_CHANNEL_COUNT + 1]; /* one per channel and one overall */
+    size_t n_caps;
+    int cap_mode;
+    int64_t max_lateness;
+    /* scratch of one call */
+    scn_state st;
+    scn_state before; /* st as decoded: unchanged state is handed back as is */
+    scn_pending *pending;
+    size_t n_pending, cap_pending;
+    crm_writer out;
+};
+
+/* What one call works on. */
+typedef struct call {
+    crm_scenario_engine *e;
+    int64_t customer;
+    int32_t offset;
+    const crm_segment_record *record;
+    const char *event;
+    int64_t now;
+    int64_t wake;
+    int64_t now_year;  /* local year of now, for annual dates ... */
+    int has_now_year;  /* ... once computed */
+    crm_status status;
+} call;
+
+/* ---- engine lifecycle and policies ------------------------------------ */
+
+crm_status crm_scenario_engine_new(crm_ctx *ctx, const crm_segment_schema *schema,
+                                   crm_scenario_engine **out)
+{
+    crm_scenario_engine *e;
+
+    if (!ctx || !out)
+        return crm_error(ctx, CRM_EINVAL, "crm_scenario_engine_new: NULL argument");
+    e = crm_mem_calloc(ctx, 1, sizeof *e);
+    if (!e)
+        return crm_error_nomem(ctx);
+    e->ctx = ctx;
+    e->schema = schema;
+    crm_writer_init(&e->out, ctx);
+    *out = e;
+    return CRM_OK;
+}
+
+void crm_scenario_engine_free(crm_scenario_engine *e)
+{
+    size_t i;
+
+    if (!e)
+        return;
+    for (i = 0; i < e->n_defs; i++)
+        scn_def_free(e->ctx, e->defs[i]);
+    for (i = 0; i < e->n_names; i++)
+        crm_mem_free(e->ctx, e->names[i].id);
+    crm_mem_free(e->ctx, e->defs);
+    crm_mem_free(e->ctx, e->names);
+    crm_mem_free(e->ctx, e->pending);
+    crm_writer_free(&e->out);
+    crm_mem_free(e->ctx, e);
+}
+
+static const char *name_of(const crm_scenario_engine *e, uint32_t hash)
+{
+    size_t i;
+
+    for (i = 0; i < e->n_names; i++)
+        if (e->names[i].hash == hash)
+            return e->names[i].id;
+    return NULL;
+}
+
+/* Position where (id, version) is or would go in the sorted defs. */
+static size_t def_position(const crm_scenario_engine *e, const char *id,
+                           uint32_t version, int *found)
+{
+    size_t i;
+
+    *found = 0;
+    for (i = 0; i < e->n_defs; i++) {
+        int c = strcmp(e->defs[i]->id, id);
+
+        if (c > 0 || (c == 0 && e->defs[i]->version >= version)) {
+            *found = c == 0 && e->defs[i]->version == version;
+            return i;
+        }
+    }
+    return i;
+}
+
+static crm_status check_new_def(crm_scenario_engine *e, const scn_def *def)
+{
+    const char *known = name_of(e, def->id_hash);
+    int found;
+
+    if (known && strcmp(known, def->id) != 0)
+        return crm_error(e->ctx, CRM_EEXIST,
+                         "scenario: id \"%s\" collides with \"%s\"; rename one", def->id, known);
+    def_position(e, def->id, def->version, &found);
+    if (found)
+        return crm_error(e->ctx, CRM_EEXIST, "scenario: \"%s\" version %u is already loaded",
+                         def->id, (unsigned)def->version);
+    if (e->n_defs >= SCN_MAX_SCENARIOS)
+        return crm_error(e->ctx, CRM_ELIMIT, "scenario: more than %u definitions loaded",
+                         SCN_MAX_SCENARIOS);
+    return CRM_OK;
+}
+
+/* Makes room for one more def and one more name; nothing changes on failure. */
+static crm_status reserve(crm_scenario_engine *e)
+{
+    void *defs = e->defs, *names = e->names;
+
+    if (crm_mem_grow(e->ctx, &defs, &e->cap_defs, e->n_defs + 1, sizeof *e->defs) != 0)
+        return crm_error_nomem(e->ctx);
+    e->defs = defs;
+    if (crm_mem_grow(e->ctx, &names, &e->cap_names, e->n_names + 1, sizeof *e->names) != 0)
+        return crm_error_nomem(e->ctx);
+    e->names = names;
+    return CRM_OK;
+}
+
+crm_status crm_scenario_engine_load(crm_scenario_engine *e, const char *json, size_t len)
+{
+    scn_def *def = NULL;
+    char *name = NULL;
+    size_t pos;
+    int found;
+    crm_status st;
+
+    if (!e || (!json && len > 0))
+        return crm_error(e ? e->ctx : NULL, CRM_EINVAL,
+                         "crm_scenario_engine_load: NULL argument");
+    st = scn_def_load(e->ctx, e->schema, e->default_offset, json, len, &def);
+    if (st == CRM_OK)
+        st = check_new_def(e, def);
+    if (st == CRM_OK)
+        st = reserve(e);
+    if (st == CRM_OK && !name_of(e, def->id_hash)) {
+        name = crm_mem_strndup(e->ctx, def->id, strlen(def->id));
+        if (!name)
+            st = crm_error_nomem(e->ctx);
+    }
+    if (st != CRM_OK) {
+        scn_def_free(e->ctx, def);
+        return st;
+    }
+    if (name) {
+        e->names[e->n_names].hash = def->id_hash;
+        e->names[e->n_names++].id = name;
+    }
+    pos = def_position(e, def->id, def->version, &found);
+    memmove(e->defs + pos + 1, e->defs + pos, (e->n_defs - pos) * sizeof *e->defs);
+    e->defs[pos] = def;
+    e->n_defs++;
+    return CRM_OK;
+}
+
+crm_status crm_scenario_engine_unload(crm_scenario_engine *e, const char *id,
+                                      uint32_t version)
+{
+    size_t pos;
+    int found;
+
+    if (!e || !id)
+        return crm_error(e ? e->ctx : NULL, CRM_EINVAL,
+                         "crm_scenario_engine_unload: NULL argument");
+    pos = def_position(e, id, version, &found);
+    if (!found)
+        return crm_error(e->ctx, CRM_ENOTFOUND, "scenario: \"%.128s\" version %u is not loaded",
+                         id, (unsigned)version);
+    scn_def_free(e->ctx, e->defs[pos]);
+    memmove(e->defs + pos, e->defs + pos + 1, (e->n_defs - pos - 1) * sizeof *e->defs);
+    e->n_defs--;
+    return CRM_OK;
+}
+
+size_t crm_scenario_engine_count(const crm_scenario_engine *e)
+{
+    return e ? e->n_defs : 0;
+}
+
+static int offset_valid(int32_t offset_min)
+{
+    return offset_min >= -1440 && offset_min <= 1440;
+}
+
+crm_status crm_scenario_engine_set_default_offset(crm_scenario_engine *e, int32_t offset_min)
+{
+    if (!e || !offset_valid(offset_min))
+        return crm_error(e ? e->ctx : NULL, CRM_EINVAL,
+                         "scenario: offset must be -1440..1440 minutes");
+    e->default_offset = offset_min;
+    return CRM_OK;
+}
+
+crm_status crm_scenario_engine_set_quiet_hours(crm_scenario_engine *e, int32_t start_min,
+                                               int32_t end_min)
+{
+    if (!e || start_min < 0 || start_min > 1439 || end_min < 0 || end_min > 1439)
+        return crm_error(e ? e->ctx : NULL, CRM_EINVAL,
+                         "scenario: quiet hours must be minutes 0..1439");
+    e->quiet_start = start_min * 60;
+    e->quiet_end = end_min * 60;
+    return CRM_OK;
+}
+
+static scn_cap *find_cap(crm_scenario_engine *e, int channel)
+{
+    size_t i;
+
+    for (i = 0; i < e->n_caps; i++)
+        if (e->caps[i].channel == channel)
+            return &e->caps[i];
+    return NULL;
+}
+
+crm_status crm_scenario_engine_set_frequency_cap(crm_scenario_engine *e, const char *channel,
+                                                 uint32_t max_sends, int64_t window_seconds)
+{
+    int code = -1;
+    scn_cap *cap;
+
+    if (!e)
+        return crm_error(NULL, CRM_EINVAL, "scenario: NULL engine");
+    if (channel && (code = scn_channel_from_name(channel, strlen(channel))) < 0)
+        return crm_error(e->ctx, CRM_EINVAL, "scenario: unknown channel \"%.32s\"", channel);
+    if (window_seconds <= 0 || window_seconds > 366 * CRM_SECONDS_PER_DAY || max_sends > 255)
+        return crm_error(e->ctx, CRM_EINVAL,
+                         "scenario: a cap needs 0..255 sends and a window of 1 s..366 days");
+    cap = find_cap(e, code);
+    if (max_sends == 0) {
+        if (cap)
+            *cap = e->caps[--e->n_caps];
+        return CRM_OK;
+    }
+    if (!cap) {
+        cap = &e->caps[e->n_caps++];
+        cap->channel = code;
+    }
+    cap->max_sends = max_sends;
+    cap->window = window_seconds;
+    return CRM_OK;
+}
+
+crm_status crm_scenario_engine_set_cap_mode(crm_scenario_engine *e, int mode)
+{
+    if (!e || (mode != CRM_SCENARIO_CAP_SKIP && mode != CRM_SCENARIO_CAP_DEFER))
+        return crm_error(e ? e->ctx : NULL, CRM_EINVAL, "scenario: unknown cap mode");
+    e->cap_mode = mode;
+    return CRM_OK;
+}
+
+crm_status crm_scenario_engine_set_max_lateness(crm_scenario_engine *e, int64_t seconds)
+{
+    if (!e || seconds < 0)
+        return crm_error(e ? e->ctx : NULL, CRM_EINVAL, "scenario: lateness must be >= 0");
+    e->max_lateness = seconds;
+    return CRM_OK;
+}
+
+/* ---- reporting ---------------------------------------------------------- */
+
+/*
+ * The idempotency key: customer, scenario id and version, step id, entry
+ * sequence, due time and action kind, mixed into 64 bits. The id parts are
+ * hashed once at load (scn_def.key_hash, scn_step.id_hash).
+ */
+static uint64_t action_key(const call *c, uint64_t scenario_hash, uint64_t step_hash,
+                           uint32_t seq, int64_t due, int kind)
+{
+    uint64_t h = scn_mix64(scenario_hash ^ scn_mix64((uint64_t)c->customer));
+
+    h = scn_mix64(h ^ step_hash);
+    h = scn_mix64(h ^ ((uint64_t)seq << 8 | (uint64_t)kind));
+    return scn_mix64(h ^ (uint64_t)due);
+}
+
+/* Queues an action; sends carry their step's channel, template and params. */
+static void report(call *c, int kind, int reason, const char *id, uint32_t version,
+                   uint64_t scenario_hash, const scn_step *step, uint32_t seq, int64_t due)
+{
+    crm_scenario_engine *e = c->e;
+    scn_pending *p;
+    void *arr = e->pending;
+    int is_send = step && step->kind == SCN_SEND && kind <= CRM_SCENARIO_EXPIRED;
+
+    if (c->status != CRM_OK)
+        return;
+    if (e->n_pending == e->cap_pending &&
+        crm_mem_grow(e->ctx, &arr, &e->cap_pending, e->n_pending + 1, sizeof *e->pending)) {
+        c->status = crm_error_nomem(e->ctx);
+        return;
+    }
+    e->pending = arr;
+    p = &e->pending[e->n_pending++];
+    p->action.kind = kind;
+    p->action.reason = reason;
+    p->action.customer = c->customer;
+    p->action.scenario_id = id;
+    p->action.scenario_version = version;
+    p->action.step_id = step ? step->id : "";
+    p->action.channel = is_send ? scn_channel_name(step->channel) : "";
+    p->action.template_id = is_send ? step->template_id : "";
+    p->action.parameters = is_send ? step->params : "{}";
+    p->action.due = due;
+    p->action.idempotency_key = NULL;
+    p->key = action_key(c, scenario_hash, step ? step->id_hash : 0, seq, due, kind);
+}
+
+static void report_step(call *c, int kind, int reason, const scn_def *def,
+                        const scn_journey *j, int64_t due)
+{
+    report(c, kind, reason, def->id, def->version, def->key_hash, &def->steps[j->step], j->seq,
+           due);
+}
+
+static void end_journey(call *c, scn_journey *j, const scn_def *def, int reason, int64_t at)
+{
+    report(c, CRM_SCENARIO_ENDED, reason, def->id, def->version, def->key_hash,
+           j->step < def->n_steps ? &def->steps[j->step] : NULL, j->seq, at);
+    j->flags &= ~(uint32_t)SCN_FLAG_ACTIVE;
+    j->step = 0;
+}
+
+/* ---- frequency caps ---------------------------------------------------- */
+
+/* 0 when a send on channel at `due` fits every cap, else when room frees. */
+static int64_t cap_block(const call *c, int channel, int64_t due)
+{
+    const crm_scenario_engine *e = c->e;
+    const scn_state *st = &e->st;
+    int64_t until = 0;
+    size_t k, i;
+
+    for (k = 0; k < e->n_caps; k++) {
+        const scn_cap *cap = &e->caps[k];
+        size_t first = SIZE_MAX, count = 0;
+
+        if (cap->channel >= 0 && cap->channel != channel)
+            continue;
+        for (i = 0; i < st->n_sends; i++) {
+            const scn_send *s = &st->sends[i];
+
+            if (s->time > due - cap->window && s->time <= due &&
+                (cap->channel < 0 || (int)s->channel == cap->channel)) {
+                if (count == 0)
+                    first = i;
+                count++;
+            }
+        }
+        if (count >= cap->max_sends) {
+            /* The (count - max + 1)-th oldest must leave the window. */
+            size_t need = count - cap->max_sends, seen = 0;
+
+            for (i = first; i < st->n_sends; i++) {
+                const scn_send *s = &st->sends[i];
+
+                if (cap->channel >= 0 && (int)s->channel != cap->channel)
+                    continue;
+                if (seen++ == need) {
+                    if (s->time + cap->window > until)
+                        until = s->time + cap->window;
+                    break;
+                }
+            }
+        }
+    }
+    return until;
+}
+
+static void record_send(call *c, int channel, int64_t t)
+{
+    scn_state *st = &c->e->st;
+    size_t i;
+
+    if (c->e->n_caps == 0)
+        return;
+    if (st->n_sends == SCN_MAX_SENDS) {
+        memmove(st->sends, st->sends + 1, (SCN_MAX_SENDS - 1) * sizeof *st->sends);
+        st->n_sends--;
+    }
+    i = st->n_sends;
+    while (i > 0 && st->sends[i - 1].time > t) {
+        st->sends[i] = st->sends[i - 1];
+        i--;
+    }
+    st->sends[i].time = t;
+    st->sends[i].channel = (uint32_t)channel;
+    st->n_sends++;
+}
+
+/* Drops sends no cap can see any more. */
+static void prune_sends(crm_scenario_engine *e, int64_t now)
+{
+    scn_state *st = &e->st;
+    int64_t longest = 0;
+    size_t k, drop = 0;
+
+    for (k = 0; k < e->n_caps; k++)
+        if (e->caps[k].window > longest)
+            longest = e->caps[k].window;
+    while (drop < st->n_sends && st->sends[drop].time <= now - longest)
+        drop++;
+    if (drop == 0)
+        return;
+    memmove(st->sends, st->sends + drop, (st->n_sends - drop) * sizeof *st->sends);
+    st->n_sends -= drop;
+}
+
+/* ---- running a journey ------------------------------------------------- */
+
+static void go_next(call *c, scn_journey *j, const scn_def *def, uint32_t next, int64_t at)
+{
+    j->anchor = at;
+    if (next == SCN_NONE)
+        end_journey(c, j, def, CRM_SCENARIO_REASON_COMPLETED, at);
+    else
+        j->step = next;
+}
+
+/* Returns 1 when the send step is finished, 0 when it now waits. */
+static int run_send(call *c, scn_journey *j, const scn_def *def, const scn_step *s)
+{
+    crm_scenario_engine *e = c->e;
+    int64_t due = j->anchor, later;
+
+    if (e->max_lateness > 0 && c->now - due > e->max_lateness) {
+        report_step(c, CRM_SCENARIO_EXPIRED, CRM_SCENARIO_REASON_MAX_LATENESS, def, j, due);
+        go_next(c, j, def, s->next, due);
+        return 1;
+    }
+    later = scn_quiet_end(due, c->offset, e->quiet_start, e->quiet_end);
+    if (later != due) {
+        report_step(c, CRM_SCENARIO_DEFERRED, CRM_SCENARIO_REASON_QUIET_HOURS, def, j, later);
+        j->anchor = later;
+        return 0;
+    }
+    later = cap_block(c, s->channel, due);
+    if (later != 0 && e->cap_mode == CRM_SCENARIO_CAP_SKIP) {
+        report_step(c, CRM_SCENARIO_SKIPPED, CRM_SCENARIO_REASON_FREQUENCY_CAP, def, j, due);
+        go_next(c, j, def, s->next, due);
+        return 1;
+    }
+    if (later != 0) {
+        report_step(c, CRM_SCENARIO_DEFERRED, CRM_SCENARIO_REASON_FREQUENCY_CAP, def, j, later);
+        j->anchor = later;
+        return 0;
+    }
+    report_step(c, CRM_SCENARIO_SEND, CRM_SCENARIO_REASON_NONE, def, j, due);
+    record_send(c, s->channel, due);
+    go_next(c, j, def, s->next, due);
+    return 1;
+}
+
+static uint32_t split_target(const call *c, const scn_def *def, const scn_step *s)
+{
+    uint64_t h = scn_mix64(scn_mix64((uint64_t)c->customer) ^ def->key_hash) ^ s->id_hash;
+    uint64_t point = scn_mix64(h) % s->total_weight;
+    uint32_t k;
+    for (k = 0; k + 1 < s->nvariants && point >= s->weights[k]; k++)
+        point -= s->weights[k];
+    return s->targets[k];
+}
+
+static int rule_true(const call *c, const scn_cond *rule)
+{
+    return !rule || scn_cond_true(rule, c->record, c->now);
+}
+
+/* The time the journey's current step wants to run at. */
+static int64_t step_wake(const call *c, const scn_journey *j, const scn_def *def)
+{
+    const scn_step *s = &def->steps[j->step];
+
+    if (s->kind == SCN_WAIT || s->kind == SCN_WAIT_EVENT)
+        return scn_wait_end(&s->wait, j->anchor, c->offset);
+    if (s->kind == SCN_SEND)
+        return j->anchor;
+    return c->now;
+}
+
+/* Runs the journey's steps that are due at c->now. */
+static void run_journey(call *c, scn_journey *j, const scn_def *def)
+{
+    int budget = RUN_BUDGET;
+
+    while ((j->flags & SCN_FLAG_ACTIVE) && budget-- > 0 && c->status == CRM_OK) {
+        const scn_step *s = &def->steps[j->step];
+        int64_t t = step_wake(c, j, def);
+
+        if (t > c->now)
+            return;
+        switch (s->kind) {
+        case SCN_SEND:
+            if (!run_send(c, j, def, s))
+                continue;
+            break;
+        case SCN_WAIT:
+            go_next(c, j, def, s->next, t);
+            break;
+        case SCN_WAIT_EVENT:
+            go_next(c, j, def, s->on_other, t);
+            break;
+        case SCN_BRANCH:
+            j->step = rule_true(c, s->rule) ? s->on_event : s->on_other;
+            break;
+        case SCN_SPLIT:
+            j->step = split_target(c, def, s);
+            break;
+        default:
+            end_journey(c, j, def, CRM_SCENARIO_REASON_EXIT_STEP, j->anchor);
+            break;
+        }
+    }
+}
+
+/* ---- journeys in the state -------------------------------------------- */
+
+static const scn_def *find_def(const crm_scenario_engine *e, uint32_t hash, uint32_t version)
+{
+    size_t i;
+
+    for (i = 0; i < e->n_defs; i++)
+        if (e->defs[i]->id_hash == hash && e->defs[i]->version == version)
+            return e->defs[i];
+    return NULL;
+}
+
+static int id_loaded(const crm_scenario_engine *e, uint32_t hash)
+{
+    size_t i;
+
+    for (i = 0; i < e->n_defs; i++)
+        if (e->defs[i]->id_hash == hash)
+            return 1;
+    return 0;
+}
+
+static scn_journey *find_journey(scn_state *st, uint32_t hash)
+{
+    size_t i;
+
+    for (i = 0; i < st->n_journeys; i++)
+        if (st->journeys[i].id_hash == hash)
+            return &st->journeys[i];
+    return NULL;
+}
+
+static scn_journey *add_journey(scn_state *st, uint32_t hash)
+{
+    size_t i = st->n_journeys;
+
+    while (i > 0 && st->journeys[i - 1].id_hash > hash) {
+        st->journeys[i] = st->journeys[i - 1];
+        i--;
+    }
+    memset(&st->journeys[i], 0, sizeof st->journeys[i]);
+    st->journeys[i].id_hash = hash;
+    st->n_journeys++;
+    return &st->journeys[i];
+}
+
+/*
+ * Journeys on a version no longer loaded end (reported once); records of
+ * scenarios no longer loaded at all are dropped. Steps out of range mean
+ * the bytes are not what this engine wrote.
+ */
+static void settle_orphans(call *c)
+{
+    crm_scenario_engine *e = c->e;
+    scn_state *st = &e->st;
+    size_t i, kept = 0;
+
+    for (i = 0; i < st->n_journeys; i++) {
+        scn_journey *j = &st->journeys[i];
+        const scn_def *def = find_def(e, j->id_hash, j->version);
+
+        if ((j->flags & SCN_FLAG_ACTIVE) && def && j->step >= def->n_steps) {
+            c->status = crm_error(e->ctx, CRM_ECORRUPT, "scenario state: step out of range");
+            return;
+        }
+        if ((j->flags & SCN_FLAG_ACTIVE) && !def) {
+            const char *id = name_of(e, j->id_hash);
+
+            report(c, CRM_SCENARIO_ENDED, CRM_SCENARIO_REASON_VERSION_REMOVED, id ? id : "",
+                   j->version, j->id_hash, NULL, j->seq, c->now);
+            j->flags &= ~(uint32_t)SCN_FLAG_ACTIVE;
+        }
+        if (id_loaded(e, j->id_hash))
+            st->journeys[kept++] = *j;
+    }
+    st->n_journeys = kept;
+}
+
+static int event_is(const char *event, const char *name)
+{
+    return event && strcmp(event, name) == 0;
+}
+
+static int is_exit_event(const scn_def *def, const char *event)
+{
+    size_t i;
+
+    for (i = 0; i < def->n_exit_events; i++)
+        if (event_is(event, def->exit_events[i]))
+            return 1;
+    return 0;
+}
+
+/* Due steps, then the event: exit, or resume a wait for it. */
+static void run_active(call *c, scn_journey *j)
+{
+    const scn_def *def = find_def(c->e, j->id_hash, j->version);
+    const scn_step *s;
+
+    run_journey(c, j, def);
+    if (!c->event || !(j->flags & SCN_FLAG_ACTIVE) || c->status != CRM_OK)
+        return;
+    if (is_exit_event(def, c->event)) {
+        end_journey(c, j, def, CRM_SCENARIO_REASON_EXIT_EVENT, c->now);
+        return;
+    }
+    s = &def->steps[j->step];
+    if (s->kind == SCN_WAIT_EVENT && event_is(c->event, s->event) && rule_true(c, s->rule)) {
+        go_next(c, j, def, s->on_event, c->now);
+        run_journey(c, j, def);
+    }
+}
+
+static int may_enter(const scn_def *def, const scn_journey *j, int64_t at)
+{
+    if (!j)
+        return 1;
+    if (j->flags & SCN_FLAG_ACTIVE)
+        return 0;
+    if (j->seq > 0 && at == j->entered)
+        return 0; /* the same trigger delivered twice: one journey */
+    if (j->seq == 0 || def->reentry == SCN_REENTRY_ALWAYS)
+        return 1;
+    if (def->reentry == SCN_REENTRY_ONCE)
+        return 0;
+    return at - j->entered >= def->cooldown;
+}
+
+static void enter(call *c, const scn_def *def, scn_journey *j, int64_t at)
+{
+    if (!rule_true(c, def->entry_rule) || !may_enter(def, j, at))
+        return;
+    if (!j)
+        j = add_journey(&c->e->st, def->id_hash);
+    j->version = def->version;
+    j->flags |= SCN_FLAG_ACTIVE;
+    j->step = 0;
+    j->seq++;
+    j->entered = at;
+    j->anchor = at;
+    report(c, CRM_SCENARIO_ENTERED, CRM_SCENARIO_REASON_NONE, def->id, def->version,
+           def->key_hash, &def->steps[0], j->seq, at);
+    run_journey(c, j, def);
+}
+
+/*
+ * The latest fire time of a date trigger at or before now (*last) and the
+ * first after it (*next). Returns 0 when the record has no such date. An
+ * annual date fires once a year and fire times grow with the year, so the
+ * search starts at this year and steps one year at a time.
+ */
+static int date_fires(call *c, const scn_def *def, int64_t *last, int64_t *next)
+{
+    int64_t t, year, y;
+    unsigned month, mday, now_month, now_mday;
+
+    if (!c->record || !scn_record_time(c->record, def->date_attr_index, &t))
+        return 0;
+    crm_civil_from_days(crm_local_day(t, c->offset), &year, &month, &mday);
+    if (def->date_annual && !c->has_now_year) {
+        crm_civil_from_days(crm_local_day(c->now, c->offset), &c->now_year, &now_month,
+                            &now_mday);
+        c->has_now_year = 1;
+    }
+    y = def->date_annual ? c->now_year : year;
+    *last = scn_date_fire(y, month, mday, def->date_days, def->date_at, c->offset);
+    *next = INT64_MAX;
+    if (*last > c->now) {
+        *next = *last;
+        *last = INT64_MIN;
+        while (def->date_annual && *next > c->now) {
+            *last = scn_date_fire(--y, month, mday, def->date_days, def->date_at, c->offset);
+            if (*last > c->now)
+                *next = *last;
+            else
+                break;
+        }
+        return 1;
+    }
+    while (def->date_annual && *next == INT64_MAX) {
+        int64_t f = scn_date_fire(++y, month, mday, def->date_days, def->date_at, c->offset);
+
+        if (f > c->now)
+            *next = f;
+        else
+            *last = f;
+    }
+    return 1;
+}
+
+static void wake_at(call *c, int64_t t)
+{
+    if (t < c->wake)
+        c->wake = t;
+}
+
+/* Entry by the scenario's trigger, for the latest loaded version. */
+static void trigger(call *c, const scn_def *def, scn_journey *j)
+{
+    int64_t last, next;
+    int match;
+
+    switch (def->trigger) {
+    case SCN_TRIGGER_EVENT:
+        if (event_is(c->event, def->trigger_event) && rule_true(c, def->trigger_rule))
+            enter(c, def, j, c->now);
+        break;
+    case SCN_TRIGGER_SEGMENT:
+        match = c->record && rule_true(c, def->trigger_rule);
+        if (j && (j->flags & SCN_FLAG_MEMBER)) {
+            if (!match)
+                j->flags &= ~(uint32_t)SCN_FLAG_MEMBER;
+            break;
+        }
+        if (!match)
+            break;
+        if (!j)
+            j = add_journey(&c->e->st, def->id_hash);
+        j->flags |= SCN_FLAG_MEMBER;
+        if (j->seq == 0)
+            j->version = def->version;
+        enter(c, def, j, c->now);
+        break;
+    default:
+        if (!date_fires(c, def, &last, &next))
+            break;
+        wake_at(c, next);
+        if (last != INT64_MIN && c->now - last < DATE_FIRE_WINDOW &&
+            !(j && j->seq > 0 && j->entered == last))
+            enter(c, def, j, last);
+        break;
+    }
+}
+
+static void journey_wakes(call *c)
+{
+    const scn_state *st = &c->e->st;
+    size_t i;
+
+    for (i = 0; i < st->n_journeys; i++) {
+        const scn_journey *j = &st->journeys[i];
+
+        if (j->flags & SCN_FLAG_ACTIVE)
+            wake_at(c, step_wake(c, j, find_def(c->e, j->id_hash, j->version)));
+    }
+}
+
+/* Runs one call over the decoded state in e->st. */
+static void evaluate(call *c)
+{
+    crm_scenario_engine *e = c->e;
+    size_t i;
+
+    settle_orphans(c);
+    for (i = 0; i < e->n_defs && c->status == CRM_OK; i++) {
+        const scn_def *latest = e->defs[i];
+        scn_journey *j;
+
+        if (i + 1 < e->n_defs && e->defs[i + 1]->id_hash == latest->id_hash)
+            continue; /* an older version: its journeys run with the latest */
+        j = find_journey(&e->st, latest->id_hash);
+        if (j && (j->flags & SCN_FLAG_ACTIVE))
+            run_active(c, j);
+        j = find_journey(&e->st, latest->id_hash);
+        trigger(c, latest, j);
+    }
+    prune_sends(e, c->now);
+    journey_wakes(c);
+}
+
+/* ---- the public calls --------------------------------------------------- */
+
+static void snapshot(crm_scenario_engine *e)
+{
+    const scn_state *st = &e->st;
+
+    e->before.n_journeys = st->n_journeys;
+    e->before.n_sends = st->n_sends;
+    memcpy(e->before.journeys, st->journeys, st->n_journeys * sizeof *st->journeys);
+    memcpy(e->before.sends, st->sends, st->n_sends * sizeof *st->sends);
+}
+
+static int journey_equal(const scn_journey *a, const scn_journey *b)
+{
+    return a->id_hash == b->id_hash && a->version == b->version && a->flags == b->flags &&
+           a->step == b->step && a->seq == b->seq && a->entered == b->entered &&
+           a->anchor == b->anchor;
+}
+
+/* 1 when the call left the decoded state exactly as it was. */
+static int unchanged(const crm_scenario_engine *e)
+{
+    const scn_state *a = &e->st, *b = &e->before;
+    size_t i;
+
+    if (a->n_journeys != b->n_journeys || a->n_sends != b->n_sends)
+        return 0;
+    for (i = 0; i < a->n_journeys; i++)
+        if (!journey_equal(&a->journeys[i], &b->journeys[i]))
+            return 0;
+    for (i = 0; i < a->n_sends; i++)
+        if (a->sends[i].time != b->sends[i].time || a->sends[i].channel != b->sends[i].channel)
+            return 0;
+    return 1;
+}
+
+/*
+ * The new state bytes: the input itself when nothing changed (empty stays
+ * empty), otherwise a fresh encoding in e->out.
+ */
+static crm_status new_state(crm_scenario_engine *e, const uint8_t *state, size_t state_len,
+                            const uint8_t **bytes, size_t *len)
+{
+    if (unchanged(e)) {
+        *bytes = state;
+        *len = state_len;
+        return CRM_OK;
+    }
+    e->out.len = 0;
+    e->out.failed = 0;
+    scn_state_encode(&e->st, &e->out);
+    if (e->out.failed)
+        return crm_error_nomem(e->ctx);
+    *bytes = e->out.data;
+    *len = e->out.len;
+    return CRM_OK;
+}
+
+static void render_key(uint64_t key, char out[17])
+{
+    static const char hex[] = "0123456789abcdef";
+    int i;
+
+    for (i = 15; i >= 0; i--) {
+        out[i] = hex[key & 15];
+        key >>= 4;
+    }
+    out[16] = '\0';
+}
+
+static crm_status deliver(crm_scenario_engine *e, crm_scenario_action_fn cb, void *user)
+{
+    char key[17];
+    size_t i;
+
+    for (i = 0; i < e->n_pending; i++) {
+        render_key(e->pending[i].key, key);
+        e->pending[i].action.idempotency_key = key;
+        if (cb && cb(user, &e->pending[i].action) != 0)
+            return crm_error(e->ctx, CRM_ECALLBACK, "scenario: the action callback stopped the call");
+    }
+    return CRM_OK;
+}
+
+static crm_status run_call(call *c, const uint8_t *state, size_t state_len,
+                           crm_scenario_action_fn cb, void *user, uint8_t *state_out,
+                           size_t state_cap, size_t *state_out_len, int64_t *next_wake)
+{
+    crm_scenario_engine *e = c->e;
+    const uint8_t *bytes = NULL;
+    size_t len = 0;
+    crm_status st;
+
+    if (c->offset == CRM_SCENARIO_OFFSET_DEFAULT)
+        c->offset = e->default_offset;
+    else if (!offset_valid(c->offset))
+        return crm_error(e->ctx, CRM_EINVAL, "scenario: offset must be -1440..1440 minutes");
+    st = scn_state_decode(e->ctx, state, state_len, &e->st);
+    if (st != CRM_OK)
+        return st;
+    snapshot(e);
+    e->n_pending = 0;
+    c->wake = INT64_MAX;
+    c->status = CRM_OK;
+    evaluate(c);
+    if (c->status != CRM_OK)
+        return c->status;
+    st = new_state(e, state, state_len, &bytes, &len);
+    if (st != CRM_OK)
+        return st;
+    if (len > state_cap || (!state_out && len > 0)) {
+        *state_out_len = len;
+        return crm_error(e->ctx, CRM_ELIMIT, "scenario: state needs %zu bytes, buffer has %zu",
+                         len, state_cap);
+    }
+    st = deliver(e, cb, user);
+    if (st != CRM_OK)
+        return st;
+    if (len > 0 && state_out != state)
+        memmove(state_out, bytes, len);
+    *state_out_len = len;
+    *next_wake = c->wake;
+    return CRM_OK;
+}
+
+crm_status crm_scenario_on_event(crm_scenario_engine *engine, int64_t customer,
+                                 int32_t offset_min, const uint8_t *state, size_t state_len,
+                                 const crm_segment_record *record, const char *event_type,
+                                 int64_t now, crm_scenario_action_fn cb, void *user,
+                                 uint8_t *state_out, size_t state_cap, size_t *state_out_len,
+                                 int64_t *next_wake)
+{
+    call c;
+
+    if (!engine || !event_type || !state_out_len || !next_wake || (!state && state_len > 0))
+        return crm_error(engine ? engine->ctx : NULL, CRM_EINVAL,
+                         "crm_scenario_on_event: NULL argument");
+    memset(&c, 0, sizeof c);
+    c.e = engine;
+    c.customer = customer;
+    c.offset = offset_min;
+    c.record = record;
+    c.event = event_type;
+    c.now = now;
+    return run_call(&c, state, state_len, cb, user, state_out, state_cap, state_out_len,
+                    next_wake);
+}
+
+crm_status crm_scenario_advance(crm_scenario_engine *engine, int64_t customer,
+                                int32_t offset_min, const uint8_t *state, size_t state_len,
+                                const crm_segment_record *record, int64_t now,
+                                crm_scenario_action_fn cb, void *user, uint8_t *state_out,
+                                size_t state_cap, size_t *state_out_len, int64_t *next_wake)
+{
+    call c;
+
+    if (!engine || !state_out_len || !next_wake || (!state && state_len > 0))
+        return crm_error(engine ? engine->ctx : NULL, CRM_EINVAL,
+                         "crm_scenario_advance: NULL argument");
+    memset(&c, 0, sizeof c);
+    c.e = engine;
+    c.customer = customer;
+    c.offset = offset_min;
+    c.record = record;
+    c.now = now;
+    return run_call(&c, state, state_len, cb, user, state_out, state_cap, state_out_len,
+                    next_wake);
+}
+
+crm_status crm_scenario_state_check(crm_ctx *ctx, const uint8_t *state, size_t len)
+{
+    scn_state *st;
+    crm_status s;
+
+    if (!state && len > 0)
+        return crm_error(ctx, CRM_EINVAL, "crm_scenario_state_check: NULL state");
+    st = ctx ? crm_mem_alloc(ctx, sizeof *st) : NULL;
+    if (ctx && !st)
+        return crm_error_nomem(ctx);
+    if (!st)
+        return CRM_EINVAL;
+    s = scn_state_decode(ctx, state, len, st);
+    crm_mem_free(ctx, st);
+    return s;
+}
