@@ -104,6 +104,6 @@ int scn_record_time(const crm_segment_record *record, uint32_t index, int64_t *o
     if (index >= record->count || !record->present[index] ||
         record->types[index] != CRM_SEGMENT_TIME)
         return 0;
-    *out = record->slots[index].i;
+    *out = record->ivals[index];
     return 1;
 }
