@@ -241,6 +241,7 @@ static int collect(void *user, const crm_scenario_action *a)
     ck_assert_uint_eq(strlen(a->idempotency_key), 16);
     memcpy(r->key, a->idempotency_key, 17);
     ck_assert_int_eq(a->customer, s->customer);
+    ck_assert_uint_eq(a->size, sizeof *a);
     return 0;
 }
 
