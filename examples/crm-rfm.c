@@ -8,10 +8,12 @@
  * ("2024-03-01T10:00:00+09:00", "2024-03-01") or Unix seconds, amount is an
  * integer in the currency's minor unit (negative for a return).
  *
- * Prints one CSV row per customer on stdout (customer_id, recency_days,
- * frequency, monetary, r, f, m, segment) and a summary by segment on
- * stderr. Rows that do not parse are reported with their line number and
- * skipped, or stop the program with --strict.
+ * By default prints one CSV row per customer on stdout (customer_id,
+ * recency_days, frequency, monetary, r, f, m, segment) and a summary by
+ * segment on stderr. With --report it prints the reports asked for instead,
+ * each as a CSV table after a "# NAME" line (see rfm-reports.c). Rows that
+ * do not parse are reported with their line number and skipped, or stop the
+ * program with --strict.
  *
  * Options:
  *   --as-of TIME      score as of TIME (default: the local midnight after
@@ -24,6 +26,17 @@
  *   --lang en|ja      segment names (default en)
  *   --svg FILE        write the R x F grid as an SVG heatmap
  *   --strict          stop at the first bad row
+ *   --report NAME     print report NAME; may be repeated. NAME is one of
+ *                     rfm (the per-customer scores), deciles, f2, repeat,
+ *                     cohorts, cpm, clv
+ *   --cohort-svg FILE write the cohort retention matrix as an SVG heatmap
+ *                     (implies --report cohorts)
+ *   --cohort-months N months since the first purchase in the cohort
+ *                     report (default 12)
+ *   --clv-weeks N     CLV report: expected purchases over the next N weeks
+ *                     (default 39)
+ *   --clv-months N    CLV report: lifetime value over N months (default 12)
+ *   --clv-penalty L   CLV report: L2 penalty of the model fits (default 0)
  */
 #include <errno.h>
 #include <stdio.h>
@@ -31,6 +44,8 @@
 #include <string.h>
 
 #include <crm.h>
+
+#include "rfm-reports.h"
 
 typedef struct options {
     const char *input, *svg;
@@ -40,6 +55,7 @@ typedef struct options {
     int days, mean, strict;
     crm_rfm_map map;
     crm_rfm_lang lang;
+    report_options report; /* which reports; as_of is set once known */
 } options;
 
 typedef struct orders {
@@ -53,7 +69,11 @@ static int usage(void)
             "usage: crm-rfm [--as-of TIME] [--offset MIN] [--bins N] [--days] "
             "[--mean]\n"
             "               [--map jp4|rf11] [--lang en|ja] [--svg FILE] "
-            "[--strict] ORDERS.csv\n");
+            "[--strict]\n"
+            "               [--report rfm|deciles|f2|repeat|cohorts|cpm|clv]... "
+            "[--cohort-svg FILE]\n"
+            "               [--cohort-months N] [--clv-weeks N] [--clv-months N]\n"
+            "               [--clv-penalty L] ORDERS.csv\n");
     return 2;
 }
 
@@ -70,11 +90,53 @@ static int parse_long(const char *s, long lo, long hi, long *out)
     return 0;
 }
 
+static int parse_penalty(const char *s, double *out)
+{
+    char *end;
+    double v;
+
+    errno = 0;
+    v = strtod(s, &end);
+    if (errno || end == s || *end || !(v >= 0 && v <= 100))
+        return -1;
+    *out = v;
+    return 0;
+}
+
+/* Parses an option of the reports; returns -1 when it is invalid. */
+static int parse_report_value(report_options *r, const char *name,
+                              const char *val)
+{
+    unsigned bit;
+    long v;
+
+    if (strcmp(name, "--report") == 0 && report_from_name(val, &bit) == 0)
+        r->reports |= bit;
+    else if (strcmp(name, "--cohort-svg") == 0) {
+        r->cohort_svg = val;
+        r->reports |= REPORT_COHORTS;
+    } else if (strcmp(name, "--cohort-months") == 0 &&
+               parse_long(val, 1, CRM_ANALYTICS_MAX_OFFSETS, &v) == 0)
+        r->cohort_months = (unsigned)v;
+    else if (strcmp(name, "--clv-weeks") == 0 && parse_long(val, 1, 520, &v) == 0)
+        r->clv_weeks = (unsigned)v;
+    else if (strcmp(name, "--clv-months") == 0 && parse_long(val, 1, 1200, &v) == 0)
+        r->clv_months = (unsigned)v;
+    else if (strcmp(name, "--clv-penalty") == 0)
+        return parse_penalty(val, &r->clv_penalty);
+    else
+        return -1;
+    return 0;
+}
+
 /* Parses an option that takes a value; returns -1 when it is invalid. */
 static int parse_value(options *o, const char *name, const char *val)
 {
     long v;
 
+    if (strncmp(name, "--report", 8) == 0 || strncmp(name, "--cohort-", 9) == 0 ||
+        strncmp(name, "--clv-", 6) == 0)
+        return parse_report_value(&o->report, name, val);
     if (strcmp(name, "--as-of") == 0)
         o->as_of_text = val;
     else if (strcmp(name, "--svg") == 0)
@@ -105,6 +167,9 @@ static int parse_args(int argc, char **argv, options *o)
     o->bins = 5;
     o->map = CRM_RFM_MAP_RF11;
     o->lang = CRM_RFM_LANG_EN;
+    o->report.cohort_months = 12;
+    o->report.clv_weeks = 39;
+    o->report.clv_months = 12;
     for (i = 1; i < argc; i++) {
         const char *a = argv[i];
         if (strcmp(a, "--days") == 0)
@@ -121,7 +186,11 @@ static int parse_args(int argc, char **argv, options *o)
         else
             return -1;
     }
-    return o->input ? 0 : -1;
+    if (!o->input)
+        return -1;
+    if (o->report.reports == 0 || o->svg) /* the scores are the default */
+        o->report.reports |= REPORT_RFM;
+    return 0;
 }
 
 /* ---- Reading the CSV ---------------------------------------------------------- */
@@ -258,7 +327,7 @@ static int64_t default_as_of(const orders *o, int32_t offset)
     return (day + 1) * 86400 - (int64_t)offset * 60;
 }
 
-static int fail(crm_ctx *ctx, const char *what, crm_status status)
+int fail(crm_ctx *ctx, const char *what, crm_status status)
 {
     fprintf(stderr, "crm-rfm: %s: %s: %s\n", what, crm_strerror(status),
             crm_ctx_errmsg(ctx));
@@ -350,21 +419,26 @@ static int write_svg(crm_ctx *ctx, const crm_rfm *rfm, const options *opt)
     return 0;
 }
 
-static int configure(crm_ctx *ctx, crm_rfm *rfm, const options *opt,
-                     const orders *o)
+/* The as-of time: --as-of, or the local midnight after the latest order. */
+static int resolve_as_of(crm_ctx *ctx, const options *opt, const orders *o,
+                         int64_t *as_of)
 {
-    int64_t as_of;
     crm_status s;
 
-    if (opt->as_of_text) {
-        s = crm_time_parse(opt->as_of_text, strlen(opt->as_of_text), opt->offset,
-                           &as_of);
-        if (s != CRM_OK)
-            return fail(ctx, "--as-of", s);
-    } else {
-        as_of = o->n ? default_as_of(o, opt->offset) : 0;
+    if (!opt->as_of_text) {
+        *as_of = o->n ? default_as_of(o, opt->offset) : 0;
+        return 0;
     }
-    s = crm_rfm_set_utc_offset(rfm, opt->offset);
+    s = crm_time_parse(opt->as_of_text, strlen(opt->as_of_text), opt->offset,
+                       as_of);
+    return s == CRM_OK ? 0 : fail(ctx, "--as-of", s);
+}
+
+static int configure(crm_ctx *ctx, crm_rfm *rfm, const options *opt,
+                     int64_t as_of)
+{
+    crm_status s = crm_rfm_set_utc_offset(rfm, opt->offset);
+
     if (s == CRM_OK)
         s = crm_rfm_set_as_of(rfm, as_of);
     if (s == CRM_OK)
@@ -376,20 +450,18 @@ static int configure(crm_ctx *ctx, crm_rfm *rfm, const options *opt,
     return s == CRM_OK ? 0 : fail(ctx, "options", s);
 }
 
-static int run(const options *opt, const orders *o)
+/* Scores the orders and prints the per-customer table and the summary. */
+static int print_scores(crm_ctx *ctx, const options *opt, const orders *o,
+                        int64_t as_of)
 {
-    crm_ctx *ctx = NULL;
     crm_rfm *rfm = NULL;
     printer p = {opt};
-    crm_status s;
+    crm_status s = crm_rfm_new(ctx, &rfm);
     int rc = 1;
 
-    if (crm_ctx_new(&ctx) != CRM_OK || crm_rfm_new(ctx, &rfm) != CRM_OK) {
-        fprintf(stderr, "crm-rfm: out of memory\n");
-        crm_ctx_free(ctx);
-        return 1;
-    }
-    if (configure(ctx, rfm, opt, o) != 0)
+    if (s != CRM_OK)
+        return fail(ctx, "crm_rfm_new", s);
+    if (configure(ctx, rfm, opt, as_of) != 0)
         goto done;
     s = crm_rfm_add_orders(rfm, o->id, o->at, o->amount, o->n);
     if (s == CRM_OK)
@@ -410,6 +482,27 @@ static int run(const options *opt, const orders *o)
         rc = write_svg(ctx, rfm, opt);
 done:
     crm_rfm_free(rfm);
+    return rc;
+}
+
+static int run(const options *opt, const orders *o)
+{
+    crm_ctx *ctx = NULL;
+    report_options report = opt->report;
+    int rc;
+
+    if (crm_ctx_new(&ctx) != CRM_OK) {
+        fprintf(stderr, "crm-rfm: out of memory\n");
+        return 1;
+    }
+    rc = resolve_as_of(ctx, opt, o, &report.as_of);
+    report.offset = opt->offset;
+    report.lang = opt->lang;
+    report.title = opt->input;
+    if (rc == 0 && (report.reports & REPORT_RFM))
+        rc = print_scores(ctx, opt, o, report.as_of);
+    if (rc == 0 && (report.reports & ~(unsigned)REPORT_RFM))
+        rc = print_reports(ctx, &report, o->id, o->at, o->amount, o->n);
     crm_ctx_free(ctx);
     return rc;
 }

@@ -5,8 +5,9 @@
  *
  *   gen-sample-orders sample-orders.csv
  *
- * Most customers buy once, a few buy often; about 4% of rows are returns
- * (negative amounts). Times are ISO-8601 with an offset or Unix seconds,
+ * Customers arrive all through the year; most buy once, a few come back
+ * every few weeks until they leave (or the year ends); about 4% of rows
+ * are returns (negative amounts). Times are ISO-8601 with an offset or Unix seconds,
  * both of which crm-rfm reads. Two rows are deliberately broken so the
  * example can show how it reports bad rows.
  */
@@ -49,10 +50,12 @@ static void write_iso_jst(FILE *out, int64_t t)
     fputs(text, out);
 }
 
-static void write_order(FILE *out, uint64_t *state, int64_t customer)
+/* One order of about `level` yen (half to one and a half times it). */
+static void write_order(FILE *out, uint64_t *state, int64_t customer,
+                        int64_t t, int64_t level)
 {
-    int64_t t = YEAR_START + (int64_t)(next(state) % (uint64_t)YEAR_SECONDS);
-    int64_t amount = 500 + (int64_t)(next(state) % 120) * 100;
+    int64_t amount = (level / 2 + (int64_t)(next(state) % 100) * level / 100)
+                     / 100 * 100;
 
     if (next(state) % 25 == 0)
         amount = -amount;
@@ -64,11 +67,30 @@ static void write_order(FILE *out, uint64_t *state, int64_t customer)
     fprintf(out, ",%lld\n", (long long)amount);
 }
 
+/*
+ * Orders of one customer: a first purchase somewhere in the year, then a
+ * repeat purchase every few weeks (each customer at their own pace and
+ * spending level) until they have bought their number of orders and
+ * leave, or the year ends.
+ */
+static void write_customer(FILE *out, uint64_t *state, int64_t customer)
+{
+    int n = order_count(state), k;
+    int64_t t = YEAR_START + (int64_t)(next(state) % (uint64_t)YEAR_SECONDS);
+    int64_t mean_gap = 86400 * (7 + (int64_t)(next(state) % 60));
+    int64_t level = 1000 + (int64_t)(next(state) % 40) * (int64_t)(next(state) % 40) * 10;
+
+    for (k = 0; k < n && t < YEAR_START + YEAR_SECONDS; k++) {
+        write_order(out, state, customer, t, level);
+        t += 3600 + (int64_t)(next(state) % (uint64_t)(2 * mean_gap));
+    }
+}
+
 int main(int argc, char **argv)
 {
     uint64_t state = 20240101;
     FILE *out;
-    int c, k;
+    int c;
 
     if (argc != 2) {
         fprintf(stderr, "usage: gen-sample-orders OUTPUT.csv\n");
@@ -81,9 +103,7 @@ int main(int argc, char **argv)
     }
     fprintf(out, "customer_id,ordered_at,amount\n");
     for (c = 1; c <= CUSTOMERS; c++) {
-        int n = order_count(&state);
-        for (k = 0; k < n; k++)
-            write_order(out, &state, 100000 + c);
+        write_customer(out, &state, 100000 + c);
         if (c == 700)
             fprintf(out, "100700,2024-02-30T10:00:00+09:00,1200\n");
         if (c == 1400)

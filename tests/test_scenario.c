@@ -241,6 +241,7 @@ static int collect(void *user, const crm_scenario_action *a)
     ck_assert_uint_eq(strlen(a->idempotency_key), 16);
     memcpy(r->key, a->idempotency_key, 17);
     ck_assert_int_eq(a->customer, s->customer);
+    ck_assert_uint_eq(a->size, sizeof *a);
     return 0;
 }
 
@@ -1454,6 +1455,59 @@ START_TEST(test_rule_errors_and_limits)
 }
 END_TEST
 
+/* ---- the segment record getter the engine reads date triggers with ------ */
+
+START_TEST(test_segment_record_get_time)
+{
+    crm_ctx *ctx;
+    crm_segment_schema *schema;
+    crm_segment_record *record;
+    uint32_t late = 0;
+    int64_t t = 7;
+    int present = 7;
+
+    ck_assert_int_eq(crm_ctx_new(&ctx), CRM_OK);
+    ck_assert_int_eq(crm_segment_schema_new_standard(ctx, &schema), CRM_OK);
+    ck_assert_int_eq(crm_segment_record_new(schema, &record), CRM_OK);
+    /* NULL first, then the value set. */
+    ck_assert_int_eq(crm_segment_record_get_time(record, CRM_SEGMENT_STD_BIRTHDAY, &t, &present),
+                     CRM_OK);
+    ck_assert_int_eq(present, 0);
+    ck_assert_int_eq(t, 0);
+    ck_assert_int_eq(crm_segment_record_set_time(record, CRM_SEGMENT_STD_BIRTHDAY, -86400),
+                     CRM_OK);
+    ck_assert_int_eq(crm_segment_record_get_time(record, CRM_SEGMENT_STD_BIRTHDAY, &t, &present),
+                     CRM_OK);
+    ck_assert_int_eq(present, 1);
+    ck_assert_int_eq(t, -86400);
+    crm_segment_record_clear(record);
+    ck_assert_int_eq(crm_segment_record_get_time(record, CRM_SEGMENT_STD_BIRTHDAY, &t, &present),
+                     CRM_OK);
+    ck_assert_int_eq(present, 0);
+    /* An attribute added after the record was made reads as NULL. */
+    ck_assert_int_eq(crm_segment_schema_add(schema, "event.at", CRM_SEGMENT_TIME, &late), CRM_OK);
+    present = 7;
+    ck_assert_int_eq(crm_segment_record_get_time(record, late, &t, &present), CRM_OK);
+    ck_assert_int_eq(present, 0);
+    /* Errors leave the outputs alone. */
+    t = 5;
+    present = 5;
+    ck_assert_int_eq(crm_segment_record_get_time(record, CRM_SEGMENT_STD_ORDER_COUNT, &t,
+                                                 &present), CRM_ETYPE);
+    ck_assert_int_eq(crm_segment_record_get_time(record, late + 1, &t, &present), CRM_EINVAL);
+    ck_assert_int_eq(crm_segment_record_get_time(NULL, 0, &t, &present), CRM_EINVAL);
+    ck_assert_int_eq(crm_segment_record_get_time(record, CRM_SEGMENT_STD_BIRTHDAY, NULL,
+                                                 &present), CRM_EINVAL);
+    ck_assert_int_eq(crm_segment_record_get_time(record, CRM_SEGMENT_STD_BIRTHDAY, &t, NULL),
+                     CRM_EINVAL);
+    ck_assert_int_eq(t, 5);
+    ck_assert_int_eq(present, 5);
+    crm_segment_record_free(record);
+    crm_segment_schema_free(schema);
+    crm_ctx_free(ctx);
+}
+END_TEST
+
 static Suite *scenario_suite(void)
 {
     Suite *s = suite_create("scenario");
@@ -1498,6 +1552,7 @@ static Suite *scenario_suite(void)
     tcase_add_test(tc, test_example_point_expiry);
     tcase_add_test(tc, test_example_best_customer_welcome);
     tcase_add_test(tc, test_on_event_allocation_failures);
+    tcase_add_test(tc, test_segment_record_get_time);
     suite_add_tcase(s, tc);
     return s;
 }

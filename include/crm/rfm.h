@@ -388,8 +388,6 @@ CRM_API unsigned crm_rfm_map_group_count(crm_rfm_map map);
 CRM_API const char *crm_rfm_group_name(crm_rfm_map map, int group,
                                        crm_rfm_lang lang);
 
-/* ---- Customer-value analytics: see below ---- */
-
 /* ---- Customer-value analytics: deciles, F2, repeat rate, cohorts, CPM ---- */
 
 /*

@@ -61,12 +61,18 @@ typedef enum crm_scenario_cap_mode {
 
 /*
  * An action handed to the caller's callback. Valid only during the call.
- * Strings are NUL-terminated UTF-8; `channel`, `template_id` and
- * `parameters` (a JSON object as text, "{}" when none) are "" for actions
- * other than sends. `idempotency_key` is 16 lowercase hex digits, the same
- * whenever the same journey reaches the same step at the same time.
+ * `size` is sizeof the struct the library filled: the struct only ever
+ * grows at the end, so a caller built against an older header reads the
+ * fields it knows, and one built against a newer header checks `size`
+ * (offsetof(crm_scenario_action, field) < size) before reading a field
+ * added later. Strings are NUL-terminated UTF-8; `channel`, `template_id`
+ * and `parameters` (a JSON object as text, "{}" when none) are "" for
+ * actions other than sends. `idempotency_key` is 16 lowercase hex digits,
+ * the same whenever the same journey reaches the same step at the same
+ * time.
  */
 typedef struct crm_scenario_action {
+    size_t size; /* sizeof(crm_scenario_action) of the library that filled it */
     int kind;    /* crm_scenario_action_kind */
     int reason;  /* crm_scenario_reason */
     int64_t customer;

@@ -303,6 +303,21 @@ CRM_API crm_status crm_segment_record_add_string_by_name(crm_segment_record *rec
                                                          const char *name,
                                                          const char *item, size_t len);
 
+/*
+ * Reads time attribute `attr` of `record`: *present receives 1 and
+ * *unix_seconds the value when the attribute is set, *present 0 and
+ * *unix_seconds 0 when it is NULL (attributes added to the schema after the
+ * record was made read as NULL). The record keeps ownership of everything.
+ * Never allocates.
+ * Errors: CRM_EINVAL (NULL argument, index out of range), CRM_ETYPE (the
+ * attribute is not a time); on error the out-parameters are untouched.
+ * Thread-safety: any number of threads may read a record nobody writes; a
+ * successful call writes nothing shared (not even the ctx).
+ */
+CRM_API crm_status crm_segment_record_get_time(const crm_segment_record *record,
+                                               uint32_t attr, int64_t *unix_seconds,
+                                               int *present);
+
 /* ---- evaluating one record --------------------------------------------- */
 
 /*

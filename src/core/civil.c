@@ -5,18 +5,6 @@
 #include "core/civil.h"
 #include "crm/common.h"
 
-int64_t crm_floor_div(int64_t n, int64_t d)
-{
-    int64_t q = n / d;
-
-    return (n % d != 0 && ((n < 0) != (d < 0))) ? q - 1 : q;
-}
-
-int64_t crm_floor_mod(int64_t n, int64_t d)
-{
-    return n - crm_floor_div(n, d) * d;
-}
-
 int64_t crm_days_from_civil(int64_t year, unsigned month, unsigned day)
 {
     int64_t y = month <= 2 ? year - 1 : year;
@@ -58,11 +46,6 @@ unsigned crm_days_in_month(int64_t year, unsigned month)
     if (month == 2 && crm_is_leap_year(year))
         return 29;
     return days[month - 1];
-}
-
-int64_t crm_local_day(int64_t t, int32_t offset_min)
-{
-    return crm_floor_div(t + (int64_t)offset_min * 60, CRM_SECONDS_PER_DAY);
 }
 
 int64_t crm_local_second_of_day(int64_t t, int32_t offset_min)

@@ -10,9 +10,22 @@
 
 #define CRM_SECONDS_PER_DAY INT64_C(86400)
 
-/* Floor division and the matching non-negative remainder (d > 0). */
-int64_t crm_floor_div(int64_t n, int64_t d);
-int64_t crm_floor_mod(int64_t n, int64_t d);
+/*
+ * Floor division and the matching non-negative remainder (d > 0). Inline,
+ * so that a constant divisor (a day's seconds) compiles to a multiply in
+ * the per-order loops.
+ */
+static inline int64_t crm_floor_div(int64_t n, int64_t d)
+{
+    int64_t q = n / d;
+
+    return (n % d != 0 && ((n < 0) != (d < 0))) ? q - 1 : q;
+}
+
+static inline int64_t crm_floor_mod(int64_t n, int64_t d)
+{
+    return n - crm_floor_div(n, d) * d;
+}
 
 /* Day number of a civil date (month 1..12, day 1..31, not validated). */
 int64_t crm_days_from_civil(int64_t year, unsigned month, unsigned day);
@@ -28,7 +41,10 @@ int crm_is_leap_year(int64_t year);
 unsigned crm_days_in_month(int64_t year, unsigned month);
 
 /* The local day number of Unix time t in a zone offset_min minutes east of UTC. */
-int64_t crm_local_day(int64_t t, int32_t offset_min);
+static inline int64_t crm_local_day(int64_t t, int32_t offset_min)
+{
+    return crm_floor_div(t + (int64_t)offset_min * 60, CRM_SECONDS_PER_DAY);
+}
 
 /* Seconds since local midnight, 0..86399. */
 int64_t crm_local_second_of_day(int64_t t, int32_t offset_min);

@@ -14,6 +14,7 @@
 
 #include "core/civil.h"
 #include "core/mem.h"
+#include "core/prefetch.h"
 #include "core/radix.h"
 #include "rfm/analytics_internal.h"
 
@@ -40,7 +41,7 @@ typedef struct build {
     const int64_t *ids, *times, *amounts;
     size_t n;
     int64_t as_of;
-    int64_t offset_sec;
+    int32_t offset_min;
     int64_t *keys;        /* counted orders' ids, sorted */
     uint32_t *rows;       /* their positions in packed */
     uint64_t *packed;     /* counted orders' day and amount, in row order */
@@ -63,24 +64,6 @@ static int32_t month_index_of_day(int64_t day)
 
     crm_civil_from_days(day, &year, &month, &mday);
     return (int32_t)(year * 12 + (int64_t)month - 1);
-}
-
-/* Local day of t; a constant divisor, so no division instruction. */
-static int32_t local_day(int64_t t, int64_t offset_sec)
-{
-    int64_t s = t + offset_sec;
-    int64_t q = s / 86400;
-
-    return (int32_t)(s % 86400 < 0 ? q - 1 : q);
-}
-
-static void prefetch(const void *p)
-{
-#if defined(__GNUC__) || defined(__clang__)
-    __builtin_prefetch(p);
-#else
-    (void)p;
-#endif
 }
 
 static crm_status check_arguments(crm_ctx *ctx, const int64_t *ids,
@@ -196,7 +179,7 @@ static crm_status collect_rows(build *b)
         }
         if (b->amounts[i] == 0)
             continue;
-        day = local_day(t, b->offset_sec);
+        day = (int32_t)crm_local_day(t, b->offset_min);
         b->min_day = day < b->min_day ? day : b->min_day;
         b->max_day = day > b->max_day ? day : b->max_day;
         if ((status = pack(b, k, day, b->amounts[i])) != CRM_OK)
@@ -295,7 +278,7 @@ static crm_status fold_run(build *b, size_t start, size_t end,
         int64_t amount = packed_amount(b, b->rows[j], word);
 
         if (j + GATHER_AHEAD < b->n_counted)
-            prefetch(&b->packed[b->rows[j + GATHER_AHEAD]]);
+            crm_prefetch(&b->packed[b->rows[j + GATHER_AHEAD]]);
         if (analytics_add(&c->revenue, amount))
             return crm_error(b->a->ctx, CRM_EOVERFLOW,
                              "crm_analytics_new: revenue of customer %lld "
@@ -525,7 +508,7 @@ crm_status crm_analytics_new(crm_ctx *ctx, const int64_t *customer_id,
     b.amounts = amount;
     b.n = n;
     b.as_of = as_of;
-    b.offset_sec = (int64_t)utc_offset_min * 60;
+    b.offset_min = utc_offset_min;
     status = run_build(&b);
     crm_mem_free(ctx, b.keys);
     crm_mem_free(ctx, b.rows);

@@ -13,6 +13,7 @@
  * last purchase days from a small undo log.
  */
 #include "core/mem.h"
+#include "core/prefetch.h"
 #include "rfm/rfm_internal.h"
 
 #define RFM_BLOCK 32
@@ -41,15 +42,6 @@ typedef struct rfm_batch {
     size_t old_count;
     size_t old_pairs_len;
 } rfm_batch;
-
-static inline void prefetch(const void *p)
-{
-#if defined(__GNUC__) || defined(__clang__)
-    __builtin_prefetch(p);
-#else
-    (void)p;
-#endif
-}
 
 static int time_valid(int64_t t)
 {
@@ -193,8 +185,8 @@ static void prefetch_homes(const crm_rfm *rfm, const int64_t *id, size_t n)
         return;
     for (k = 0; k < n; k++) {
         size_t home = crm_i64map_home(&rfm->map, id[k]);
-        prefetch(&rfm->map.keys[home]);
-        prefetch(&rfm->map.vals[home]);
+        crm_prefetch(&rfm->map.keys[home]);
+        crm_prefetch(&rfm->map.vals[home]);
     }
 }
 
@@ -283,7 +275,7 @@ static crm_status run_batch(crm_rfm *rfm, const rfm_source *src, size_t n)
             if (status != CRM_OK)
                 return batch_abort(rfm, src, &b, start + k, start, status);
             if (!d[k].skip)
-                prefetch(&rfm->aggs[idx[k]]);
+                crm_prefetch(&rfm->aggs[idx[k]]);
         }
         prefetch_homes(rfm, src->id + start + len, next);
         for (k = 0; k < len; k++) {

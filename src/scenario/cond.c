@@ -1,7 +1,9 @@
 /*
  * Conditions (see cond.h): segment rules compiled with crm_segment_compile
  * and evaluated with crm_segment_program_eval. The constants "true" and
- * "false" are understood without a schema.
+ * "false" are understood without a schema. Everything here goes through
+ * the public segment API except copy_error: the compiler records its error
+ * on the schema's ctx, which only segment/internal.h names.
  */
 #include <string.h>
 
@@ -83,27 +85,16 @@ int scn_cond_true(const scn_cond *cond, const crm_segment_record *record, int64_
 
 int scn_time_attr_find(const crm_segment_schema *schema, const char *name, uint32_t *index)
 {
-    size_t i, len = strlen(name);
+    crm_segment_type type;
 
-    if (!schema)
-        return 0;
-    for (i = 0; i < schema->count; i++) {
-        const seg_attr *a = &schema->attrs[i];
-
-        if (a->name_len == len && memcmp(a->name, name, len) == 0 &&
-            a->type == CRM_SEGMENT_TIME) {
-            *index = (uint32_t)i;
-            return 1;
-        }
-    }
-    return 0;
+    return schema && crm_segment_schema_find(schema, name, index) == CRM_OK &&
+           crm_segment_schema_attr(schema, *index, NULL, &type) == CRM_OK &&
+           type == CRM_SEGMENT_TIME;
 }
 
 int scn_record_time(const crm_segment_record *record, uint32_t index, int64_t *out)
 {
-    if (index >= record->count || !record->present[index] ||
-        record->types[index] != CRM_SEGMENT_TIME)
-        return 0;
-    *out = record->ivals[index];
-    return 1;
+    int present = 0;
+
+    return crm_segment_record_get_time(record, index, out, &present) == CRM_OK && present;
 }

@@ -332,6 +332,7 @@ static void report(call *c, int kind, int reason, const char *id, uint32_t versi
     }
     e->pending = arr;
     p = &e->pending[e->n_pending++];
+    p->action.size = sizeof p->action;
     p->action.kind = kind;
     p->action.reason = reason;
     p->action.customer = c->customer;

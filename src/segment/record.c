@@ -130,6 +130,25 @@ crm_status crm_segment_record_set_time(crm_segment_record *record, uint32_t attr
     return set_i64(record, attr, CRM_SEGMENT_TIME, unix_seconds);
 }
 
+crm_status crm_segment_record_get_time(const crm_segment_record *record, uint32_t attr,
+                                       int64_t *unix_seconds, int *present)
+{
+    if (!record || !unix_seconds || !present)
+        return crm_error(record ? record->ctx : NULL, CRM_EINVAL,
+                         "crm_segment_record_get_time: NULL argument");
+    if (attr >= record->schema->count)
+        return crm_error(record->ctx, CRM_EINVAL, "attribute index %u out of range",
+                         (unsigned)attr);
+    if (record->schema->attrs[attr].type != CRM_SEGMENT_TIME)
+        return crm_error(record->ctx, CRM_ETYPE, "attribute '%s' holds %s, not %s",
+                         record->schema->attrs[attr].name,
+                         seg_type_phrase(record->schema->attrs[attr].type),
+                         seg_type_phrase(CRM_SEGMENT_TIME));
+    *present = attr < record->count && record->present[attr];
+    *unix_seconds = *present ? record->ivals[attr] : 0;
+    return CRM_OK;
+}
+
 /* Makes room for `need` bytes of string data in the slot; unchanged on failure. */
 static int reserve_buf(crm_ctx *ctx, seg_slot *slot, size_t need)
 {
