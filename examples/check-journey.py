@@ -4,8 +4,9 @@
     check-journey.py EXPECTED CRM_JOURNEY ARGS...
 
 The two runs must print the same bytes (the simulation never reads the
-clock), and every line of EXPECTED that is neither empty nor a '#' comment
-must appear as a whole output line, in the same order.
+clock). Every line of EXPECTED that is neither empty nor a '#' comment must
+appear as a whole output line, in the same order; a line starting with
+'! ' must not appear at all.
 """
 import subprocess
 import sys
@@ -22,6 +23,11 @@ def main():
     with open(expected_path, encoding="utf-8") as f:
         for want in f.read().splitlines():
             if not want.strip() or want.startswith("#"):
+                continue
+            if want.startswith("! "):
+                if want[2:] in lines:
+                    print(runs[0])
+                    sys.exit(f"FAIL: printed although it must not be: {want[2:]!r}")
                 continue
             try:
                 at = lines.index(want, at) + 1

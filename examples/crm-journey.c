@@ -270,31 +270,25 @@ static int load_data(journey *j, const char *dir)
 }
 
 /* ---- 1. Identity: records -> profiles ------------------------------------- */
-#ifdef JOURNEY_WITHOUT_IDENTITY
-static int merge_identities(journey *j)
-{
-    printf("identity: module not in this build; %zu records -> %zu profiles\n\n",
-           j->n_sources, j->n_sources);
-    return 0;
-}
-#else
 
 /* The identifier columns and how they merge, highest priority first. */
 static const struct {
     int column;
     const char *name;
     crm_identity_normalizer normalizer;
+    unsigned flags;
     uint32_t limit; /* most distinct values one profile may hold */
 } identifier_kinds[] = {
-    {COL_MEMBER_ID, "member_id", CRM_NORMALIZE_EXACT, 1},
-    {COL_LINE_ID, "line_id", CRM_NORMALIZE_EXACT, 1},
-    {COL_EMAIL, "email", CRM_NORMALIZE_EMAIL, 5},
-    {COL_PHONE, "phone", CRM_NORMALIZE_PHONE_JP, 3},
+    {COL_MEMBER_ID, "member_id", CRM_NORMALIZE_EXACT, 0, 1},
+    {COL_LINE_ID, "line_id", CRM_NORMALIZE_EXACT, 0, 1},
+    /* Taro.Yamada@gmail.com and taroyamada@GMAIL.com are one mailbox */
+    {COL_EMAIL, "email", CRM_NORMALIZE_EMAIL, CRM_NORMALIZE_FOLD_PROVIDER, 5},
+    {COL_PHONE, "phone", CRM_NORMALIZE_PHONE_JP, 0, 3},
 };
 #define IDENTIFIER_KINDS (sizeof identifier_kinds / sizeof identifier_kinds[0])
 
 /* Prints what the identity graph decides while it links. */
-static int print_identity_event(void *user, crm_identity_event event,
+static int print_identity_event(void *user, crm_identity_event what,
                                 int64_t profile, int64_t other, int64_t to,
                                 int kind, const char *value, size_t len)
 {
@@ -303,17 +297,17 @@ static int print_identity_event(void *user, crm_identity_event event,
 
     (void)user;
     (void)to;
-    if (event == CRM_IDENTITY_MERGED)
+    if (what == CRM_IDENTITY_MERGED)
         printf("identity: record %lld joins profile %lld (%s %.*s)\n",
                (long long)other, (long long)profile, kind_name, (int)len, value);
-    else if (event == CRM_IDENTITY_CONFLICT)
-        printf("identity: profiles %lld and %lld kept apart: two %s values "
-               "(shared %.*s)\n", (long long)profile, (long long)other,
+    else if (what == CRM_IDENTITY_CONFLICT)
+        printf("identity: profiles %lld and %lld kept apart despite %s %.*s "
+               "(a limit would break)\n", (long long)profile, (long long)other,
                kind_name, (int)len, value);
-    else if (event == CRM_IDENTITY_BLOCKED || event == CRM_IDENTITY_REJECTED)
+    else if (what == CRM_IDENTITY_BLOCKED || what == CRM_IDENTITY_REJECTED)
         printf("identity: %s '%.*s' of %lld ignored (%s)\n", kind_name, (int)len,
                value, (long long)profile,
-               event == CRM_IDENTITY_BLOCKED ? "placeholder" : "malformed");
+               what == CRM_IDENTITY_BLOCKED ? "placeholder" : "malformed");
     return 0;
 }
 
@@ -324,8 +318,9 @@ static int register_kinds(crm_identity *idn, crm_ctx *ctx)
     for (k = 0; k < IDENTIFIER_KINDS; k++) {
         int kind;
         crm_status s = crm_identity_add_kind(idn, identifier_kinds[k].name,
-                                             identifier_kinds[k].normalizer, 0,
-                                             1, identifier_kinds[k].limit, &kind);
+                                             identifier_kinds[k].normalizer,
+                                             identifier_kinds[k].flags, 1,
+                                             identifier_kinds[k].limit, &kind);
         if (s != CRM_OK)
             return fail(ctx, "crm_identity_add_kind", s);
     }
@@ -374,12 +369,10 @@ static int merge_identities(journey *j)
             rc = fail(j->ctx, "crm_identity_profile_of", s);
     }
     if (rc == 0 && crm_identity_counts(idn, NULL, &profiles) == CRM_OK)
-        printf("identity: %zu records -> %zu profiles\n\n", j->n_sources, profiles);
+        printf("identity: %zu records -> %zu profiles\n", j->n_sources, profiles);
     crm_identity_free(idn);
     return rc;
 }
-
-#endif
 
 /* ---- 2. Re-keying orders and events to profiles --------------------------- */
 
@@ -448,6 +441,21 @@ static void collect_customers(journey *j)
         j->customers[k].id = id;
         j->n_customers++;
     }
+}
+
+/* Prints each profile with the records merged into it. */
+static void print_profiles(const journey *j)
+{
+    size_t i, k;
+
+    for (i = 0; i < j->n_customers; i++) {
+        printf("  profile %lld:", (long long)j->customers[i].id);
+        for (k = 0; k < j->n_sources; k++)
+            if (j->sources[k].profile == j->customers[i].id)
+                printf(" %lld", (long long)j->sources[k].id);
+        printf("\n");
+    }
+    printf("\n");
 }
 
 /* ---- 3. Segment records ---------------------------------------------------- */
@@ -888,6 +896,7 @@ static int run(journey *j, const char *dir, int n_files, char **files)
         merge_identities(j) != 0 || rekey(j, start) != 0)
         return 1;
     collect_customers(j);
+    print_profiles(j);
     if (make_engine(j, n_files, files) != 0 || score_rfm(j, start) != 0)
         return 1;
     print_rfm(j);
