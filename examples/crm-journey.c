@@ -358,8 +358,8 @@ static int merge_identities(journey *j)
     if (s != CRM_OK)
         return fail(j->ctx, "crm_identity_new", s);
     rc = register_kinds(idn, j->ctx);
-    s = crm_identity_set_event_callback(idn, print_identity_event, NULL);
-    if (rc == 0 && s != CRM_OK)
+    if (rc == 0 && (s = crm_identity_set_event_callback(idn, print_identity_event,
+                                                        NULL)) != CRM_OK)
         rc = fail(j->ctx, "crm_identity_set_event_callback", s);
     for (i = 0; rc == 0 && i < j->n_sources; i++)
         rc = observe_source(idn, j->ctx, &j->sources[i]);
@@ -687,7 +687,6 @@ static int load_scenario(journey *j, const char *path)
     size_t len;
     char *json = read_file(path, &len);
     crm_status s;
-    uint32_t line, column;
 
     if (!json) {
         perror(path);
@@ -695,11 +694,8 @@ static int load_scenario(journey *j, const char *path)
     }
     s = crm_scenario_engine_load(j->engine, json, len);
     free(json);
-    if (s == CRM_OK)
-        return 0;
-    crm_ctx_errpos(j->ctx, &line, &column);
-    fprintf(stderr, "%s:%u:%u: ", path, (unsigned)line, (unsigned)column);
-    return fail(j->ctx, "scenario", s);
+    /* the message names the JSON path, line and column of a bad definition */
+    return s == CRM_OK ? 0 : fail(j->ctx, path, s);
 }
 
 /* Schema, record and engine: JST, quiet 21:00-09:00, 3 emails a week. */
@@ -803,13 +799,15 @@ static int call_engine(journey *j, customer *c, int64_t now, const event *e)
 static int deliver_event(journey *j, const event *e)
 {
     char when[32];
+    customer *c;
 
     printf("%s  customer %lld  event %s", local_time(e->at, when),
            (long long)e->profile, e->type);
     if (e->cart_total >= 0)
         printf(" cart_total=%lld", (long long)e->cart_total);
     printf("\n");
-    return call_engine(j, find_customer(j, e->profile), e->at, e);
+    c = find_customer(j, e->profile);
+    return c ? call_engine(j, c, e->at, e) : 1; /* rekey() gave every event a profile */
 }
 
 /* The customer whose wake-up comes first before `end`, or NULL. */
