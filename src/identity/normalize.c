@@ -118,17 +118,6 @@ static crm_status norm_icase(const char *s, size_t len, unsigned flags,
     return CRM_OK;
 }
 
-static crm_status norm_not_yet(const char *s, size_t len, unsigned flags,
-                               norm_buf *b, const char **reason)
-{
-    (void)s;
-    (void)len;
-    (void)flags;
-    (void)b;
-    *reason = "normaliser not implemented yet";
-    return CRM_EINVAL;
-}
-
 /* ---- dispatch ---------------------------------------------------------- */
 
 typedef struct norm_rule {
@@ -140,10 +129,10 @@ typedef struct norm_rule {
 static const norm_rule norm_rules[] = {
     {norm_exact, 0},
     {norm_icase, 0},
-    {norm_not_yet, CRM_NORMALIZE_FOLD_PROVIDER},
-    {norm_not_yet, 0},
-    {norm_not_yet, CRM_NORMALIZE_FOLD_KANA},
-    {norm_not_yet, 0},
+    {norm_email, CRM_NORMALIZE_FOLD_PROVIDER},
+    {norm_phone_jp, 0},
+    {norm_name_ja, CRM_NORMALIZE_FOLD_KANA},
+    {norm_postal_jp, 0},
 };
 
 static const norm_rule *norm_rule_of(crm_identity_normalizer normalizer)
@@ -244,6 +233,7 @@ static const char *const placeholder_words[] = {
     "-", "--", "n/a", "na", "none", "null", "unknown", "x",
     "\xE3\x81\xAA\xE3\x81\x97", /* なし */
     "\xE7\x84\xA1\xE3\x81\x97", /* 無し */
+    "\xE3\x83\x8A\xE3\x82\xB7", /* ナシ (なし with kana folded) */
 };
 
 static int equals_ignoring_ascii_case(const char *a, size_t len,
@@ -282,6 +272,12 @@ int crm_normalize_is_placeholder(crm_identity_normalizer normalizer,
     case CRM_NORMALIZE_ICASE:
     case CRM_NORMALIZE_NAME_JA:
         return is_placeholder_word(value, len);
+    case CRM_NORMALIZE_EMAIL:
+        return norm_email_is_placeholder(value, len);
+    case CRM_NORMALIZE_PHONE_JP:
+        return norm_phone_is_placeholder(value, len);
+    case CRM_NORMALIZE_POSTAL_JP:
+        return norm_postal_is_placeholder(value, len);
     default:
         return 0;
     }

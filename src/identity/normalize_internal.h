@@ -38,6 +38,12 @@ crm_status norm_postal_jp(const char *s, size_t len, unsigned flags,
 crm_status norm_name_ja(const char *s, size_t len, unsigned flags,
                         norm_buf *b, const char **reason);
 
+/* Placeholder tests of already normalised values (see
+ * crm_normalize_is_placeholder). */
+int norm_email_is_placeholder(const char *value, size_t len);
+int norm_phone_is_placeholder(const char *value, size_t len);
+int norm_postal_is_placeholder(const char *value, size_t len);
+
 /* Appends one byte / the UTF-8 form of cp to b. */
 void norm_put_byte(norm_buf *b, char c);
 void norm_put_cp(norm_buf *b, uint32_t cp);
