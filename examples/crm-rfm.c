@@ -24,7 +24,8 @@
  *   --mean            monetary is the mean per purchase, not the total
  *   --map jp4|rf11    segment map (default rf11)
  *   --lang en|ja      segment names (default en)
- *   --svg FILE        write the R x F grid as an SVG heatmap
+ *   --svg FILE        write the R x F grid as an SVG heatmap (implies
+ *                     --report rfm)
  *   --strict          stop at the first bad row
  *   --report NAME     print report NAME; may be repeated. NAME is one of
  *                     rfm (the per-customer scores), deciles, f2, repeat,

@@ -47,7 +47,13 @@ static crm_status fold_email(const char *s, size_t len, norm_buf *b,
  * parts are not accepted). */
 static int is_local_special(char c)
 {
-    return c != '\0' && strchr("\"(),:;<>[\\]", c) != NULL;
+    switch (c) {
+    case '"': case '(': case ')': case ',': case ':': case ';':
+    case '<': case '>': case '[': case '\\': case ']':
+        return 1;
+    default:
+        return 0;
+    }
 }
 
 static int is_domain_char(char c)

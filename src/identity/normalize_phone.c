@@ -70,51 +70,63 @@ static int all_same_digit(const char *d, size_t n)
 /* A class of Japanese numbers, by the national digits after the leading 0. */
 typedef struct jp_class {
     const char *prefix;
-    size_t digits;        /* national digits, without the leading 0 */
+    size_t prefix_len;
+    size_t digits; /* national digits, without the leading 0 */
     const char *length_reason;
 } jp_class;
 
-/* Longer prefixes first (0800 before 080). A national number matching none
- * is a geographic landline whose area code starts with its first digit. */
+#define JP_MOBILE_REASON "mobile number (060/070/080/090) must have 11 digits"
+
+/* Longer prefixes first (0800 before 080). The last class, with an empty
+ * prefix, is the geographic landline. */
 static const jp_class jp_classes[] = {
-    {"120", 9, "freephone number (0120) must have 10 digits"},
-    {"800", 10, "freephone number (0800) must have 11 digits"},
-    {"570", 9, "navi-dial number (0570) must have 10 digits"},
-    {"180", 9, "number 0180 must have 10 digits"},
-    {"990", 9, "number 0990 must have 10 digits"},
-    {"20", 10, "M2M/pager number (020) must have 11 digits"},
-    {"50", 10, "IP phone number (050) must have 11 digits"},
-    {"60", 10, "mobile number (060/070/080/090) must have 11 digits"},
-    {"70", 10, "mobile number (060/070/080/090) must have 11 digits"},
-    {"80", 10, "mobile number (060/070/080/090) must have 11 digits"},
-    {"90", 10, "mobile number (060/070/080/090) must have 11 digits"},
-    {"", 9, "landline number must have 10 digits including the leading 0"},
+    {"120", 3, 9, "freephone number (0120) must have 10 digits"},
+    {"800", 3, 10, "freephone number (0800) must have 11 digits"},
+    {"570", 3, 9, "navi-dial number (0570) must have 10 digits"},
+    {"180", 3, 9, "number 0180 must have 10 digits"},
+    {"990", 3, 9, "number 0990 must have 10 digits"},
+    {"20", 2, 10, "M2M/pager number (020) must have 11 digits"},
+    {"50", 2, 10, "IP phone number (050) must have 11 digits"},
+    {"60", 2, 10, JP_MOBILE_REASON},
+    {"70", 2, 10, JP_MOBILE_REASON},
+    {"80", 2, 10, JP_MOBILE_REASON},
+    {"90", 2, 10, JP_MOBILE_REASON},
+    {"", 0, 9, "landline number must have 10 digits including the leading 0"},
 };
+
+static int has_prefix(const char *d, size_t n, const char *prefix,
+                      size_t prefix_len)
+{
+    size_t i;
+
+    if (n < prefix_len)
+        return 0;
+    for (i = 0; i < prefix_len; i++) {
+        if (d[i] != prefix[i])
+            return 0;
+    }
+    return 1;
+}
 
 static const jp_class *jp_class_of(const char *national, size_t n)
 {
-    size_t i = 0;
+    const jp_class *c = jp_classes;
 
-    while (jp_classes[i].prefix[0] != '\0') {
-        size_t plen = strlen(jp_classes[i].prefix);
-
-        if (n >= plen && memcmp(national, jp_classes[i].prefix, plen) == 0)
-            break;
-        i++;
-    }
-    return &jp_classes[i];
+    while (c->prefix_len > 0 &&
+           !has_prefix(national, n, c->prefix, c->prefix_len))
+        c++;
+    return c;
 }
 
 /* The subscriber digits after the service prefix (or after the first digit
  * of a geographic area code) are all one digit: 090-0000-0000,
  * 03-1111-1111. */
-static int is_repeated_subscriber(const char *national, size_t n)
+static int is_repeated_subscriber(const jp_class *c, const char *national,
+                                  size_t n)
 {
-    size_t plen = strlen(jp_class_of(national, n)->prefix);
+    size_t skip = c->prefix_len > 0 ? c->prefix_len : 1;
 
-    if (plen == 0)
-        plen = 1;
-    return n > plen && all_same_digit(national + plen, n - plen);
+    return n > skip && all_same_digit(national + skip, n - skip);
 }
 
 static crm_status put_japanese(const char *national, size_t n, norm_buf *b,
@@ -133,7 +145,7 @@ static crm_status put_japanese(const char *national, size_t n, norm_buf *b,
         *reason = c->length_reason;
         return CRM_EINVAL;
     }
-    if (is_repeated_subscriber(national, n)) {
+    if (is_repeated_subscriber(c, national, n)) {
         *reason = "placeholder phone number (subscriber digits all the same)";
         return CRM_EINVAL;
     }
@@ -172,13 +184,6 @@ static crm_status put_international(const char *d, size_t n, norm_buf *b,
     return CRM_OK;
 }
 
-static int starts_with(const digits *num, const char *prefix)
-{
-    size_t n = strlen(prefix);
-
-    return num->n >= n && memcmp(num->d, prefix, n) == 0;
-}
-
 crm_status norm_phone_jp(const char *s, size_t len, unsigned flags,
                          norm_buf *b, const char **reason)
 {
@@ -196,9 +201,9 @@ crm_status norm_phone_jp(const char *s, size_t len, unsigned flags,
     }
     if (num.plus)
         return put_international(num.d, num.n, b, reason);
-    if (starts_with(&num, "010")) /* the international prefix from Japan */
+    if (has_prefix(num.d, num.n, "010", 3)) /* the international prefix from Japan */
         return put_international(num.d + 3, num.n - 3, b, reason);
-    if (starts_with(&num, "00"))
+    if (has_prefix(num.d, num.n, "00", 2))
         return put_international(num.d + 2, num.n - 2, b, reason);
     if (num.d[0] == '0')
         return put_japanese(num.d + 1, num.n - 1, b, reason);
@@ -243,8 +248,10 @@ int norm_phone_is_placeholder(const char *value, size_t len)
     if (d[0] != '8' || d[1] != '1' || n == 2)
         return 0;
     /* Japanese: the national number with its leading 0 put back */
-    return all_same_digit(d + 2, n - 2) || is_repeated_subscriber(d + 2, n - 2) ||
-           is_sequence(0, d + 2, n - 2);
+    d += 2, n -= 2;
+    return all_same_digit(d, n) ||
+           is_repeated_subscriber(jp_class_of(d, n), d, n) ||
+           is_sequence(0, d, n);
 }
 
 /* ---- postal codes ------------------------------------------------------ */
