@@ -280,10 +280,6 @@ crm_status idn_normalize_for_kind(const crm_identity *idn, int kind,
     crm_status s;
 
     *reason = "value rejected";
-    if (!crm_utf8_valid(raw, len)) {
-        *reason = "value is not valid UTF-8";
-        return CRM_EUTF8;
-    }
     if (k->nparts)
         s = normalize_composite(idn, k, raw, len, buf, IDN_NORM_BUF, out_len,
                                 reason);

@@ -336,10 +336,10 @@ static crm_status get_values(crm_identity *idn, crm_reader *r)
         if (s != CRM_OK)
             return s;
     }
-    if (get_count(r, 2, IDN_NONE - 1, &n) != 0 ||
-        idn_grow_pool(idn, &idn->st, n) != 0)
-        return r->failed || n > crm_reader_left(r) ? corrupt(idn->ctx, "bad pool")
-                                                  : crm_error_nomem(idn->ctx);
+    if (get_count(r, 2, IDN_NONE - 1, &n) != 0)
+        return corrupt(idn->ctx, "bad refusal pool");
+    if (idn_grow_pool(idn, &idn->st, n) != 0)
+        return crm_error_nomem(idn->ctx);
     for (i = 0; i < n; i++) {
         uint64_t obs = crm_reader_get_uvarint(r);
         uint64_t next = crm_reader_get_uvarint(r);
