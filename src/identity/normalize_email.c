@@ -216,6 +216,10 @@ crm_status norm_email(const char *s, size_t len, unsigned flags, norm_buf *b,
     size_t at = 0;
     crm_status st;
 
+    if (len == 0) {
+        *reason = "email is empty";
+        return CRM_EINVAL;
+    }
     st = fold_email(s, len, b, reason);
     if (st == CRM_OK)
         st = norm_check_length(b, reason);
