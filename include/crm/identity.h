@@ -133,13 +133,17 @@ typedef enum crm_identity_normalizer {
     CRM_NORMALIZE_POSTAL_JP = 5  /* exactly 7 digits: 〒100-0001 -> 1000001 */
 } crm_identity_normalizer;
 
-/* CRM_NORMALIZE_EMAIL only: fold provider aliases. gmail.com and
+/* Flags apply to one normaliser each and are ignored by the others (so a
+ * binding may pass one flags value for every kind); undefined bits are
+ * rejected. */
+
+/* CRM_NORMALIZE_EMAIL: fold provider aliases. gmail.com and
  * googlemail.com ignore dots and +tags in the local part (the domain
  * becomes gmail.com); outlook.com, hotmail.com, live.com, their Japanese
  * domains outlook.jp, hotmail.co.jp, live.jp, and icloud.com ignore
  * +tags. An address whose local part would become empty is kept. */
 #define CRM_NORMALIZE_FOLD_PROVIDER 0x1u
-/* CRM_NORMALIZE_NAME_JA only: fold hiragana to katakana. */
+/* CRM_NORMALIZE_NAME_JA: fold hiragana to katakana. */
 #define CRM_NORMALIZE_FOLD_KANA 0x2u
 
 /* Longest normalised value, in bytes (CRM_ELIMIT beyond). */
@@ -153,7 +157,7 @@ typedef enum crm_identity_normalizer {
  * be NULL when len is 0. Never allocates.
  *
  * Errors: CRM_EINVAL (NULL out_len, raw or out where not allowed; unknown
- * normaliser; a flag the normaliser does not take; a value the normaliser
+ * normaliser; an undefined flag bit; a value the normaliser
  * rejects as malformed, e.g. an email without '@' or a phone of the wrong
  * length, with the reason on ctx), CRM_EUTF8 (raw is not valid UTF-8:
  * overlong forms, surrogates, truncated sequences), CRM_ELIMIT (cap too
