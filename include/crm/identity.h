@@ -98,10 +98,11 @@ extern "C" {
  *
  * EXACT     the bytes as given: "M-0001".
  * ICASE     as EXACT, ASCII letters lowercased: "LINE-U1A" -> "line-u1a".
- * EMAIL     full-width forms folded (＠ -> @), ASCII lowercased; rejects a
- *           missing or second '@', an empty local part or domain, a domain
- *           without a dot, an empty label or one starting or ending with
- *           '-', spaces and control characters inside. Dots in the local
+ * EMAIL     full-width forms folded (＠ -> @, and 。 -> . as in IDNA),
+ *           ASCII lowercased; rejects a missing or second '@', an empty
+ *           local part or domain, a domain without a dot, an empty label
+ *           or one starting or ending with '-', spaces and control
+ *           characters inside. Dots in the local
  *           part are kept as written (a..b@docomo.ne.jp, x.@ezweb.ne.jp are
  *           real addresses). With CRM_NORMALIZE_FOLD_PROVIDER, aliases of
  *           one mailbox fold into one value.
