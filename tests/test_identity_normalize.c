@@ -861,6 +861,42 @@ START_TEST(test_public_wrapper)
 }
 END_TEST
 
+/* The normalisers write into the caller's buffer only: a ctx whose every
+ * allocation fails sees no allocation attempted, on success or error. */
+START_TEST(test_never_allocates)
+{
+    static const struct {
+        crm_identity_normalizer normalizer;
+        unsigned flags;
+        const char *raw;
+    } calls[] = {
+        {CRM_NORMALIZE_EXACT, 0, "  M-0001 "},
+        {CRM_NORMALIZE_ICASE, 0, "LINE-U1"},
+        {CRM_NORMALIZE_EMAIL, CRM_NORMALIZE_FOLD_PROVIDER, "T.Y+x@gmail.com"},
+        {CRM_NORMALIZE_EMAIL, 0, "broken@"},
+        {CRM_NORMALIZE_PHONE_JP, 0, "０９０－１２３４－５６７８"},
+        {CRM_NORMALIZE_PHONE_JP, 0, "090-0000-0000"},
+        {CRM_NORMALIZE_NAME_JA, CRM_NORMALIZE_FOLD_KANA, "ﾔﾏﾀﾞ やまだ 髙﨑"},
+        {CRM_NORMALIZE_POSTAL_JP, 0, "〒100-0001"},
+        {CRM_NORMALIZE_POSTAL_JP, 0, "\xC0\xAF"},
+    };
+    test_alloc ta;
+    crm_ctx *ctx = test_ctx_new(&ta);
+    char out[64];
+    size_t i, out_len, before = ta.calls;
+
+    test_alloc_fail_in(&ta, 1);
+    for (i = 0; i < sizeof calls / sizeof calls[0]; i++)
+        (void)crm_identity_normalize(ctx, calls[i].normalizer, calls[i].flags,
+                                     calls[i].raw, strlen(calls[i].raw), out,
+                                     sizeof out, &out_len);
+    ck_assert_uint_eq(ta.calls, before);
+    ck_assert_uint_eq(ta.failed, 0);
+    test_alloc_fail_in(&ta, 0);
+    test_ctx_free_checked(ctx, &ta);
+}
+END_TEST
+
 /* ---- placeholders ------------------------------------------------------ */
 
 typedef struct placeholder_case {
@@ -1001,6 +1037,7 @@ static Suite *identity_normalize_suite(void)
     tcase_add_test(tc, test_flags_of_other_normalisers_are_ignored);
     tcase_add_test(tc, test_bad_arguments);
     tcase_add_test(tc, test_public_wrapper);
+    tcase_add_test(tc, test_never_allocates);
     tcase_add_test(tc, test_placeholders);
     tcase_add_test(tc, test_placeholders_after_normalising);
     suite_add_tcase(s, tc);
