@@ -9,7 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "core/ctx.h"
+#include "core/utf8.h"
 #include "crm/identity.h"
 #include "identity/normalize.h"
 #include "test_util.h"
@@ -562,6 +562,81 @@ START_TEST(test_reasons_name_the_problem)
 }
 END_TEST
 
+/* Every kana with a precomposed voiced (U+3099) or semi-voiced (U+309A)
+ * form: the canonical compositions of the Unicode Character Database. */
+static const uint32_t kana_compositions[][3] = {
+    {0x3046, 0x3099, 0x3094}, {0x304B, 0x3099, 0x304C}, {0x304D, 0x3099, 0x304E},
+    {0x304F, 0x3099, 0x3050}, {0x3051, 0x3099, 0x3052}, {0x3053, 0x3099, 0x3054},
+    {0x3055, 0x3099, 0x3056}, {0x3057, 0x3099, 0x3058}, {0x3059, 0x3099, 0x305A},
+    {0x305B, 0x3099, 0x305C}, {0x305D, 0x3099, 0x305E}, {0x305F, 0x3099, 0x3060},
+    {0x3061, 0x3099, 0x3062}, {0x3064, 0x3099, 0x3065}, {0x3066, 0x3099, 0x3067},
+    {0x3068, 0x3099, 0x3069}, {0x306F, 0x3099, 0x3070}, {0x306F, 0x309A, 0x3071},
+    {0x3072, 0x3099, 0x3073}, {0x3072, 0x309A, 0x3074}, {0x3075, 0x3099, 0x3076},
+    {0x3075, 0x309A, 0x3077}, {0x3078, 0x3099, 0x3079}, {0x3078, 0x309A, 0x307A},
+    {0x307B, 0x3099, 0x307C}, {0x307B, 0x309A, 0x307D}, {0x309D, 0x3099, 0x309E},
+    {0x30A6, 0x3099, 0x30F4}, {0x30AB, 0x3099, 0x30AC}, {0x30AD, 0x3099, 0x30AE},
+    {0x30AF, 0x3099, 0x30B0}, {0x30B1, 0x3099, 0x30B2}, {0x30B3, 0x3099, 0x30B4},
+    {0x30B5, 0x3099, 0x30B6}, {0x30B7, 0x3099, 0x30B8}, {0x30B9, 0x3099, 0x30BA},
+    {0x30BB, 0x3099, 0x30BC}, {0x30BD, 0x3099, 0x30BE}, {0x30BF, 0x3099, 0x30C0},
+    {0x30C1, 0x3099, 0x30C2}, {0x30C4, 0x3099, 0x30C5}, {0x30C6, 0x3099, 0x30C7},
+    {0x30C8, 0x3099, 0x30C9}, {0x30CF, 0x3099, 0x30D0}, {0x30CF, 0x309A, 0x30D1},
+    {0x30D2, 0x3099, 0x30D3}, {0x30D2, 0x309A, 0x30D4}, {0x30D5, 0x3099, 0x30D6},
+    {0x30D5, 0x309A, 0x30D7}, {0x30D8, 0x3099, 0x30D9}, {0x30D8, 0x309A, 0x30DA},
+    {0x30DB, 0x3099, 0x30DC}, {0x30DB, 0x309A, 0x30DD}, {0x30EF, 0x3099, 0x30F7},
+    {0x30F0, 0x3099, 0x30F8}, {0x30F1, 0x3099, 0x30F9}, {0x30F2, 0x3099, 0x30FA},
+    {0x30FD, 0x3099, 0x30FE},
+};
+
+static uint32_t composition_of(uint32_t kana, uint32_t mark)
+{
+    size_t i;
+
+    for (i = 0; i < sizeof kana_compositions / sizeof kana_compositions[0];
+         i++) {
+        if (kana_compositions[i][0] == kana && kana_compositions[i][1] == mark)
+            return kana_compositions[i][2];
+    }
+    return 0;
+}
+
+/* Each kana followed by each combining mark composes exactly when Unicode
+ * has a precomposed character, and is left alone otherwise. */
+START_TEST(test_every_kana_with_every_mark)
+{
+    static const uint32_t marks[] = {0x3099, 0x309A};
+    uint32_t kana;
+    size_t m;
+
+    for (kana = 0x3041; kana <= 0x30FE; kana++) {
+        if (kana >= 0x3097 && kana <= 0x30A0)
+            continue; /* unassigned, the marks themselves, ゟ and ゠ */
+        if (kana == 0x30FB || kana == 0x30FF)
+            continue; /* ・ is dropped; ヿ */
+        for (m = 0; m < 2; m++) {
+            uint32_t composed = composition_of(kana, marks[m]);
+            char raw[8], want[8], out[16];
+            size_t n = crm_utf8_encode(kana, raw), want_len, out_len;
+
+            n += crm_utf8_encode(marks[m], raw + n);
+            if (composed != 0) {
+                want_len = crm_utf8_encode(composed, want);
+            } else {
+                memcpy(want, raw, n);
+                want_len = n;
+            }
+            ck_assert_int_eq(crm_normalize_value(CRM_NORMALIZE_NAME_JA, 0,
+                                                 raw, n, out, sizeof out,
+                                                 &out_len, NULL),
+                             CRM_OK);
+            ck_assert_msg(out_len == want_len &&
+                              memcmp(out, want, want_len) == 0,
+                          "U+%04X U+%04X", (unsigned)kana,
+                          (unsigned)marks[m]);
+        }
+    }
+}
+END_TEST
+
 /* ---- invalid UTF-8 ----------------------------------------------------- */
 
 static const char *const bad_utf8[] = {
@@ -1029,6 +1104,7 @@ static Suite *identity_normalize_suite(void)
     tcase_add_test(tc, test_phone);
     tcase_add_test(tc, test_postal);
     tcase_add_test(tc, test_name);
+    tcase_add_test(tc, test_every_kana_with_every_mark);
     tcase_add_test(tc, test_reasons_name_the_problem);
     tcase_add_test(tc, test_invalid_utf8_everywhere);
     tcase_add_test(tc, test_small_buffers);
