@@ -39,13 +39,16 @@ declare({
     "crm_analytics_cohorts": (INT, [P, SZ, SZ, P, P, P, P, P]),
     "crm_analytics_cohort_ltv": (INT, [P, U32, SZ, P, P]),
     "crm_analytics_set_cpm_thresholds": (INT, [P, U32, U32, U32, I64]),
+    "crm_analytics_cpm_thresholds": (INT, [P, ctypes.POINTER(U32), ctypes.POINTER(U32),
+                                          ctypes.POINTER(U32), PI64]),
     "crm_analytics_cpm": (INT, [P, P, P]),
     "crm_analytics_customer_decile": (INT, [P, I64, ctypes.POINTER(ctypes.c_int32)]),
     "crm_analytics_customer_cpm": (INT, [P, I64, ctypes.POINTER(ctypes.c_int32)]),
     "crm_analytics_customers": (INT, [P, SZ, P, P, P, P]),
 })
 
-__all__ = ["Analytics", "AnalyticsTotals", "CohortTable", "CpmGroup", "Decile", "F2",
+__all__ = ["Analytics", "AnalyticsTotals", "CohortTable", "CpmGroup", "CpmThresholds",
+           "Decile", "F2",
            "CustomerValue"]
 
 DECILES = 10
@@ -95,6 +98,14 @@ class CustomerValue(NamedTuple):
     revenue: int
     decile: int
     cpm_group: CpmGroup
+
+
+class CpmThresholds(NamedTuple):
+    """The thresholds that place customers in CPM groups."""
+    churn_days: int
+    tenure_short_days: int
+    tenure_long_days: int
+    spend_threshold: int
 
 
 class CohortTable(NamedTuple):
@@ -205,6 +216,14 @@ class Analytics(Handle):
         self._check(lib.crm_analytics_set_cpm_thresholds(self.handle, churn_days,
                                                          tenure_short_days, tenure_long_days,
                                                          spend_threshold))
+
+    def cpm_thresholds(self) -> CpmThresholds:
+        """The CPM thresholds in force (the defaults until set_cpm_thresholds)."""
+        days = [U32(), U32(), U32()]
+        spend = I64()
+        self._check(lib.crm_analytics_cpm_thresholds(self.handle, *map(ctypes.byref, days),
+                                                     ctypes.byref(spend)))
+        return CpmThresholds(*(d.value for d in days), spend.value)
 
     def cpm(self) -> List[tuple]:
         """(CpmGroup, customers, revenue) for the ten CPM groups."""

@@ -22,3 +22,8 @@ if has("crm_segment_compile"):
     from . import segment
     from .segment import *  # noqa: F401,F403
     __all__ += segment.__all__
+
+if has("crm_clv_model_new"):
+    from . import clv
+    from .clv import *  # noqa: F401,F403
+    __all__ += clv.__all__

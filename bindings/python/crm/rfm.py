@@ -17,6 +17,7 @@ from ._buffers import int64_in, same_length
 from ._callbacks import Trap
 from ._lib import declare, lib
 from .context import Context, Handle
+from . import errors as crm_errors
 from .errors import check
 
 P = ctypes.c_void_p
@@ -32,6 +33,7 @@ declare({
     "crm_rfm_new": (INT, [P, ctypes.POINTER(P)]),
     "crm_rfm_free": (None, [P]),
     "crm_rfm_clear": (INT, [P]),
+    "crm_rfm_reserve": (INT, [P, SZ]),
     "crm_rfm_set_as_of": (INT, [P, I64]),
     "crm_rfm_set_window": (INT, [P, I64]),
     "crm_rfm_set_utc_offset": (INT, [P, ctypes.c_int32]),
@@ -176,6 +178,16 @@ class Rfm(Handle):
     def clear(self) -> None:
         """Forgets every customer and score, keeping the options."""
         self._check(lib.crm_rfm_clear(self.handle))
+
+    def reserve(self, customers: int) -> None:
+        """Pre-sizes the tables for ``customers`` customers (a speed hint only).
+
+        Raises InvalidArgumentError (negative or over the library's limit),
+        OutOfMemoryError.
+        """
+        if customers < 0:
+            raise crm_errors.InvalidArgumentError("customers must be >= 0")
+        self._check(lib.crm_rfm_reserve(self.handle, customers))
 
     def set_as_of(self, as_of: int) -> None:
         self._check(lib.crm_rfm_set_as_of(self.handle, as_of))

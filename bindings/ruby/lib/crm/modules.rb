@@ -5,3 +5,4 @@
 require_relative "rfm" if CRM::Native.exports?(:crm_rfm_new)
 require_relative "analytics" if CRM::Native.exports?(:crm_analytics_new)
 require_relative "segment" if CRM::Native.exports?(:crm_segment_compile)
+require_relative "clv" if CRM::Native.exports?(:crm_clv_model_new)
