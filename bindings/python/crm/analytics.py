@@ -14,18 +14,9 @@ from typing import Any, List, NamedTuple, Optional
 
 from ._buffers import int64_in, same_length
 from ._lib import declare, lib
+from ._types import D, I64, INT, P, PD, PI64, PU64, SZ, U32, U64
 from .context import Context, Handle
 
-P = ctypes.c_void_p
-I64 = ctypes.c_int64
-U64 = ctypes.c_uint64
-U32 = ctypes.c_uint32
-SZ = ctypes.c_size_t
-INT = ctypes.c_int
-D = ctypes.c_double
-PU64 = ctypes.POINTER(U64)
-PI64 = ctypes.POINTER(I64)
-PD = ctypes.POINTER(D)
 
 declare({
     "crm_analytics_new": (INT, [P, P, P, P, SZ, I64, ctypes.c_int32, ctypes.POINTER(P)]),

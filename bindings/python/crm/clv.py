@@ -22,17 +22,10 @@ from typing import Any, Dict, Iterator, NamedTuple, Sequence, Tuple
 
 from ._buffers import float64_in, float64_out, int64_in, int64_out, same_length
 from ._lib import declare, lib
+from ._types import D, I64, INT, P, PD, PI64, SZ, U32
 from .context import Context, Handle
 from .errors import check, error_for
 
-P = ctypes.c_void_p
-I64 = ctypes.c_int64
-D = ctypes.c_double
-SZ = ctypes.c_size_t
-INT = ctypes.c_int
-U32 = ctypes.c_uint32
-PD = ctypes.POINTER(D)
-PI64 = ctypes.POINTER(I64)
 
 declare({
     "crm_clv_summary_from_orders": (INT, [P, P, P, P, SZ, I64, ctypes.c_int32, INT,

@@ -27,3 +27,8 @@ if has("crm_clv_model_new"):
     from . import clv
     from .clv import *  # noqa: F401,F403
     __all__ += clv.__all__
+
+if has("crm_scenario_engine_new"):
+    from . import scenario
+    from .scenario import *  # noqa: F401,F403
+    __all__ += scenario.__all__

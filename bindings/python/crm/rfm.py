@@ -16,16 +16,10 @@ from typing import Any, Callable, Iterator, List, NamedTuple, Optional, Tuple
 from ._buffers import int64_in, same_length
 from ._callbacks import Trap
 from ._lib import declare, lib
+from ._types import I64, INT, P, PI64, PINT, SZ
 from .context import Context, Handle
-from . import errors as crm_errors
-from .errors import check
+from .errors import InvalidArgumentError, check
 
-P = ctypes.c_void_p
-I64 = ctypes.c_int64
-PI64 = ctypes.POINTER(I64)
-INT = ctypes.c_int
-PINT = ctypes.POINTER(INT)
-SZ = ctypes.c_size_t
 
 VISIT = ctypes.CFUNCTYPE(INT, P, I64, I64, I64, I64, INT, INT, INT)
 
@@ -186,7 +180,7 @@ class Rfm(Handle):
         OutOfMemoryError.
         """
         if customers < 0:
-            raise crm_errors.InvalidArgumentError("customers must be >= 0")
+            raise InvalidArgumentError("customers must be >= 0")
         self._check(lib.crm_rfm_reserve(self.handle, customers))
 
     def set_as_of(self, as_of: int) -> None:
