@@ -1,0 +1,639 @@
+/*
+ * The identity graph: interned values, observation arrays, the undo log,
+ * union-find with per-profile counters, and the linking of one
+ * observation's identifiers (the rules of include/crm/identity.h).
+ */
+#include <string.h>
+
+#include "core/mem.h"
+#include "identity/identity_internal.h"
+#include "identity/normalize.h"
+
+/* ---- values ---- */
+
+static uint64_t mix64(uint64_t x)
+{
+    x ^= x >> 33;
+    x *= UINT64_C(0xff51afd7ed558ccd);
+    x ^= x >> 33;
+    x *= UINT64_C(0xc4ceb9fe1a85ec53);
+    x ^= x >> 33;
+    return x;
+}
+
+uint64_t idn_hash(int kind, const char *s, size_t len)
+{
+    uint64_t h = UINT64_C(0x9e3779b97f4a7c15) * (uint64_t)(kind + 1) ^ len;
+    size_t i = 0;
+
+    for (; i + 8 <= len; i += 8) {
+        uint64_t w;
+        memcpy(&w, s + i, 8);
+        h = (h ^ w) * UINT64_C(0x100000001b3);
+        h ^= h >> 29;
+    }
+    if (i < len) {
+        uint64_t w = 0;
+        memcpy(&w, s + i, len - i);
+        h = (h ^ w) * UINT64_C(0x100000001b3);
+    }
+    return mix64(h);
+}
+
+/* The next key of a collision chain. */
+static uint64_t rehash(uint64_t key)
+{
+    return mix64(key + UINT64_C(0x9e3779b97f4a7c15));
+}
+
+static int value_equals(const crm_identity *idn, uint32_t v, int kind,
+                        const char *s, size_t len)
+{
+    return idn->vkind[v] == (uint8_t)kind && idn->vlen[v] == len &&
+           (idn->vstatic[v] & IDN_V_DEAD) == 0 &&
+           memcmp(idn->bytes + idn->voff[v], s, len) == 0;
+}
+
+uint32_t idn_value_find(const crm_identity *idn, int kind, const char *s,
+                        size_t len)
+{
+    uint64_t key = idn_hash(kind, s, len);
+
+    for (;;) {
+        uint32_t v = crm_i64map_get(&idn->vmap, (int64_t)key);
+        if (v == CRM_I64MAP_NONE)
+            return IDN_NONE;
+        if (value_equals(idn, v, kind, s, len))
+            return v;
+        key = rehash(key);
+    }
+}
+
+static int grow_bytes(crm_identity *idn, size_t need)
+{
+    void *p = idn->bytes;
+
+    if (need <= idn->bytes_cap)
+        return 0;
+    if (crm_mem_grow(idn->ctx, &p, &idn->bytes_cap, need, 1) != 0)
+        return -1;
+    idn->bytes = p;
+    return 0;
+}
+
+/* Resizes *array to n elements of size bytes; 0 or -1. */
+static int resize(crm_identity *idn, void *array, size_t n, size_t size)
+{
+    void **slot = array;
+    void *p = crm_mem_realloc_array(idn->ctx, *slot, n, size);
+
+    if (p == NULL)
+        return -1;
+    *slot = p;
+    return 0;
+}
+
+static size_t next_cap(size_t cap, size_t need)
+{
+    size_t c = cap < 8 ? 8 : cap;
+
+    while (c < need)
+        c *= 2;
+    return c;
+}
+
+int idn_grow_values(crm_identity *idn, size_t need)
+{
+    size_t c;
+
+    if (need <= idn->vals_cap)
+        return 0;
+    if (need >= IDN_NONE)
+        return -1;
+    c = next_cap(idn->vals_cap, need);
+    if (resize(idn, &idn->voff, c, sizeof *idn->voff) ||
+        resize(idn, &idn->vlen, c, sizeof *idn->vlen) ||
+        resize(idn, &idn->vkind, c, 1) || resize(idn, &idn->vstatic, c, 1) ||
+        resize(idn, &idn->st.anchor, c, 4) ||
+        resize(idn, &idn->st.vflags, c, 4) ||
+        resize(idn, &idn->st.track_head, c, 4))
+        return -1;
+    idn->vals_cap = c;
+    return 0;
+}
+
+int idn_grow_obs(crm_identity *idn, size_t need)
+{
+    size_t c;
+
+    if (need <= idn->obs_cap && idn->istart != NULL)
+        return 0;
+    if (need >= IDN_NONE)
+        return -1;
+    c = next_cap(idn->obs_cap, need);
+    if (resize(idn, &idn->src, c, 8) || resize(idn, &idn->at, c, 8) ||
+        resize(idn, &idn->istart, c + 1, 4) || resize(idn, &idn->dead, c, 1) ||
+        resize(idn, &idn->st.parent, c, 4) ||
+        resize(idn, &idn->st.next, c, 4) ||
+        resize(idn, &idn->st.cnt, c * idn->ncnt, 4))
+        return -1;
+    if (idn->obs_cap == 0)
+        idn->istart[0] = 0;
+    idn->obs_cap = c;
+    return 0;
+}
+
+int idn_grow_idents(crm_identity *idn, size_t need)
+{
+    size_t c;
+
+    if (need <= idn->idents_cap)
+        return 0;
+    if (need >= IDN_NONE)
+        return -1;
+    c = next_cap(idn->idents_cap, need);
+    if (resize(idn, &idn->ival, c, 4) || resize(idn, &idn->st.istate, c, 1))
+        return -1;
+    idn->idents_cap = c;
+    return 0;
+}
+
+int idn_grow_pool(crm_identity *idn, idn_state *st, size_t need)
+{
+    void *p = st->pool;
+
+    if (need <= st->pool_cap)
+        return 0;
+    if (crm_mem_grow(idn->ctx, &p, &st->pool_cap, need, sizeof *st->pool))
+        return -1;
+    st->pool = p;
+    return 0;
+}
+
+int idn_value_intern(crm_identity *idn, int kind, const char *s, size_t len,
+                     uint32_t *out)
+{
+    uint64_t key = idn_hash(kind, s, len);
+    uint32_t v;
+
+    for (;;) {
+        v = crm_i64map_get(&idn->vmap, (int64_t)key);
+        if (v == CRM_I64MAP_NONE)
+            break;
+        if (value_equals(idn, v, kind, s, len)) {
+            *out = v;
+            return 0;
+        }
+        key = rehash(key);
+    }
+    if (idn_grow_values(idn, idn->nvals + 1) ||
+        grow_bytes(idn, idn->nbytes + len) ||
+        crm_i64map_set(idn->ctx, &idn->vmap, (int64_t)key,
+                       (uint32_t)idn->nvals))
+        return -1;
+    v = (uint32_t)idn->nvals++;
+    memcpy(idn->bytes + idn->nbytes, s, len);
+    idn->voff[v] = idn->nbytes;
+    idn->vlen[v] = (uint16_t)len;
+    idn->vkind[v] = (uint8_t)kind;
+    idn->vstatic[v] = 0;
+    idn->st.anchor[v] = IDN_NONE;
+    idn->st.vflags[v] = 0;
+    idn->st.track_head[v] = IDN_NONE;
+    if (idn->kinds[kind].nparts == 0 &&
+        crm_normalize_is_placeholder(idn->kinds[kind].normalizer, s, len))
+        idn->vstatic[v] = IDN_V_PLACEHOLDER;
+    idn->nbytes += len;
+    *out = v;
+    return 0;
+}
+
+int idn_value_map_insert(crm_identity *idn, uint32_t v)
+{
+    uint64_t key = idn_hash(idn->vkind[v], idn->bytes + idn->voff[v],
+                            idn->vlen[v]);
+
+    while (crm_i64map_get(&idn->vmap, (int64_t)key) != CRM_I64MAP_NONE)
+        key = rehash(key);
+    return crm_i64map_set(idn->ctx, &idn->vmap, (int64_t)key, v);
+}
+
+/* Removes value v (the last one interned) from the map. */
+static void value_unmap(crm_identity *idn, uint32_t v)
+{
+    uint64_t key = idn_hash(idn->vkind[v], idn->bytes + idn->voff[v],
+                            idn->vlen[v]);
+
+    for (;;) {
+        uint32_t got = crm_i64map_get(&idn->vmap, (int64_t)key);
+        if (got == CRM_I64MAP_NONE)
+            return;
+        if (got == v) {
+            crm_i64map_remove(&idn->vmap, (int64_t)key);
+            return;
+        }
+        key = rehash(key);
+    }
+}
+
+int idn_value_cmp(const crm_identity *idn, uint32_t a, uint32_t b)
+{
+    size_t la = idn->vlen[a], lb = idn->vlen[b];
+    int c;
+
+    if (idn->vkind[a] != idn->vkind[b])
+        return idn->vkind[a] < idn->vkind[b] ? -1 : 1;
+    c = memcmp(idn->bytes + idn->voff[a], idn->bytes + idn->voff[b],
+               la < lb ? la : lb);
+    if (c != 0)
+        return c;
+    return la < lb ? -1 : la > lb;
+}
+
+void idn_sort_values(const crm_identity *idn, uint32_t *ids, uint32_t *tmp,
+                     size_t n)
+{
+    size_t width, lo;
+
+    for (width = 1; width < n; width *= 2) {
+        for (lo = 0; lo < n; lo += 2 * width) {
+            size_t mid = lo + width < n ? lo + width : n;
+            size_t hi = lo + 2 * width < n ? lo + 2 * width : n;
+            size_t i = lo, j = mid, k = lo;
+            while (i < mid && j < hi)
+                tmp[k++] = idn_value_cmp(idn, ids[j], ids[i]) < 0 ? ids[j++]
+                                                                 : ids[i++];
+            while (i < mid)
+                tmp[k++] = ids[i++];
+            while (j < hi)
+                tmp[k++] = ids[j++];
+        }
+        memcpy(ids, tmp, n * sizeof *ids);
+    }
+}
+
+/* ---- operations: marks, undo log, rollback ---- */
+
+idn_mark idn_mark_take(const crm_identity *idn)
+{
+    idn_mark m;
+
+    m.nobs = idn->nobs;
+    m.nvals = idn->nvals;
+    m.nbytes = idn->nbytes;
+    m.nidents = idn->nidents;
+    m.npool = idn->st.npool;
+    m.nlive = idn->nlive;
+    return m;
+}
+
+int idn_undo_reserve(crm_identity *idn, size_t extra)
+{
+    void *p = idn->undo;
+
+    if (idn->nundo + extra <= idn->undo_cap)
+        return 0;
+    if (crm_mem_grow(idn->ctx, &p, &idn->undo_cap, idn->nundo + extra,
+                     sizeof *idn->undo))
+        return -1;
+    idn->undo = p;
+    return 0;
+}
+
+static int undo_push(crm_identity *idn, void *slot, uint32_t old,
+                     uint32_t width)
+{
+    if (idn->nundo == idn->undo_cap && idn_undo_reserve(idn, 1) != 0) {
+        idn->undo_failed = 1;
+        return -1;
+    }
+    idn->undo[idn->nundo].slot = slot;
+    idn->undo[idn->nundo].old = old;
+    idn->undo[idn->nundo].width = width;
+    idn->nundo++;
+    return 0;
+}
+
+void idn_put32(idn_run *run, uint32_t *slot, uint32_t v)
+{
+    if (run->logged && undo_push(run->idn, slot, *slot, 4) != 0)
+        return;
+    *slot = v;
+}
+
+void idn_put8(idn_run *run, uint8_t *slot, uint8_t v)
+{
+    if (run->logged && undo_push(run->idn, slot, *slot, 1) != 0)
+        return;
+    *slot = v;
+}
+
+void idn_rollback(crm_identity *idn, const idn_mark *m)
+{
+    size_t i;
+
+    while (idn->nundo > 0) {
+        idn_undo_entry *e = &idn->undo[--idn->nundo];
+        if (e->width == 4)
+            *(uint32_t *)e->slot = e->old;
+        else
+            *(uint8_t *)e->slot = (uint8_t)e->old;
+    }
+    for (i = idn->nobs; i > m->nobs; i--)
+        crm_i64map_remove(&idn->smap, idn->src[i - 1]);
+    for (i = idn->nvals; i > m->nvals; i--)
+        value_unmap(idn, (uint32_t)(i - 1));
+    idn->nobs = m->nobs;
+    idn->nvals = m->nvals;
+    idn->nbytes = m->nbytes;
+    idn->nidents = m->nidents;
+    idn->st.npool = m->npool;
+    idn->nlive = m->nlive;
+    idn->undo_failed = 0;
+}
+
+void idn_commit(crm_identity *idn)
+{
+    idn->nundo = 0;
+    idn->undo_failed = 0;
+}
+
+/* ---- union-find ---- */
+
+uint32_t idn_find_const(const idn_state *st, uint32_t x)
+{
+    while (st->parent[x] != x)
+        x = st->parent[x];
+    return x;
+}
+
+uint32_t idn_find(idn_run *run, uint32_t x)
+{
+    uint32_t *parent = run->st->parent;
+
+    if (run->logged)
+        return idn_find_const(run->st, x);
+    while (parent[x] != x) {
+        parent[x] = parent[parent[x]];
+        x = parent[x];
+    }
+    return x;
+}
+
+int idn_earlier(const crm_identity *idn, uint32_t a, uint32_t b)
+{
+    if (idn->at[a] != idn->at[b])
+        return idn->at[a] < idn->at[b];
+    return idn->src[a] < idn->src[b];
+}
+
+void idn_reset_observation(idn_run *run, uint32_t o)
+{
+    idn_state *st = run->st;
+    size_t j, ncnt = run->idn->ncnt;
+
+    idn_put32(run, &st->parent[o], o);
+    idn_put32(run, &st->next[o], o);
+    for (j = 0; j < ncnt; j++)
+        idn_put32(run, &st->cnt[(size_t)o * ncnt + j], 0);
+}
+
+/* ---- events ---- */
+
+int idn_emit(idn_run *run, crm_identity_event ev, int64_t profile,
+             int64_t other, int64_t to, uint32_t value)
+{
+    crm_identity *idn = run->idn;
+    int kind = -1;
+    const char *s = NULL;
+    size_t len = 0;
+
+    if (!run->events || idn->event_fn == NULL || run->stopped)
+        return 0;
+    if (value != IDN_NONE) {
+        kind = idn->vkind[value];
+        s = idn->bytes + idn->voff[value];
+        len = idn->vlen[value];
+    }
+    if (idn->event_fn(idn->event_user, ev, profile, other, to, kind, s,
+                      len) != 0)
+        run->stopped = 1;
+    return run->stopped;
+}
+
+int idn_emit_raw(idn_run *run, crm_identity_event ev, int64_t profile,
+                 int kind, const char *s, size_t len)
+{
+    crm_identity *idn = run->idn;
+
+    if (!run->events || idn->event_fn == NULL || run->stopped)
+        return 0;
+    if (idn->event_fn(idn->event_user, ev, profile, 0, 0, kind, s, len) != 0)
+        run->stopped = 1;
+    return run->stopped;
+}
+
+crm_identity_event idn_state_event(uint8_t state)
+{
+    switch (state) {
+    case IDN_L_SHARED:
+        return CRM_IDENTITY_SHARED;
+    case IDN_L_BLOCKED:
+        return CRM_IDENTITY_BLOCKED;
+    case IDN_L_CAPPED:
+        return CRM_IDENTITY_CAPPED;
+    default:
+        return CRM_IDENTITY_CONFLICT;
+    }
+}
+
+/* ---- linking ---- */
+
+static uint32_t *counters(idn_run *run, uint32_t root)
+{
+    return run->st->cnt + (size_t)root * run->idn->ncnt;
+}
+
+/* Whether root may take one more value of kind: IDN_L_LINKED or the
+ * refusing state. */
+static uint8_t check_grow(idn_run *run, uint32_t root, int kind)
+{
+    const crm_identity *idn = run->idn;
+    const uint32_t *c = counters(run, root);
+    uint32_t slot = idn->kinds[kind].slot;
+
+    if (c[0] >= idn->profile_cap)
+        return IDN_L_CAPPED;
+    if (slot != 0 && c[slot] >= idn->slot_limit[slot])
+        return IDN_L_CONFLICT;
+    return IDN_L_LINKED;
+}
+
+/* Whether roots a and b may merge. */
+static uint8_t check_merge(idn_run *run, uint32_t a, uint32_t b)
+{
+    const crm_identity *idn = run->idn;
+    const uint32_t *ca = counters(run, a), *cb = counters(run, b);
+    size_t j;
+
+    for (j = 1; j < idn->ncnt; j++)
+        if (ca[j] > 0 && cb[j] > 0 && ca[j] + cb[j] > idn->slot_limit[j])
+            return IDN_L_CONFLICT;
+    if (ca[0] > 0 && cb[0] > 0 && ca[0] + cb[0] > idn->profile_cap)
+        return IDN_L_CAPPED;
+    return IDN_L_LINKED;
+}
+
+static void attach(idn_run *run, uint32_t root, uint32_t o, uint32_t v)
+{
+    uint32_t *c = counters(run, root);
+    uint32_t slot = run->idn->kinds[run->idn->vkind[v]].slot;
+
+    idn_put32(run, &run->st->anchor[v], o);
+    idn_put32(run, &c[0], c[0] + 1);
+    if (slot != 0)
+        idn_put32(run, &c[slot], c[slot] + 1);
+}
+
+static void report_merge(idn_run *run, uint32_t winner, uint32_t loser)
+{
+    crm_identity *idn = run->idn;
+
+    if (!run->merge_events)
+        return;
+    if (run->fresh == loser)
+        return; /* the new observation joined an existing profile */
+    idn_emit(run, CRM_IDENTITY_MERGED, idn->src[winner], idn->src[loser], 0,
+             IDN_NONE);
+}
+
+static void unite(idn_run *run, uint32_t a, uint32_t b)
+{
+    idn_state *st = run->st;
+    uint32_t winner = idn_earlier(run->idn, a, b) ? a : b;
+    uint32_t loser = winner == a ? b : a;
+    uint32_t *cw = counters(run, winner), *cl = counters(run, loser);
+    uint32_t na = st->next[a], nb = st->next[b];
+    size_t j;
+
+    idn_put32(run, &st->parent[loser], winner);
+    for (j = 0; j < run->idn->ncnt; j++)
+        idn_put32(run, &cw[j], cw[j] + cl[j]);
+    idn_put32(run, &st->next[a], nb);
+    idn_put32(run, &st->next[b], na);
+    report_merge(run, winner, loser);
+    run->fresh = IDN_NONE;
+}
+
+/* Remembers that root was refused through v; marks v shared when more than
+ * K distinct profiles hold it. */
+static void track_refusal(idn_run *run, uint32_t v, uint32_t owner,
+                          uint32_t root)
+{
+    crm_identity *idn = run->idn;
+    idn_state *st = run->st;
+    uint32_t t, distinct = 1, seen_root = 0, e;
+
+    for (t = st->track_head[v]; t != IDN_NONE; t = st->pool[t].next) {
+        uint32_t r = idn_find(run, st->pool[t].obs);
+        if (r == root)
+            seen_root = 1;
+        if (r != owner)
+            distinct++;
+    }
+    if (!seen_root) {
+        if (st->npool == st->pool_cap &&
+            (run->logged || idn_grow_pool(idn, st, st->npool + 1) != 0)) {
+            idn->undo_failed = 1;
+            return;
+        }
+        e = (uint32_t)st->npool++;
+        st->pool[e].obs = root;
+        st->pool[e].next = st->track_head[v];
+        idn_put32(run, &st->track_head[v], e);
+        distinct++;
+    }
+    if (distinct > idn->shared_limit &&
+        (st->vflags[v] & IDN_F_SHARED) == 0) {
+        idn_put32(run, &st->vflags[v], st->vflags[v] | IDN_F_SHARED);
+        run->new_shared = 1;
+        idn_emit(run, CRM_IDENTITY_SHARED, idn->src[owner], 0, 0, v);
+    }
+}
+
+static void mark_multi(idn_run *run, uint32_t v)
+{
+    uint32_t *f = &run->st->vflags[v];
+
+    if ((*f & IDN_F_MULTI) == 0)
+        idn_put32(run, f, *f | IDN_F_MULTI);
+}
+
+static uint8_t refuse(idn_run *run, uint8_t why, uint32_t root,
+                      uint32_t other, uint32_t v)
+{
+    crm_identity *idn = run->idn;
+    crm_identity_event ev = why == IDN_L_CAPPED ? CRM_IDENTITY_CAPPED
+                                                : CRM_IDENTITY_CONFLICT;
+
+    idn_emit(run, ev, idn->src[root],
+             other == IDN_NONE ? 0 : idn->src[other], 0, v);
+    if (other != IDN_NONE) {
+        mark_multi(run, v);
+        if (why == IDN_L_CONFLICT)
+            track_refusal(run, v, other, root);
+    }
+    return why;
+}
+
+/* Links observation o with value v; returns the link state. */
+static uint8_t link_value(idn_run *run, uint32_t o, uint32_t v)
+{
+    crm_identity *idn = run->idn;
+    idn_state *st = run->st;
+    int kind = idn->vkind[v];
+    int merges = idn->kinds[kind].merges;
+    uint32_t root, owner;
+    uint8_t why;
+
+    if (idn->vstatic[v] & (IDN_V_BLOCKED | IDN_V_PLACEHOLDER)) {
+        idn_emit(run, CRM_IDENTITY_BLOCKED, idn->src[idn_find(run, o)], 0, 0,
+                 v);
+        return IDN_L_BLOCKED;
+    }
+    if (st->vflags[v] & IDN_F_SHARED)
+        return IDN_L_SHARED;
+    root = idn_find(run, o);
+    if (st->anchor[v] == IDN_NONE) {
+        why = check_grow(run, root, kind);
+        if (why != IDN_L_LINKED)
+            return refuse(run, why, root, IDN_NONE, v);
+        attach(run, root, o, v);
+        return merges ? IDN_L_LINKED : IDN_L_HELD;
+    }
+    owner = idn_find(run, st->anchor[v]);
+    if (owner == root)
+        return merges ? IDN_L_LINKED : IDN_L_HELD;
+    if (!merges) {
+        mark_multi(run, v);
+        return IDN_L_ELSEWHERE;
+    }
+    why = check_merge(run, root, owner);
+    if (why != IDN_L_LINKED)
+        return refuse(run, why, root, owner, v);
+    unite(run, root, owner);
+    return IDN_L_LINKED;
+}
+
+void idn_link_observation(idn_run *run, uint32_t o)
+{
+    crm_identity *idn = run->idn;
+    uint32_t i;
+
+    for (i = idn->istart[o]; i < idn->istart[o + 1]; i++) {
+        uint32_t v = idn->ival[i];
+        if (v == IDN_NONE)
+            continue;
+        idn_put8(run, &run->st->istate[i], link_value(run, o, v));
+    }
+}

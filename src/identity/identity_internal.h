@@ -1,0 +1,231 @@
+/*
+ * Internal structures of the identity module (include/crm/identity.h).
+ *
+ * Values are interned once: their normalised bytes live in one growable
+ * buffer, and a crm_i64map keyed by a 64-bit hash of (kind, bytes) finds
+ * them; a hash collision moves on to the key rehash(key), so the map holds
+ * chains of keys that are walked until a key is missing. Observations are
+ * flat arrays; their identifiers (value indices, sorted by kind then bytes)
+ * are one column addressed by istart[].
+ *
+ * Profiles are union-find sets of observations. A profile's root is always
+ * its earliest observation (by at, then source_id), so its id is src[root].
+ * A value is attached to at most one profile: anchor[v] is an observation
+ * of it. Per root, cnt[] counts the values attached (slot 0, for the cap)
+ * and those of each limited kind (slots 1..). next[] links the members of a
+ * profile in a cycle. These arrays form an idn_state, so that resolve can
+ * compute a fresh one and swap it in only after every event was accepted.
+ * Operations on the live state log each write in an undo log instead.
+ */
+#ifndef CRM_IDENTITY_INTERNAL_H
+#define CRM_IDENTITY_INTERNAL_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "core/ctx.h"
+#include "core/i64map.h"
+#include "crm/identity.h"
+
+#define IDN_MAX_KINDS 64
+#define IDN_MAX_NAME 64
+#define IDN_MAX_PARTS 8
+#define IDN_NONE UINT32_MAX
+/* Size of a buffer that holds any normalised value during normalisation. */
+#define IDN_NORM_BUF (CRM_IDENTITY_MAX_VALUE * 2 + 16)
+/* Most identifiers in one observation. */
+#define IDN_MAX_IDENTS 1024
+/* Byte joining the parts of a composite value (and of a composite raw value
+ * given to lookup, block_value and forget_value). */
+#define IDN_PART_SEPARATOR '\x1f'
+
+/* Static value flags (vstatic[]). */
+#define IDN_V_BLOCKED 0x1u     /* crm_identity_block_value */
+#define IDN_V_PLACEHOLDER 0x2u /* crm_normalize_is_placeholder */
+#define IDN_V_DEAD 0x4u        /* forgotten: bytes erased, never found */
+
+/* Dynamic value flags (idn_state.vflags[]). */
+#define IDN_F_SHARED 0x1u /* stopped merging: shared by too many profiles */
+#define IDN_F_MULTI 0x2u  /* held by observations in several profiles */
+
+/* Outcome of one identifier's link (istate[]). */
+enum idn_link_state {
+    IDN_L_NONE = 0,     /* not linked yet (crm_identity_add) */
+    IDN_L_LINKED = 1,   /* merging value, joined to the profile */
+    IDN_L_HELD = 2,     /* non-merging value attached to this profile */
+    IDN_L_ELSEWHERE = 3, /* non-merging value attached to another profile */
+    IDN_L_CONFLICT = 4,
+    IDN_L_SHARED = 5,
+    IDN_L_BLOCKED = 6,
+    IDN_L_CAPPED = 7
+};
+#define IDN_L_MAX IDN_L_CAPPED
+
+typedef struct idn_kind {
+    char name[IDN_MAX_NAME + 1];
+    crm_identity_normalizer normalizer;
+    unsigned flags;
+    int merges;
+    uint32_t limit;
+    uint32_t nparts; /* 0 for a plain kind */
+    uint8_t parts[IDN_MAX_PARTS];
+    uint32_t slot; /* counter slot of a limited kind, 0 when unlimited */
+} idn_kind;
+
+/* One refused profile remembered for the shared-value guard. */
+typedef struct idn_track {
+    uint32_t obs;
+    uint32_t next;
+} idn_track;
+
+typedef struct idn_state {
+    uint32_t *parent;     /* per observation */
+    uint32_t *next;       /* per observation: member cycle */
+    uint32_t *cnt;        /* per observation * ncnt */
+    uint32_t *anchor;     /* per value */
+    uint32_t *vflags;     /* per value */
+    uint32_t *track_head; /* per value: refused profiles (idn_track list) */
+    uint8_t *istate;      /* per identifier: enum idn_link_state */
+    idn_track *pool;
+    size_t npool, pool_cap;
+} idn_state;
+
+typedef struct idn_undo_entry {
+    void *slot;
+    uint32_t old;
+    uint32_t width; /* 4 or 1 */
+} idn_undo_entry;
+
+struct crm_identity {
+    crm_ctx *ctx;
+    idn_kind kinds[IDN_MAX_KINDS];
+    size_t nkinds;
+    uint32_t shared_limit;
+    uint32_t profile_cap;
+    crm_identity_event_fn event_fn;
+    void *event_user;
+    int frozen;                     /* kinds fixed: observations exist */
+    size_t ncnt;                    /* counters per profile */
+    uint32_t slot_limit[IDN_MAX_KINDS + 1];
+
+    /* values */
+    char *bytes;
+    size_t nbytes, bytes_cap;
+    uint64_t *voff;
+    uint16_t *vlen;
+    uint8_t *vkind;
+    uint8_t *vstatic;
+    size_t nvals, vals_cap;
+    crm_i64map vmap;
+
+    /* observations */
+    int64_t *src;
+    int64_t *at;
+    uint32_t *istart; /* nobs + 1 entries */
+    uint8_t *dead;
+    size_t nobs, obs_cap, nlive;
+    uint32_t *ival;
+    size_t nidents, idents_cap;
+    crm_i64map smap; /* source_id -> observation */
+
+    idn_state st;
+
+    /* undo log of the running operation */
+    idn_undo_entry *undo;
+    size_t nundo, undo_cap;
+    int undo_failed;
+
+    /* scratch for normalising one value, and one observation's values */
+    char scratch[IDN_NORM_BUF];
+    uint32_t obs_values[IDN_MAX_IDENTS + IDN_MAX_KINDS];
+};
+
+/* Marks of the appendable arrays at the start of an operation. */
+typedef struct idn_mark {
+    size_t nobs, nvals, nbytes, nidents, npool, nlive;
+} idn_mark;
+
+/* One linking run over the state st (live or fresh). */
+typedef struct idn_run {
+    crm_identity *idn;
+    idn_state *st;
+    int logged;       /* log writes in the undo log; finds do not compress */
+    int events;       /* deliver refusal events */
+    int merge_events; /* deliver MERGED events (observe) */
+    uint32_t fresh;   /* observe: the new observation while alone, else IDN_NONE */
+    int stopped;      /* a callback returned non-zero */
+    int new_shared;   /* a value became shared during the run */
+} idn_run;
+
+/* ---- kinds.c ---- */
+
+
+/* Normalises raw for kind into buf (IDN_NORM_BUF bytes; composite kinds:
+ * parts joined by IDN_PART_SEPARATOR). CRM_EINVAL with *reason for
+ * rejected values, CRM_EUTF8, CRM_ELIMIT. */
+crm_status idn_normalize_for_kind(const crm_identity *idn, int kind,
+                                  const char *raw, size_t len, char *buf,
+                                  size_t *out_len, const char **reason);
+/* As idn_normalize_for_kind, recording any error on the ctx. */
+crm_status idn_normalize_checked(const crm_identity *idn, int kind,
+                                 const char *raw, size_t len, char *buf,
+                                 size_t *out_len);
+/* Fixes the counter slots; called before the first observation. */
+void idn_freeze_kinds(crm_identity *idn);
+/* Undoes idn_freeze_kinds when no observation was kept. */
+void idn_unfreeze_if_empty(crm_identity *idn);
+void idn_state_free(crm_identity *idn, idn_state *st);
+int idn_kind_valid(const crm_identity *idn, int kind);
+
+/* ---- graph.c ---- */
+
+uint64_t idn_hash(int kind, const char *s, size_t len);
+/* Index of value (kind, s), or IDN_NONE; dead values are skipped. */
+uint32_t idn_value_find(const crm_identity *idn, int kind, const char *s,
+                        size_t len);
+/* Orders values by kind, then bytes. */
+int idn_value_cmp(const crm_identity *idn, uint32_t a, uint32_t b);
+/* Sorts ids[0..n) by idn_value_cmp (stable merge sort using tmp[0..n)). */
+void idn_sort_values(const crm_identity *idn, uint32_t *ids, uint32_t *tmp,
+                     size_t n);
+/* Finds or appends value (kind, s); -1 on allocation failure. */
+int idn_value_intern(crm_identity *idn, int kind, const char *s, size_t len,
+                     uint32_t *out);
+/* Adds existing value v to the map (loading); -1 on allocation failure. */
+int idn_value_map_insert(crm_identity *idn, uint32_t v);
+int idn_grow_values(crm_identity *idn, size_t need);
+int idn_grow_obs(crm_identity *idn, size_t need);
+int idn_grow_idents(crm_identity *idn, size_t need);
+int idn_grow_pool(crm_identity *idn, idn_state *st, size_t need);
+int idn_undo_reserve(crm_identity *idn, size_t extra);
+idn_mark idn_mark_take(const crm_identity *idn);
+/* Undoes everything since mark: the undo log, new values, observations. */
+void idn_rollback(crm_identity *idn, const idn_mark *m);
+/* Forgets the undo log (the operation committed). */
+void idn_commit(crm_identity *idn);
+
+uint32_t idn_find(idn_run *run, uint32_t x);
+uint32_t idn_find_const(const idn_state *st, uint32_t x);
+int idn_earlier(const crm_identity *idn, uint32_t a, uint32_t b);
+void idn_put32(idn_run *run, uint32_t *slot, uint32_t v);
+void idn_put8(idn_run *run, uint8_t *slot, uint8_t v);
+/* Links every identifier of observation o. */
+void idn_link_observation(idn_run *run, uint32_t o);
+/* Makes o a profile of its own with nothing attached. */
+void idn_reset_observation(idn_run *run, uint32_t o);
+/* As idn_emit for a value that is not interned (raw bytes). */
+int idn_emit_raw(idn_run *run, crm_identity_event ev, int64_t profile,
+                 int kind, const char *s, size_t len);
+int idn_emit(idn_run *run, crm_identity_event ev, int64_t profile,
+             int64_t other, int64_t to, uint32_t value);
+/* The event a refused link state stands for. */
+crm_identity_event idn_state_event(uint8_t state);
+
+/* ---- resolve.c ---- */
+
+/* Writes to out[0..n) the observations in[0..n) (every live one when in
+ * is NULL; n is then nlive) ordered by at, then source_id. 0 or -1. */
+int idn_canonical_order(crm_identity *idn, const uint32_t *in, size_t n,
+                        uint32_t *out);
+
+#endif

@@ -1,0 +1,277 @@
+/*
+ * CRM_NORMALIZE_EMAIL: full-width forms folded, ASCII lowercased, the shape
+ * checked loosely enough for the legacy Japanese carrier addresses
+ * (a..b@docomo.ne.jp, x.@ezweb.ne.jp), and optionally the aliases of the
+ * big providers folded.
+ */
+#include <string.h>
+
+#include "identity/normalize_internal.h"
+
+/* Spaces other than ASCII ones and U+3000, common in pasted text. */
+static int is_other_space(uint32_t cp)
+{
+    return cp == 0x00A0 || (cp >= 0x2000 && cp <= 0x200B) || cp == 0x2028 ||
+           cp == 0x2029 || cp == 0x202F || cp == 0x205F || cp == 0xFEFF;
+}
+
+static int is_control(uint32_t cp)
+{
+    return cp < 0x20 || (cp >= 0x7F && cp < 0xA0);
+}
+
+/* Folds width and case into b; rejects spaces and control characters. */
+static crm_status fold_email(const char *s, size_t len, norm_buf *b,
+                             const char **reason)
+{
+    size_t pos = 0;
+
+    while (pos < len) {
+        uint32_t cp = norm_decode(s, len, &pos);
+
+        cp = norm_ascii_lower(norm_fold_width(cp));
+        if (norm_is_space(cp) || is_other_space(cp)) {
+            *reason = "email contains a space";
+            return CRM_EINVAL;
+        }
+        if (is_control(cp)) {
+            *reason = "email contains a control character";
+            return CRM_EINVAL;
+        }
+        norm_put_cp(b, cp);
+    }
+    return CRM_OK;
+}
+
+/* RFC 5322 specials: never valid unquoted in a local part (quoted local
+ * parts are not accepted). */
+static int is_local_special(char c)
+{
+    return c != '\0' && strchr("\"(),:;<>[\\]", c) != NULL;
+}
+
+static int is_domain_char(char c)
+{
+    unsigned char u = (unsigned char)c;
+
+    return u >= 0x80 || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') ||
+           c == '-';
+}
+
+static crm_status check_local(const char *local, size_t len,
+                              const char **reason)
+{
+    size_t i;
+
+    if (len == 0) {
+        *reason = "email local part (before '@') is empty";
+        return CRM_EINVAL;
+    }
+    for (i = 0; i < len; i++) {
+        if (is_local_special(local[i])) {
+            *reason = "email local part contains one of \"(),:;<>[\\]";
+            return CRM_EINVAL;
+        }
+    }
+    return CRM_OK;
+}
+
+static crm_status check_label(const char *label, size_t len,
+                              const char **reason)
+{
+    size_t i;
+
+    if (len == 0) {
+        *reason = "email domain has an empty label (two dots, or a dot at "
+                  "an end)";
+        return CRM_EINVAL;
+    }
+    if (label[0] == '-' || label[len - 1] == '-') {
+        *reason = "email domain label starts or ends with '-'";
+        return CRM_EINVAL;
+    }
+    for (i = 0; i < len; i++) {
+        if (!is_domain_char(label[i])) {
+            *reason = "email domain contains a character other than a "
+                      "letter, digit, '-' or '.'";
+            return CRM_EINVAL;
+        }
+    }
+    return CRM_OK;
+}
+
+static crm_status check_domain(const char *domain, size_t len,
+                               const char **reason)
+{
+    size_t start = 0, i;
+    crm_status st;
+
+    if (len == 0) {
+        *reason = "email domain (after '@') is empty";
+        return CRM_EINVAL;
+    }
+    if (!memchr(domain, '.', len)) {
+        *reason = "email domain has no dot";
+        return CRM_EINVAL;
+    }
+    for (i = 0; i <= len; i++) {
+        if (i < len && domain[i] != '.')
+            continue;
+        st = check_label(domain + start, i - start, reason);
+        if (st != CRM_OK)
+            return st;
+        start = i + 1;
+    }
+    return CRM_OK;
+}
+
+/* Index of the only '@' in value, or an error when there is none or more. */
+static crm_status find_at(const char *value, size_t len, size_t *at,
+                          const char **reason)
+{
+    const char *first = memchr(value, '@', len);
+
+    if (!first) {
+        *reason = "email has no '@'";
+        return CRM_EINVAL;
+    }
+    *at = (size_t)(first - value);
+    if (memchr(first + 1, '@', len - *at - 1)) {
+        *reason = "email has more than one '@'";
+        return CRM_EINVAL;
+    }
+    return CRM_OK;
+}
+
+/* ---- provider folding -------------------------------------------------- */
+
+typedef struct provider {
+    const char *domain;
+    const char *canonical; /* the domain the address is written with */
+    int drop_dots;         /* dots in the local part are ignored */
+} provider;
+
+/*
+ * Mailboxes that deliver user+tag@ to user@. Gmail also ignores dots and
+ * answers for googlemail.com; Microsoft's consumer domains (with their
+ * Japanese ones outlook.jp, hotmail.co.jp and live.jp) and iCloud
+ * deliver +tags.
+ */
+static const provider providers[] = {
+    {"gmail.com", "gmail.com", 1},
+    {"googlemail.com", "gmail.com", 1},
+    {"hotmail.co.jp", "hotmail.co.jp", 0},
+    {"hotmail.com", "hotmail.com", 0},
+    {"icloud.com", "icloud.com", 0},
+    {"live.com", "live.com", 0},
+    {"live.jp", "live.jp", 0},
+    {"outlook.com", "outlook.com", 0},
+    {"outlook.jp", "outlook.jp", 0},
+};
+
+static const provider *find_provider(const char *domain, size_t len)
+{
+    size_t i;
+
+    for (i = 0; i < sizeof providers / sizeof providers[0]; i++) {
+        if (strlen(providers[i].domain) == len &&
+            memcmp(providers[i].domain, domain, len) == 0)
+            return &providers[i];
+    }
+    return NULL;
+}
+
+/* Rewrites b (a checked address with '@' at index at) in place. An address
+ * whose local part would become empty (+tag@gmail.com) is kept as it is. */
+static void fold_provider(norm_buf *b, size_t at)
+{
+    const provider *p = find_provider(b->data + at + 1, b->len - at - 1);
+    size_t w = 0, r, n;
+
+    if (!p)
+        return;
+    /* w <= r: the local part is rewritten over itself, and nothing is
+     * written when every byte is dropped. */
+    for (r = 0; r < at && b->data[r] != '+'; r++) {
+        if (!(p->drop_dots && b->data[r] == '.'))
+            b->data[w++] = b->data[r];
+    }
+    if (w == 0)
+        return;
+    b->data[w++] = '@';
+    n = strlen(p->canonical);
+    memcpy(b->data + w, p->canonical, n);
+    b->len = w + n;
+}
+
+crm_status norm_email(const char *s, size_t len, unsigned flags, norm_buf *b,
+                      const char **reason)
+{
+    size_t at = 0;
+    crm_status st;
+
+    st = fold_email(s, len, b, reason);
+    if (st == CRM_OK)
+        st = norm_check_length(b, reason);
+    if (st == CRM_OK)
+        st = find_at(b->data, b->len, &at, reason);
+    if (st == CRM_OK)
+        st = check_local(b->data, at, reason);
+    if (st == CRM_OK)
+        st = check_domain(b->data + at + 1, b->len - at - 1, reason);
+    if (st == CRM_OK && (flags & CRM_NORMALIZE_FOLD_PROVIDER))
+        fold_provider(b, at);
+    return st;
+}
+
+/* ---- placeholders ------------------------------------------------------ */
+
+static const char *const placeholder_locals[] = {
+    "do-not-reply", "donotreply", "dummy", "example",
+    "no-reply",     "no_reply",   "noreply", "test",
+};
+
+/* Reserved for documentation and testing (RFC 2606, RFC 6761), or owned
+ * by someone who is not your customer. Subdomains count too. */
+static const char *const placeholder_domains[] = {
+    "example",  "example.co.jp", "example.com", "example.jp",
+    "example.net", "example.org", "invalid",    "localhost",
+    "test",     "test.co.jp",    "test.com",
+};
+
+static int equals(const char *s, size_t len, const char *word)
+{
+    return strlen(word) == len && memcmp(s, word, len) == 0;
+}
+
+/* domain is word or a subdomain of it. */
+static int is_within(const char *domain, size_t len, const char *word)
+{
+    size_t n = strlen(word);
+
+    if (n == len)
+        return memcmp(domain, word, n) == 0;
+    return n < len && domain[len - n - 1] == '.' &&
+           memcmp(domain + len - n, word, n) == 0;
+}
+
+int norm_email_is_placeholder(const char *value, size_t len)
+{
+    const char *at = memchr(value, '@', len);
+    size_t local_len, i;
+
+    if (!at)
+        return 0;
+    local_len = (size_t)(at - value);
+    for (i = 0; i < sizeof placeholder_locals / sizeof placeholder_locals[0];
+         i++) {
+        if (equals(value, local_len, placeholder_locals[i]))
+            return 1;
+    }
+    for (i = 0;
+         i < sizeof placeholder_domains / sizeof placeholder_domains[0]; i++) {
+        if (is_within(at + 1, len - local_len - 1, placeholder_domains[i]))
+            return 1;
+    }
+    return 0;
+}

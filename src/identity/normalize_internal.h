@@ -1,0 +1,72 @@
+/*
+ * Pieces shared by the normalisers (normalize*.c): the scratch buffer a
+ * value is built in, decoding of already validated UTF-8, and the character
+ * classes several normalisers fold or drop.
+ */
+#ifndef CRM_IDENTITY_NORMALIZE_INTERNAL_H
+#define CRM_IDENTITY_NORMALIZE_INTERNAL_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "crm/identity.h"
+
+/*
+ * The value being built. At most CRM_IDENTITY_MAX_VALUE bytes are kept in
+ * data; len counts every byte produced, so an over-long value is detected
+ * after the fact (len > CRM_IDENTITY_MAX_VALUE).
+ */
+typedef struct norm_buf {
+    size_t len;
+    char data[CRM_IDENTITY_MAX_VALUE];
+} norm_buf;
+
+/*
+ * One normaliser: reads s[0..len) (valid UTF-8, ASCII whitespace and U+3000
+ * already trimmed at both ends) and appends the normalised value to b. On
+ * CRM_EINVAL or CRM_ELIMIT, *reason names the problem (a static string).
+ */
+typedef crm_status (*norm_fn)(const char *s, size_t len, unsigned flags,
+                              norm_buf *b, const char **reason);
+
+crm_status norm_email(const char *s, size_t len, unsigned flags, norm_buf *b,
+                      const char **reason);
+crm_status norm_phone_jp(const char *s, size_t len, unsigned flags,
+                         norm_buf *b, const char **reason);
+crm_status norm_postal_jp(const char *s, size_t len, unsigned flags,
+                          norm_buf *b, const char **reason);
+crm_status norm_name_ja(const char *s, size_t len, unsigned flags,
+                        norm_buf *b, const char **reason);
+
+/* Placeholder tests of already normalised values (see
+ * crm_normalize_is_placeholder). */
+int norm_email_is_placeholder(const char *value, size_t len);
+int norm_phone_is_placeholder(const char *value, size_t len);
+int norm_postal_is_placeholder(const char *value, size_t len);
+
+/* Appends one byte / the UTF-8 form of cp to b. */
+void norm_put_byte(norm_buf *b, char c);
+void norm_put_cp(norm_buf *b, uint32_t cp);
+
+/* CRM_ELIMIT with *reason set when b holds more than the longest value. */
+crm_status norm_check_length(const norm_buf *b, const char **reason);
+
+/* The code point at s[*pos] of a validated string; advances *pos. */
+uint32_t norm_decode(const char *s, size_t len, size_t *pos);
+
+/* ASCII whitespace (space, \t, \n, \v, \f, \r) or U+3000. */
+int norm_is_space(uint32_t cp);
+
+/* Full-width ASCII (U+FF01..U+FF5E) to ASCII; other code points as given. */
+uint32_t norm_fold_width(uint32_t cp);
+
+/* ASCII A-Z lowercased; other code points as given. */
+uint32_t norm_ascii_lower(uint32_t cp);
+
+/* A hyphen, dash or long-vowel mark people type between digits. */
+int norm_is_dash(uint32_t cp);
+
+/* Full-width digits folded; the digit value 0..9, or -1. */
+int norm_digit_value(uint32_t cp);
+
+#endif /* CRM_IDENTITY_NORMALIZE_INTERNAL_H */

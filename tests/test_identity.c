@@ -1,0 +1,1343 @@
+/*
+ * Check suite for the identity graph (include/crm/identity.h, everything
+ * but the normalisers, which test_identity_normalize.c covers).
+ */
+#include <check.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "crm/identity.h"
+#include "test_util.h"
+
+/* ---- Helpers ---------------------------------------------------------------- */
+
+enum { MEMBER, EMAIL, PHONE, LINE, NAME };
+
+/* member (limit 1), email (limit 5), phone (limit 3), line (no limit),
+ * name (non-merging). */
+static crm_identity *new_graph(crm_ctx *ctx)
+{
+    crm_identity *idn = NULL;
+    int k;
+
+    ck_assert_int_eq(crm_identity_new(ctx, &idn), CRM_OK);
+    ck_assert_int_eq(crm_identity_add_kind(idn, "member_id", CRM_NORMALIZE_EXACT, 0, 1, 1, &k), CRM_OK);
+    ck_assert_int_eq(k, MEMBER);
+    ck_assert_int_eq(crm_identity_add_kind(idn, "email", CRM_NORMALIZE_ICASE, 0, 1, 5, &k), CRM_OK);
+    ck_assert_int_eq(crm_identity_add_kind(idn, "phone", CRM_NORMALIZE_EXACT, 0, 1, 3, &k), CRM_OK);
+    ck_assert_int_eq(crm_identity_add_kind(idn, "line", CRM_NORMALIZE_EXACT, 0, 1, 0, &k), CRM_OK);
+    ck_assert_int_eq(crm_identity_add_kind(idn, "name", CRM_NORMALIZE_ICASE, 0, 0, 0, &k), CRM_OK);
+    ck_assert_int_eq(k, NAME);
+    return idn;
+}
+
+/* One observation: up to 4 identifiers, NULL value = absent. */
+typedef struct obs {
+    int64_t source, at;
+    const char *member, *email, *phone, *line;
+} obs;
+
+static size_t obs_columns(const obs *o, int *kinds, const char **values)
+{
+    size_t n = 0;
+
+    if (o->member) { kinds[n] = MEMBER; values[n++] = o->member; }
+    if (o->email) { kinds[n] = EMAIL; values[n++] = o->email; }
+    if (o->phone) { kinds[n] = PHONE; values[n++] = o->phone; }
+    if (o->line) { kinds[n] = LINE; values[n++] = o->line; }
+    return n;
+}
+
+static crm_status observe(crm_identity *idn, const obs *o, int64_t *profile)
+{
+    int kinds[4];
+    const char *values[4];
+    size_t n = obs_columns(o, kinds, values);
+    int64_t p = 0;
+
+    return crm_identity_observe(idn, o->source, o->at, n, kinds, values, NULL,
+                                profile ? profile : &p);
+}
+
+/* crm_identity_add of observations os[order[i]]. */
+static crm_status add_all(crm_identity *idn, const obs *os, const size_t *order, size_t n)
+{
+    int64_t *src = malloc((n + 1) * 8), *at = malloc((n + 1) * 8);
+    size_t *off = malloc((n + 1) * sizeof *off);
+    int *kinds = malloc((4 * n + 1) * sizeof *kinds);
+    const char **values = malloc((4 * n + 1) * sizeof *values);
+    size_t i;
+    crm_status s;
+
+    off[0] = 0;
+    for (i = 0; i < n; i++) {
+        const obs *o = &os[order ? order[i] : i];
+        src[i] = o->source;
+        at[i] = o->at;
+        off[i + 1] = off[i] + obs_columns(o, kinds + off[i], values + off[i]);
+    }
+    s = crm_identity_add(idn, n, src, at, off, kinds, values, NULL);
+    free(src);
+    free(at);
+    free(off);
+    free(kinds);
+    free(values);
+    return s;
+}
+
+typedef struct snapshot {
+    size_t n;
+    int64_t *src, *profile;
+} snapshot;
+
+static snapshot take(const crm_identity *idn)
+{
+    snapshot s;
+
+    ck_assert_int_eq(crm_identity_export(idn, NULL, NULL, 0, &s.n), CRM_OK);
+    s.src = malloc((s.n + 1) * 8);
+    s.profile = malloc((s.n + 1) * 8);
+    if (s.n > 0)
+        ck_assert_int_eq(crm_identity_export(idn, s.src, s.profile, s.n, &s.n), CRM_OK);
+    return s;
+}
+
+static void snapshot_free(snapshot *s)
+{
+    free(s->src);
+    free(s->profile);
+}
+
+static void assert_same(const snapshot *a, const snapshot *b)
+{
+    size_t i;
+
+    ck_assert_uint_eq(a->n, b->n);
+    for (i = 0; i < a->n; i++) {
+        ck_assert_int_eq(a->src[i], b->src[i]);
+        ck_assert_msg(a->profile[i] == b->profile[i],
+                      "source %lld: profile %lld vs %lld", (long long)a->src[i],
+                      (long long)a->profile[i], (long long)b->profile[i]);
+    }
+}
+
+static int64_t profile_of(const crm_identity *idn, int64_t source)
+{
+    int64_t p = -1;
+
+    ck_assert_int_eq(crm_identity_profile_of(idn, source, &p), CRM_OK);
+    return p;
+}
+
+/* Events recorded by the callback; stop_at > 0 refuses that event. */
+typedef struct event_log {
+    int n;
+    int stop_at;
+    crm_identity_event ev[256];
+    int64_t profile[256], other[256], to[256];
+    int kind[256];
+} event_log;
+
+static int record_event(void *user, crm_identity_event ev, int64_t profile,
+                        int64_t other, int64_t to, int kind, const char *value,
+                        size_t len)
+{
+    event_log *log = user;
+
+    (void)value;
+    (void)len;
+    if (log->n < 256) {
+        log->ev[log->n] = ev;
+        log->profile[log->n] = profile;
+        log->other[log->n] = other;
+        log->to[log->n] = to;
+        log->kind[log->n] = kind;
+    }
+    log->n++;
+    return log->stop_at > 0 && log->n >= log->stop_at;
+}
+
+static int count_events(const event_log *log, crm_identity_event ev)
+{
+    int i, c = 0;
+
+    for (i = 0; i < log->n && i < 256; i++)
+        c += log->ev[i] == ev;
+    return c;
+}
+
+static uint64_t rng_state = 88172645463325252u;
+
+static uint64_t rnd(void)
+{
+    rng_state ^= rng_state << 13;
+    rng_state ^= rng_state >> 7;
+    rng_state ^= rng_state << 17;
+    return rng_state;
+}
+
+static void shuffle(size_t *order, size_t n)
+{
+    size_t i;
+
+    for (i = 0; i < n; i++)
+        order[i] = i;
+    for (i = n; i > 1; i--) {
+        size_t j = (size_t)(rnd() % i), t = order[i - 1];
+        order[i - 1] = order[j];
+        order[j] = t;
+    }
+}
+
+/* ---- Basic merging ------------------------------------------------------------ */
+
+START_TEST(test_observe_merges_and_keeps_earliest_id)
+{
+    crm_ctx *ctx;
+    crm_identity *idn;
+    int64_t p;
+    size_t ns, np;
+    obs a = {101, 1000, NULL, "taro@example.com", NULL, NULL};
+    obs b = {102, 2000, NULL, NULL, "0901234", "U1"};
+    obs c = {103, 500, NULL, "TARO@example.com", "0901234", NULL};
+
+    ck_assert_int_eq(crm_ctx_new(&ctx), CRM_OK);
+    idn = new_graph(ctx);
+    ck_assert_int_eq(observe(idn, &a, &p), CRM_OK);
+    ck_assert_int_eq(p, 101);
+    ck_assert_int_eq(observe(idn, &b, &p), CRM_OK);
+    ck_assert_int_eq(p, 102);
+    ck_assert_int_eq(observe(idn, &c, &p), CRM_OK);
+    ck_assert_int_eq(p, 103); /* earliest at */
+    ck_assert_int_eq(profile_of(idn, 101), 103);
+    ck_assert_int_eq(profile_of(idn, 102), 103);
+    ck_assert_int_eq(crm_identity_counts(idn, &ns, &np), CRM_OK);
+    ck_assert_uint_eq(ns, 3);
+    ck_assert_uint_eq(np, 1);
+    ck_assert_int_eq(crm_identity_lookup(idn, EMAIL, "Taro@Example.COM", 16, &p), CRM_OK);
+    ck_assert_int_eq(p, 103);
+    ck_assert_int_eq(crm_identity_lookup(idn, LINE, "U2", 2, &p), CRM_ENOTFOUND);
+    crm_identity_free(idn);
+    crm_ctx_free(ctx);
+}
+END_TEST
+
+START_TEST(test_merge_events_rekey)
+{
+    crm_ctx *ctx;
+    crm_identity *idn;
+    event_log log = {0};
+    int64_t p;
+    obs a = {1, 100, NULL, "a@x", NULL, NULL};
+    obs b = {2, 200, NULL, NULL, "p1", NULL};
+    obs c = {3, 300, NULL, "a@x", "p1", NULL};
+    obs d = {4, 50, NULL, NULL, "p1", NULL};
+
+    ck_assert_int_eq(crm_ctx_new(&ctx), CRM_OK);
+    idn = new_graph(ctx);
+    ck_assert_int_eq(crm_identity_set_event_callback(idn, record_event, &log), CRM_OK);
+    ck_assert_int_eq(observe(idn, &a, &p), CRM_OK);
+    ck_assert_int_eq(observe(idn, &b, &p), CRM_OK);
+    ck_assert_int_eq(log.n, 0);
+    ck_assert_int_eq(observe(idn, &c, &p), CRM_OK);
+    ck_assert_int_eq(p, 1);
+    ck_assert_int_eq(log.n, 1); /* profile 2 merged into 1 */
+    ck_assert_int_eq(log.ev[0], CRM_IDENTITY_MERGED);
+    ck_assert_int_eq(log.profile[0], 1);
+    ck_assert_int_eq(log.other[0], 2);
+    ck_assert_int_eq(observe(idn, &d, &p), CRM_OK);
+    ck_assert_int_eq(p, 4); /* an earlier record re-keys profile 1 */
+    ck_assert_int_eq(log.n, 2);
+    ck_assert_int_eq(log.profile[1], 4);
+    ck_assert_int_eq(log.other[1], 1);
+    crm_identity_free(idn);
+    crm_ctx_free(ctx);
+}
+END_TEST
+
+START_TEST(test_limit_refuses_lowest_priority_link)
+{
+    crm_ctx *ctx;
+    crm_identity *idn;
+    event_log log = {0};
+    int64_t p;
+    obs a = {1, 100, "M1", "fam@x", NULL, NULL};
+    obs b = {2, 200, "M2", "fam@x", NULL, NULL};
+    obs c = {3, 300, "M2", NULL, "p2", NULL};
+
+    ck_assert_int_eq(crm_ctx_new(&ctx), CRM_OK);
+    idn = new_graph(ctx);
+    crm_identity_set_event_callback(idn, record_event, &log);
+    ck_assert_int_eq(observe(idn, &a, &p), CRM_OK);
+    ck_assert_int_eq(observe(idn, &b, &p), CRM_OK);
+    ck_assert_int_eq(p, 2); /* email link refused: two member ids */
+    ck_assert_int_eq(count_events(&log, CRM_IDENTITY_CONFLICT), 1);
+    ck_assert_int_eq(log.kind[0], EMAIL);
+    ck_assert_int_eq(log.profile[0], 2);
+    ck_assert_int_eq(log.other[0], 1);
+    ck_assert_int_eq(observe(idn, &c, &p), CRM_OK);
+    ck_assert_int_eq(p, 2); /* the member id still links */
+    /* the email is held by two profiles: lookup refuses to pick one */
+    ck_assert_int_eq(crm_identity_lookup(idn, EMAIL, "fam@x", 5, &p), CRM_ENOTFOUND);
+    ck_assert_int_eq(crm_identity_lookup(idn, MEMBER, "M2", 2, &p), CRM_OK);
+    ck_assert_int_eq(p, 2);
+    crm_identity_free(idn);
+    crm_ctx_free(ctx);
+}
+END_TEST
+
+START_TEST(test_observation_with_two_member_ids)
+{
+    crm_ctx *ctx;
+    crm_identity *idn;
+    int64_t p;
+    int kinds[2] = {MEMBER, MEMBER};
+    const char *values[2] = {"M1", "M2"};
+    obs b = {2, 200, "M2", NULL, NULL, NULL};
+
+    ck_assert_int_eq(crm_ctx_new(&ctx), CRM_OK);
+    idn = new_graph(ctx);
+    ck_assert_int_eq(crm_identity_observe(idn, 1, 100, 2, kinds, values, NULL, &p), CRM_OK);
+    ck_assert_int_eq(observe(idn, &b, &p), CRM_OK);
+    ck_assert_int_eq(p, 2); /* M2 was refused to profile 1 */
+    crm_identity_free(idn);
+    crm_ctx_free(ctx);
+}
+END_TEST
+
+START_TEST(test_shared_value_stops_merging)
+{
+    crm_ctx *ctx;
+    crm_identity *idn;
+    event_log log = {0};
+    int64_t p;
+    char member[16];
+    int i;
+    obs guest = {100, 5000, NULL, "family@x", NULL, NULL};
+
+    ck_assert_int_eq(crm_ctx_new(&ctx), CRM_OK);
+    idn = new_graph(ctx);
+    crm_identity_set_event_callback(idn, record_event, &log);
+    for (i = 0; i < 5; i++) {
+        obs o = {i + 1, 100 * (i + 1), member, "family@x", NULL, NULL};
+        snprintf(member, sizeof member, "M%d", i);
+        ck_assert_int_eq(observe(idn, &o, &p), CRM_OK);
+        ck_assert_int_eq(p, i + 1);
+    }
+    ck_assert_int_eq(count_events(&log, CRM_IDENTITY_SHARED), 1);
+    ck_assert_int_eq(observe(idn, &guest, &p), CRM_OK);
+    ck_assert_int_eq(p, 100); /* the family email no longer merges */
+    ck_assert_int_eq(crm_identity_lookup(idn, EMAIL, "family@x", 8, &p), CRM_ENOTFOUND);
+    /* resolve recomputes without the shared email */
+    ck_assert_int_eq(crm_identity_resolve(idn), CRM_OK);
+    ck_assert_int_eq(profile_of(idn, 100), 100);
+    ck_assert_int_eq(profile_of(idn, 1), 1);
+    ck_assert_int_eq(crm_identity_set_shared_limit(idn, 0), CRM_EINVAL);
+    crm_identity_free(idn);
+    crm_ctx_free(ctx);
+}
+END_TEST
+
+START_TEST(test_shared_limit_retroactive_in_resolve)
+{
+    /* a shop phone typed by many customers: in batch it never merges */
+    crm_ctx *ctx;
+    crm_identity *idn;
+    obs os[12];
+    char emails[12][16];
+    size_t i;
+    size_t ns, np;
+
+    ck_assert_int_eq(crm_ctx_new(&ctx), CRM_OK);
+    idn = new_graph(ctx);
+    for (i = 0; i < 12; i++) {
+        snprintf(emails[i], sizeof emails[i], "c%zu@x", i);
+        os[i] = (obs){(int64_t)i + 1, (int64_t)i, NULL, emails[i], "shop", NULL};
+    }
+    ck_assert_int_eq(add_all(idn, os, NULL, 12), CRM_OK);
+    ck_assert_int_eq(crm_identity_resolve(idn), CRM_OK);
+    ck_assert_int_eq(crm_identity_counts(idn, &ns, &np), CRM_OK);
+    ck_assert_uint_eq(np, 12);
+    crm_identity_free(idn);
+    crm_ctx_free(ctx);
+}
+END_TEST
+
+START_TEST(test_profile_cap)
+{
+    crm_ctx *ctx;
+    crm_identity *idn;
+    event_log log = {0};
+    int64_t p;
+    obs a = {1, 1, NULL, "a@x", NULL, "L1"};
+    obs b = {2, 2, NULL, "b@x", NULL, "L1"};
+    obs c = {3, 3, NULL, "c@x", NULL, "L2"};
+
+    ck_assert_int_eq(crm_ctx_new(&ctx), CRM_OK);
+    idn = new_graph(ctx);
+    ck_assert_int_eq(crm_identity_set_profile_cap(idn, 0), CRM_EINVAL);
+    ck_assert_int_eq(crm_identity_set_profile_cap(idn, 3), CRM_OK);
+    crm_identity_set_event_callback(idn, record_event, &log);
+    ck_assert_int_eq(observe(idn, &a, &p), CRM_OK);
+    ck_assert_int_eq(observe(idn, &b, &p), CRM_OK);
+    ck_assert_int_eq(p, 1); /* 3 values: a@x, L1, b@x */
+    c.line = "L1";
+    ck_assert_int_eq(observe(idn, &c, &p), CRM_OK);
+    ck_assert_int_eq(p, 3);
+    ck_assert_int_ge(count_events(&log, CRM_IDENTITY_CAPPED), 1);
+    crm_identity_free(idn);
+    crm_ctx_free(ctx);
+}
+END_TEST
+
+START_TEST(test_blocked_and_placeholders)
+{
+    crm_ctx *ctx;
+    crm_identity *idn;
+    event_log log = {0};
+    int64_t p;
+    obs a = {1, 1, NULL, "shop@x", NULL, "none"};
+    obs b = {2, 2, NULL, "SHOP@x", NULL, "NONE"};
+    obs c = {3, 3, NULL, "", NULL, NULL};
+    obs d = {4, 4, NULL, "", NULL, NULL};
+
+    ck_assert_int_eq(crm_ctx_new(&ctx), CRM_OK);
+    idn = new_graph(ctx);
+    ck_assert_int_eq(crm_identity_block_value(idn, EMAIL, "Shop@X", 6), CRM_OK);
+    ck_assert_int_eq(crm_identity_block_value(idn, 99, "x", 1), CRM_EINVAL);
+    ck_assert_int_eq(crm_identity_block_value(idn, EMAIL, "\xff", 1), CRM_EUTF8);
+    crm_identity_set_event_callback(idn, record_event, &log);
+    ck_assert_int_eq(observe(idn, &a, &p), CRM_OK);
+    ck_assert_int_eq(observe(idn, &b, &p), CRM_OK);
+    ck_assert_int_eq(p, 2);
+    ck_assert_int_eq(observe(idn, &c, &p), CRM_OK);
+    ck_assert_int_eq(observe(idn, &d, &p), CRM_OK);
+    ck_assert_int_eq(p, 4);
+    ck_assert_int_ge(count_events(&log, CRM_IDENTITY_BLOCKED), 4);
+    ck_assert_int_eq(crm_identity_lookup(idn, EMAIL, "shop@x", 6, &p), CRM_ENOTFOUND);
+    crm_identity_free(idn);
+    crm_ctx_free(ctx);
+}
+END_TEST
+
+START_TEST(test_block_after_link_takes_effect_at_resolve)
+{
+    crm_ctx *ctx;
+    crm_identity *idn;
+    int64_t p;
+    obs a = {1, 1, NULL, "x@x", NULL, NULL};
+    obs b = {2, 2, NULL, "x@x", NULL, NULL};
+
+    ck_assert_int_eq(crm_ctx_new(&ctx), CRM_OK);
+    idn = new_graph(ctx);
+    ck_assert_int_eq(observe(idn, &a, &p), CRM_OK);
+    ck_assert_int_eq(observe(idn, &b, &p), CRM_OK);
+    ck_assert_int_eq(p, 1);
+    ck_assert_int_eq(crm_identity_block_value(idn, EMAIL, "x@x", 3), CRM_OK);
+    ck_assert_int_eq(profile_of(idn, 2), 1);
+    ck_assert_int_eq(crm_identity_resolve(idn), CRM_OK);
+    ck_assert_int_eq(profile_of(idn, 2), 2);
+    crm_identity_free(idn);
+    crm_ctx_free(ctx);
+}
+END_TEST
+
+START_TEST(test_rejected_value_ignored)
+{
+    crm_ctx *ctx;
+    crm_identity *idn;
+    event_log log = {0};
+    int k_mail, k_line, kinds[2];
+    const char *values[2] = {"not an email", "U9"};
+    int64_t p;
+
+    ck_assert_int_eq(crm_ctx_new(&ctx), CRM_OK);
+    ck_assert_int_eq(crm_identity_new(ctx, &idn), CRM_OK);
+    ck_assert_int_eq(crm_identity_add_kind(idn, "email", CRM_NORMALIZE_EMAIL, 0, 1, 5, &k_mail), CRM_OK);
+    ck_assert_int_eq(crm_identity_add_kind(idn, "line", CRM_NORMALIZE_EXACT, 0, 1, 0, &k_line), CRM_OK);
+    crm_identity_set_event_callback(idn, record_event, &log);
+    kinds[0] = k_mail;
+    kinds[1] = k_line;
+    ck_assert_int_eq(crm_identity_observe(idn, 7, 1, 2, kinds, values, NULL, &p), CRM_OK);
+    ck_assert_int_eq(p, 7);
+    ck_assert_int_eq(count_events(&log, CRM_IDENTITY_REJECTED), 1);
+    ck_assert_int_eq(log.kind[0], k_mail);
+    ck_assert_int_eq(crm_identity_lookup(idn, k_line, "U9", 2, &p), CRM_OK);
+    ck_assert_int_eq(p, 7);
+    crm_identity_free(idn);
+    crm_ctx_free(ctx);
+}
+END_TEST
+
+START_TEST(test_composite_kind)
+{
+    crm_ctx *ctx;
+    crm_identity *idn;
+    int name, zip, combo, parts[2], kinds[2];
+    const char *v1[2] = {"Yamada Taro", "1000001"};
+    const char *v2[2] = {"yamada taro", "1000001"};
+    const char *v3[1] = {"Yamada Taro"};
+    int64_t p;
+
+    ck_assert_int_eq(crm_ctx_new(&ctx), CRM_OK);
+    ck_assert_int_eq(crm_identity_new(ctx, &idn), CRM_OK);
+    ck_assert_int_eq(crm_identity_add_kind(idn, "name", CRM_NORMALIZE_ICASE, 0, 0, 0, &name), CRM_OK);
+    ck_assert_int_eq(crm_identity_add_kind(idn, "zip", CRM_NORMALIZE_EXACT, 0, 0, 0, &zip), CRM_OK);
+    parts[0] = name;
+    parts[1] = name;
+    ck_assert_int_eq(crm_identity_add_composite_kind(idn, "nz", parts, 2, 1, 0, &combo), CRM_EINVAL);
+    parts[1] = zip;
+    ck_assert_int_eq(crm_identity_add_composite_kind(idn, "nz", parts, 1, 1, 0, &combo), CRM_EINVAL);
+    ck_assert_int_eq(crm_identity_add_composite_kind(idn, "nz", parts, 2, 1, 0, &combo), CRM_OK);
+    ck_assert_int_eq(crm_identity_add_composite_kind(idn, "nz", parts, 2, 1, 0, &combo), CRM_EEXIST);
+    kinds[0] = name;
+    kinds[1] = zip;
+    ck_assert_int_eq(crm_identity_observe(idn, 1, 1, 2, kinds, v1, NULL, &p), CRM_OK);
+    ck_assert_int_eq(crm_identity_observe(idn, 2, 2, 2, kinds, v2, NULL, &p), CRM_OK);
+    ck_assert_int_eq(p, 1);
+    ck_assert_int_eq(crm_identity_observe(idn, 3, 3, 1, kinds, v3, NULL, &p), CRM_OK);
+    ck_assert_int_eq(p, 3); /* a name alone does not merge */
+    ck_assert_int_eq(crm_identity_lookup(idn, combo, "YAMADA TARO\x1f" "1000001", 19, &p), CRM_OK);
+    ck_assert_int_eq(p, 1);
+    ck_assert_int_eq(crm_identity_lookup(idn, combo, "YAMADA TARO", 11, &p), CRM_EINVAL);
+    crm_identity_free(idn);
+    crm_ctx_free(ctx);
+}
+END_TEST
+
+/* ---- Batch = canonical, for every arrival order --------------------------------- */
+
+#define RANDOM_N 300
+
+/* Random observations over small value universes, so that merges,
+ * conflicts and shared values all happen. */
+static obs *random_observations(size_t n, int with_members, char (*buf)[4][16])
+{
+    obs *os = calloc(n, sizeof *os);
+    size_t i;
+
+    for (i = 0; i < n; i++) {
+        os[i].source = (int64_t)(i * 7 + 3);
+        os[i].at = (int64_t)(rnd() % 50);
+        if (with_members && rnd() % 3 == 0) {
+            snprintf(buf[i][0], 16, "M%u", (unsigned)(rnd() % 40));
+            os[i].member = buf[i][0];
+        }
+        if (rnd() % 4 != 0) {
+            snprintf(buf[i][1], 16, "e%u@x", (unsigned)(rnd() % 150));
+            os[i].email = buf[i][1];
+        }
+        if (rnd() % 2 == 0) {
+            snprintf(buf[i][2], 16, "p%u", (unsigned)(rnd() % 120));
+            os[i].phone = buf[i][2];
+        }
+        if (rnd() % 5 == 0) {
+            snprintf(buf[i][3], 16, "L%u", (unsigned)(rnd() % 100));
+            os[i].line = buf[i][3];
+        }
+    }
+    return os;
+}
+
+START_TEST(test_resolve_independent_of_order)
+{
+    char (*buf)[4][16] = calloc(RANDOM_N, sizeof *buf);
+    obs *os = random_observations(RANDOM_N, 1, buf);
+    size_t order[RANDOM_N];
+    snapshot first = {0}, again;
+    crm_ctx *ctx;
+    int round;
+
+    ck_assert_int_eq(crm_ctx_new(&ctx), CRM_OK);
+    for (round = 0; round < 40; round++) {
+        crm_identity *idn = new_graph(ctx);
+        size_t half = RANDOM_N / 3;
+        shuffle(order, RANDOM_N);
+        /* some rounds mix observe, add and resolve */
+        if (round % 3 == 1) {
+            size_t i;
+            for (i = 0; i < half; i++)
+                ck_assert_int_eq(observe(idn, &os[order[i]], NULL), CRM_OK);
+            ck_assert_int_eq(add_all(idn, os, order + half, RANDOM_N - half), CRM_OK);
+        } else {
+            ck_assert_int_eq(add_all(idn, os, order, RANDOM_N), CRM_OK);
+        }
+        ck_assert_int_eq(crm_identity_resolve(idn), CRM_OK);
+        again = take(idn);
+        if (round == 0)
+            first = again;
+        else {
+            assert_same(&first, &again);
+            snapshot_free(&again);
+        }
+        /* resolving twice changes nothing */
+        ck_assert_int_eq(crm_identity_resolve(idn), CRM_OK);
+        again = take(idn);
+        assert_same(&first, &again);
+        snapshot_free(&again);
+        crm_identity_free(idn);
+    }
+    snapshot_free(&first);
+    crm_ctx_free(ctx);
+    free(os);
+    free(buf);
+}
+END_TEST
+
+START_TEST(test_incremental_equals_batch_without_conflicts)
+{
+    char (*buf)[4][16] = calloc(RANDOM_N, sizeof *buf);
+    obs *os = random_observations(RANDOM_N, 0, buf);
+    size_t order[RANDOM_N], i;
+    crm_ctx *ctx;
+    int round, k;
+
+    ck_assert_int_eq(crm_ctx_new(&ctx), CRM_OK);
+    for (round = 0; round < 20; round++) {
+        crm_identity *inc, *bat;
+        event_log log = {0};
+        snapshot a, b;
+        /* no limits: nothing is ever refused */
+        ck_assert_int_eq(crm_identity_new(ctx, &inc), CRM_OK);
+        ck_assert_int_eq(crm_identity_new(ctx, &bat), CRM_OK);
+        for (k = 0; k < 4; k++) {
+            static const char *names[4] = {"member_id", "email", "phone", "line"};
+            int got;
+            ck_assert_int_eq(crm_identity_add_kind(inc, names[k], CRM_NORMALIZE_EXACT, 0, 1, 0, &got), CRM_OK);
+            ck_assert_int_eq(crm_identity_add_kind(bat, names[k], CRM_NORMALIZE_EXACT, 0, 1, 0, &got), CRM_OK);
+        }
+        shuffle(order, RANDOM_N);
+        for (i = 0; i < RANDOM_N; i++)
+            ck_assert_int_eq(observe(inc, &os[order[i]], NULL), CRM_OK);
+        shuffle(order, RANDOM_N);
+        ck_assert_int_eq(add_all(bat, os, order, RANDOM_N), CRM_OK);
+        ck_assert_int_eq(crm_identity_resolve(bat), CRM_OK);
+        a = take(inc);
+        b = take(bat);
+        assert_same(&a, &b);
+        crm_identity_set_event_callback(inc, record_event, &log);
+        ck_assert_int_eq(crm_identity_resolve(inc), CRM_OK);
+        ck_assert_int_eq(count_events(&log, CRM_IDENTITY_MOVED), 0);
+        snapshot_free(&a);
+        snapshot_free(&b);
+        crm_identity_free(inc);
+        crm_identity_free(bat);
+    }
+    crm_ctx_free(ctx);
+    free(os);
+    free(buf);
+}
+END_TEST
+
+START_TEST(test_resolve_reports_moves)
+{
+    /* arrival b, a, c: b and a link through the phone, c's email link is
+     * refused (M1 vs M2). Canonical order c, a, b: b joins c through the
+     * email first, and its phone link to a is the one refused. */
+    crm_ctx *ctx;
+    crm_identity *idn;
+    event_log log = {0};
+    obs a = {1, 10, "M1", NULL, "p", NULL};
+    obs b = {2, 20, NULL, "e@x", "p", NULL};
+    obs c = {3, 5, "M2", "e@x", NULL, NULL};
+    int64_t p;
+
+    ck_assert_int_eq(crm_ctx_new(&ctx), CRM_OK);
+    idn = new_graph(ctx);
+    ck_assert_int_eq(observe(idn, &b, &p), CRM_OK);
+    ck_assert_int_eq(observe(idn, &a, &p), CRM_OK);
+    ck_assert_int_eq(p, 1);
+    ck_assert_int_eq(observe(idn, &c, &p), CRM_OK);
+    ck_assert_int_eq(p, 3);
+    ck_assert_int_eq(profile_of(idn, 2), 1);
+    crm_identity_set_event_callback(idn, record_event, &log);
+    ck_assert_int_eq(crm_identity_resolve(idn), CRM_OK);
+    ck_assert_int_eq(profile_of(idn, 2), 3);
+    ck_assert_int_eq(profile_of(idn, 1), 1);
+    ck_assert_int_eq(count_events(&log, CRM_IDENTITY_MOVED), 1);
+    ck_assert_int_eq(log.ev[log.n - 1], CRM_IDENTITY_MOVED);
+    ck_assert_int_eq(log.profile[log.n - 1], 1);
+    ck_assert_int_eq(log.other[log.n - 1], 2);
+    ck_assert_int_eq(log.to[log.n - 1], 3);
+    crm_identity_free(idn);
+    crm_ctx_free(ctx);
+}
+END_TEST
+
+/* ---- Callbacks that refuse leave the graph unchanged ------------------------ */
+
+START_TEST(test_callback_refusal_changes_nothing)
+{
+    crm_ctx *ctx;
+    crm_identity *idn;
+    event_log log = {0};
+    snapshot before, after;
+    int64_t p;
+    obs a = {1, 10, "M1", "a@x", NULL, NULL};
+    obs b = {2, 20, NULL, NULL, "p", NULL};
+    obs c = {3, 5, "M2", "a@x", "p", NULL};
+    obs d = {4, 1, NULL, "a@x", "p", NULL};
+
+    ck_assert_int_eq(crm_ctx_new(&ctx), CRM_OK);
+    idn = new_graph(ctx);
+    ck_assert_int_eq(observe(idn, &a, &p), CRM_OK);
+    ck_assert_int_eq(observe(idn, &b, &p), CRM_OK);
+    ck_assert_int_eq(observe(idn, &c, &p), CRM_OK);
+    before = take(idn);
+    crm_identity_set_event_callback(idn, record_event, &log);
+    log.stop_at = 1;
+    ck_assert_int_eq(observe(idn, &d, &p), CRM_ECALLBACK);
+    ck_assert_int_eq(crm_identity_profile_of(idn, 4, &p), CRM_ENOTFOUND);
+    after = take(idn);
+    assert_same(&before, &after);
+    snapshot_free(&after);
+    log.n = 0;
+    ck_assert_int_eq(crm_identity_resolve(idn), CRM_ECALLBACK);
+    after = take(idn);
+    assert_same(&before, &after);
+    snapshot_free(&after);
+    log.n = 0;
+    ck_assert_int_eq(crm_identity_forget_source(idn, 3), CRM_ECALLBACK);
+    after = take(idn);
+    assert_same(&before, &after);
+    snapshot_free(&after);
+    /* and the graph still works */
+    log.stop_at = 0;
+    ck_assert_int_eq(observe(idn, &d, &p), CRM_OK);
+    ck_assert_int_eq(p, 4);
+    snapshot_free(&before);
+    crm_identity_free(idn);
+    crm_ctx_free(ctx);
+}
+END_TEST
+
+/* ---- Forget ------------------------------------------------------------------ */
+
+START_TEST(test_forget_source_splits)
+{
+    crm_ctx *ctx;
+    crm_identity *idn;
+    event_log log = {0};
+    int64_t p;
+    size_t ns, np;
+    obs a = {1, 10, NULL, "a@x", NULL, NULL};
+    obs b = {2, 20, NULL, "a@x", "p", NULL};
+    obs c = {3, 30, NULL, NULL, "p", "L"};
+    obs d = {4, 40, NULL, NULL, NULL, "L"};
+
+    ck_assert_int_eq(crm_ctx_new(&ctx), CRM_OK);
+    idn = new_graph(ctx);
+    ck_assert_int_eq(observe(idn, &a, &p), CRM_OK);
+    ck_assert_int_eq(observe(idn, &b, &p), CRM_OK);
+    ck_assert_int_eq(observe(idn, &c, &p), CRM_OK);
+    ck_assert_int_eq(observe(idn, &d, &p), CRM_OK);
+    ck_assert_int_eq(p, 1);
+    crm_identity_set_event_callback(idn, record_event, &log);
+    ck_assert_int_eq(crm_identity_forget_source(idn, 2), CRM_OK);
+    ck_assert_int_eq(crm_identity_forget_source(idn, 2), CRM_ENOTFOUND);
+    ck_assert_int_eq(crm_identity_profile_of(idn, 2, &p), CRM_ENOTFOUND);
+    ck_assert_int_eq(profile_of(idn, 1), 1);
+    ck_assert_int_eq(profile_of(idn, 3), 3);
+    ck_assert_int_eq(profile_of(idn, 4), 3);
+    ck_assert_int_eq(count_events(&log, CRM_IDENTITY_SPLIT), 1);
+    ck_assert_int_eq(log.profile[0], 1);
+    ck_assert_int_eq(log.other[0], 3);
+    ck_assert_int_eq(crm_identity_counts(idn, &ns, &np), CRM_OK);
+    ck_assert_uint_eq(ns, 3);
+    ck_assert_uint_eq(np, 2);
+    /* a value only the forgotten record held is gone */
+    ck_assert_int_eq(crm_identity_lookup(idn, PHONE, "p", 1, &p), CRM_OK);
+    ck_assert_int_eq(p, 3);
+    ck_assert_int_eq(crm_identity_forget_source(idn, 3), CRM_OK);
+    ck_assert_int_eq(crm_identity_lookup(idn, PHONE, "p", 1, &p), CRM_ENOTFOUND);
+    ck_assert_int_eq(profile_of(idn, 4), 4);
+    /* the same record may come back */
+    ck_assert_int_eq(observe(idn, &b, &p), CRM_OK);
+    ck_assert_int_eq(p, 1);
+    crm_identity_free(idn);
+    crm_ctx_free(ctx);
+}
+END_TEST
+
+START_TEST(test_forget_value_splits)
+{
+    crm_ctx *ctx;
+    crm_identity *idn;
+    int64_t p;
+    obs a = {1, 10, NULL, "a@x", "p", NULL};
+    obs b = {2, 20, NULL, "a@x", NULL, NULL};
+    obs c = {3, 30, NULL, NULL, "p", NULL};
+
+    ck_assert_int_eq(crm_ctx_new(&ctx), CRM_OK);
+    idn = new_graph(ctx);
+    ck_assert_int_eq(observe(idn, &a, &p), CRM_OK);
+    ck_assert_int_eq(observe(idn, &b, &p), CRM_OK);
+    ck_assert_int_eq(observe(idn, &c, &p), CRM_OK);
+    ck_assert_int_eq(profile_of(idn, 3), 1);
+    ck_assert_int_eq(crm_identity_forget_value(idn, PHONE, "p", 1), CRM_OK);
+    ck_assert_int_eq(profile_of(idn, 2), 1);
+    ck_assert_int_eq(profile_of(idn, 3), 3);
+    ck_assert_int_eq(crm_identity_lookup(idn, PHONE, "p", 1, &p), CRM_ENOTFOUND);
+    ck_assert_int_eq(crm_identity_forget_value(idn, PHONE, "p", 1), CRM_ENOTFOUND);
+    ck_assert_int_eq(crm_identity_forget_value(idn, 42, "p", 1), CRM_EINVAL);
+    crm_identity_free(idn);
+    crm_ctx_free(ctx);
+}
+END_TEST
+
+/* ---- Explain, values, export ----------------------------------------------------- */
+
+typedef struct chain {
+    int n;
+    int64_t from[16], to[16];
+    int kind[16], linked[16];
+    crm_identity_event reason[16];
+} chain;
+
+static int record_step(void *user, int64_t from, int64_t to, int kind,
+                       const char *value, size_t len, int linked,
+                       crm_identity_event reason)
+{
+    chain *c = user;
+
+    (void)value;
+    (void)len;
+    if (c->n < 16) {
+        c->from[c->n] = from;
+        c->to[c->n] = to;
+        c->kind[c->n] = kind;
+        c->linked[c->n] = linked;
+        c->reason[c->n] = reason;
+    }
+    c->n++;
+    return 0;
+}
+
+START_TEST(test_explain)
+{
+    crm_ctx *ctx;
+    crm_identity *idn;
+    chain c = {0};
+    int linked = -1;
+    int64_t p;
+    obs a = {1, 10, "M1", "a@x", NULL, NULL};
+    obs b = {2, 20, NULL, "a@x", "p", NULL};
+    obs d = {3, 30, NULL, NULL, "p", NULL};
+    obs e = {4, 40, "M2", NULL, "p", NULL};
+
+    ck_assert_int_eq(crm_ctx_new(&ctx), CRM_OK);
+    idn = new_graph(ctx);
+    ck_assert_int_eq(observe(idn, &a, &p), CRM_OK);
+    ck_assert_int_eq(observe(idn, &b, &p), CRM_OK);
+    ck_assert_int_eq(observe(idn, &d, &p), CRM_OK);
+    ck_assert_int_eq(observe(idn, &e, &p), CRM_OK);
+    ck_assert_int_eq(p, 4);
+    ck_assert_int_eq(crm_identity_explain_sources(idn, 1, 3, record_step, &c, &linked), CRM_OK);
+    ck_assert_int_eq(linked, 1);
+    ck_assert_int_eq(c.n, 2);
+    ck_assert_int_eq(c.from[0], 1);
+    ck_assert_int_eq(c.to[0], 2);
+    ck_assert_int_eq(c.kind[0], EMAIL);
+    ck_assert_int_eq(c.from[1], 2);
+    ck_assert_int_eq(c.to[1], 3);
+    ck_assert_int_eq(c.kind[1], PHONE);
+    memset(&c, 0, sizeof c);
+    ck_assert_int_eq(crm_identity_explain_sources(idn, 1, 4, record_step, &c, &linked), CRM_OK);
+    ck_assert_int_eq(linked, 0);
+    ck_assert_int_ge(c.n, 1);
+    ck_assert_int_eq(c.linked[c.n - 1], 0);
+    ck_assert_int_eq(c.reason[c.n - 1], CRM_IDENTITY_CONFLICT);
+    memset(&c, 0, sizeof c);
+    ck_assert_int_eq(crm_identity_explain_values(idn, MEMBER, "M1", 2, PHONE, "p", 1,
+                                                 record_step, &c, &linked), CRM_OK);
+    ck_assert_int_eq(linked, 1);
+    ck_assert_int_eq(crm_identity_explain_sources(idn, 1, 99, record_step, &c, &linked), CRM_ENOTFOUND);
+    ck_assert_int_eq(crm_identity_explain_values(idn, MEMBER, "M9", 2, PHONE, "p", 1,
+                                                 record_step, &c, &linked), CRM_ENOTFOUND);
+    crm_identity_free(idn);
+    crm_ctx_free(ctx);
+}
+END_TEST
+
+typedef struct value_list {
+    int n;
+    int kind[16];
+    char value[16][32];
+} value_list;
+
+static int record_value(void *user, int kind, const char *value, size_t len)
+{
+    value_list *l = user;
+
+    if (l->n < 16) {
+        l->kind[l->n] = kind;
+        snprintf(l->value[l->n], 32, "%.*s", (int)len, value);
+    }
+    l->n++;
+    return 0;
+}
+
+static int refuse_value(void *user, int kind, const char *value, size_t len)
+{
+    (void)user;
+    (void)kind;
+    (void)value;
+    (void)len;
+    return 1;
+}
+
+START_TEST(test_profile_values_and_export)
+{
+    crm_ctx *ctx;
+    crm_identity *idn;
+    value_list l = {0};
+    int64_t p, src[4], prof[4];
+    size_t n;
+    obs a = {30, 10, NULL, "B@x", "p", NULL};
+    obs b = {10, 20, NULL, "b@x", NULL, "L"};
+    obs c = {20, 30, NULL, "a@x", "p", NULL};
+
+    ck_assert_int_eq(crm_ctx_new(&ctx), CRM_OK);
+    idn = new_graph(ctx);
+    ck_assert_int_eq(observe(idn, &a, &p), CRM_OK);
+    ck_assert_int_eq(observe(idn, &b, &p), CRM_OK);
+    ck_assert_int_eq(observe(idn, &c, &p), CRM_OK);
+    ck_assert_int_eq(crm_identity_profile_values(idn, 30, record_value, &l), CRM_OK);
+    ck_assert_int_eq(l.n, 4);
+    ck_assert_int_eq(l.kind[0], EMAIL);
+    ck_assert_str_eq(l.value[0], "a@x");
+    ck_assert_str_eq(l.value[1], "b@x");
+    ck_assert_int_eq(l.kind[2], PHONE);
+    ck_assert_int_eq(l.kind[3], LINE);
+    ck_assert_int_eq(crm_identity_profile_values(idn, 10, record_value, &l), CRM_ENOTFOUND);
+    ck_assert_int_eq(crm_identity_profile_values(idn, 30, refuse_value, NULL), CRM_ECALLBACK);
+    ck_assert_int_eq(crm_identity_export(idn, src, prof, 2, &n), CRM_ELIMIT);
+    ck_assert_int_eq(crm_identity_export(idn, src, prof, 4, &n), CRM_OK);
+    ck_assert_uint_eq(n, 3);
+    ck_assert_int_eq(src[0], 10);
+    ck_assert_int_eq(src[1], 20);
+    ck_assert_int_eq(src[2], 30);
+    ck_assert_int_eq(prof[0], 30);
+    ck_assert_int_eq(prof[1], 30);
+    crm_identity_free(idn);
+    crm_ctx_free(ctx);
+}
+END_TEST
+
+/* ---- Bad input ------------------------------------------------------------------ */
+
+START_TEST(test_bad_input)
+{
+    crm_ctx *ctx;
+    crm_identity *idn;
+    int k, kinds[2] = {EMAIL, 17};
+    const char *values[2] = {"a@x", "b"};
+    const char *bad_utf8[1] = {"\xc3\x28"};
+    const char *null_value[1] = {NULL};
+    int64_t src[2] = {1, 1}, at[2] = {0, 0}, p;
+    size_t off[3] = {0, 1, 2}, bad_off[3] = {0, 2, 1};
+    char big[2001];
+    snapshot s;
+
+    memset(big, 'a', sizeof big);
+    big[2000] = 0;
+    ck_assert_int_eq(crm_identity_new(NULL, &idn), CRM_EINVAL);
+    ck_assert_int_eq(crm_ctx_new(&ctx), CRM_OK);
+    ck_assert_int_eq(crm_identity_new(ctx, NULL), CRM_EINVAL);
+    crm_identity_free(NULL);
+    idn = new_graph(ctx);
+    ck_assert_int_eq(crm_identity_add_kind(idn, "email", CRM_NORMALIZE_EXACT, 0, 1, 0, &k), CRM_EEXIST);
+    ck_assert_int_eq(crm_identity_add_kind(idn, "x", (crm_identity_normalizer)9, 0, 1, 0, &k), CRM_EINVAL);
+    ck_assert_int_eq(crm_identity_add_kind(idn, "x", CRM_NORMALIZE_EXACT, 0x80, 1, 0, &k), CRM_EINVAL);
+    ck_assert_int_eq(crm_identity_add_kind(idn, "\xff", CRM_NORMALIZE_EXACT, 0, 1, 0, &k), CRM_EUTF8);
+    ck_assert_int_eq(crm_identity_add_kind(idn, "", CRM_NORMALIZE_EXACT, 0, 1, 0, &k), CRM_EINVAL);
+    ck_assert_int_eq(crm_identity_add_kind(idn, NULL, CRM_NORMALIZE_EXACT, 0, 1, 0, &k), CRM_EINVAL);
+    ck_assert_int_eq(crm_identity_kind_find(idn, "phone", &k), CRM_OK);
+    ck_assert_int_eq(k, PHONE);
+    ck_assert_int_eq(crm_identity_kind_find(idn, "fax", &k), CRM_ENOTFOUND);
+    ck_assert_int_eq(crm_identity_add(idn, 2, src, at, off, kinds, values, NULL), CRM_EINVAL);
+    kinds[1] = PHONE;
+    ck_assert_int_eq(crm_identity_add(idn, 2, src, at, off, kinds, values, NULL), CRM_EEXIST);
+    ck_assert_int_eq(crm_identity_add(idn, 2, src, at, bad_off, kinds, values, NULL), CRM_EINVAL);
+    ck_assert_int_eq(crm_identity_add(idn, 2, NULL, at, off, kinds, values, NULL), CRM_EINVAL);
+    ck_assert_int_eq(crm_identity_observe(idn, 5, 0, 1, kinds, bad_utf8, NULL, &p), CRM_EUTF8);
+    ck_assert_int_eq(crm_identity_observe(idn, 5, 0, 1, kinds, null_value, NULL, &p), CRM_EINVAL);
+    values[0] = big;
+    ck_assert_int_eq(crm_identity_observe(idn, 5, 0, 1, kinds, values, NULL, &p), CRM_ELIMIT);
+    ck_assert_int_eq(crm_identity_observe(idn, 5, 0, 2000, kinds, values, NULL, &p), CRM_ELIMIT);
+    ck_assert_int_eq(crm_identity_observe(idn, 5, 0, 1, kinds, values, NULL, NULL), CRM_EINVAL);
+    ck_assert_str_ne(crm_ctx_errmsg(ctx), "");
+    s = take(idn);
+    ck_assert_uint_eq(s.n, 0);
+    snapshot_free(&s);
+    /* kinds may still be added: nothing was observed */
+    ck_assert_int_eq(crm_identity_add_kind(idn, "pos", CRM_NORMALIZE_EXACT, 0, 1, 0, &k), CRM_OK);
+    values[0] = "a@x";
+    ck_assert_int_eq(crm_identity_observe(idn, 5, 0, 1, kinds, values, NULL, &p), CRM_OK);
+    ck_assert_int_eq(crm_identity_observe(idn, 5, 0, 1, kinds, values, NULL, &p), CRM_EEXIST);
+    ck_assert_int_eq(crm_identity_add_kind(idn, "late", CRM_NORMALIZE_EXACT, 0, 1, 0, &k), CRM_ESTATE);
+    ck_assert_int_eq(crm_identity_profile_of(idn, 6, &p), CRM_ENOTFOUND);
+    ck_assert_int_eq(crm_identity_profile_of(NULL, 6, &p), CRM_EINVAL);
+    ck_assert_int_eq(crm_identity_lookup(idn, EMAIL, NULL, 0, &p), CRM_EINVAL);
+    ck_assert_int_eq(crm_identity_lookup(idn, -1, "a", 1, &p), CRM_EINVAL);
+    ck_assert_int_eq(crm_identity_counts(NULL, NULL, NULL), CRM_EINVAL);
+    ck_assert_int_eq(crm_identity_resolve(NULL), CRM_EINVAL);
+    ck_assert_int_eq(crm_identity_set_event_callback(NULL, NULL, NULL), CRM_EINVAL);
+    crm_identity_free(idn);
+    crm_ctx_free(ctx);
+}
+END_TEST
+
+/* ---- Save and load ----------------------------------------------------------------- */
+
+typedef struct membuf {
+    unsigned char *data;
+    size_t len, cap, pos;
+    int fail_write;
+} membuf;
+
+static int mem_write(void *user, const void *data, size_t len)
+{
+    membuf *m = user;
+
+    if (m->fail_write)
+        return 1;
+    if (m->len + len > m->cap) {
+        m->cap = (m->len + len) * 2;
+        m->data = realloc(m->data, m->cap);
+    }
+    memcpy(m->data + m->len, data, len);
+    m->len += len;
+    return 0;
+}
+
+static int mem_read(void *user, void *buf, size_t cap, size_t *got)
+{
+    membuf *m = user;
+    size_t n = m->len - m->pos < cap ? m->len - m->pos : cap;
+
+    if (n > 7)
+        n = n / 2 + 1; /* short reads */
+    memcpy(buf, m->data + m->pos, n);
+    m->pos += n;
+    *got = n;
+    return 0;
+}
+
+static int failing_read(void *user, void *buf, size_t cap, size_t *got)
+{
+    (void)user;
+    (void)buf;
+    (void)cap;
+    (void)got;
+    return 1;
+}
+
+static crm_identity *random_graph(crm_ctx *ctx)
+{
+    static char buf[RANDOM_N][4][16];
+    obs *os = random_observations(RANDOM_N, 1, buf);
+    crm_identity *idn = new_graph(ctx);
+    size_t i;
+
+    for (i = 0; i < RANDOM_N / 2; i++)
+        ck_assert_int_eq(observe(idn, &os[i], NULL), CRM_OK);
+    ck_assert_int_eq(add_all(idn, os + RANDOM_N / 2, NULL, RANDOM_N - RANDOM_N / 2), CRM_OK);
+    ck_assert_int_eq(crm_identity_block_value(idn, EMAIL, "e1@x", 4), CRM_OK);
+    ck_assert_int_eq(crm_identity_resolve(idn), CRM_OK);
+    ck_assert_int_eq(crm_identity_forget_source(idn, os[5].source), CRM_OK);
+    free(os);
+    return idn;
+}
+
+START_TEST(test_save_load_round_trip)
+{
+    crm_ctx *ctx;
+    crm_identity *idn, *back = NULL;
+    membuf m = {0}, m2 = {0};
+    snapshot a, b;
+    obs extra = {999999, 7, "M7", "e7@x", "p7", NULL};
+    int64_t p1, p2;
+
+    ck_assert_int_eq(crm_ctx_new(&ctx), CRM_OK);
+    idn = random_graph(ctx);
+    ck_assert_int_eq(crm_identity_save(idn, mem_write, &m), CRM_OK);
+    ck_assert_int_eq(crm_identity_load(ctx, mem_read, &m, &back), CRM_OK);
+    a = take(idn);
+    b = take(back);
+    assert_same(&a, &b);
+    snapshot_free(&a);
+    snapshot_free(&b);
+    /* the loaded graph saves to the same bytes and behaves the same */
+    ck_assert_int_eq(crm_identity_save(back, mem_write, &m2), CRM_OK);
+    ck_assert_uint_eq(m.len, m2.len);
+    ck_assert(memcmp(m.data, m2.data, m.len) == 0);
+    ck_assert_int_eq(observe(idn, &extra, &p1), CRM_OK);
+    ck_assert_int_eq(observe(back, &extra, &p2), CRM_OK);
+    ck_assert_int_eq(p1, p2);
+    ck_assert_int_eq(crm_identity_lookup(back, EMAIL, "e1@x", 4, &p1), CRM_ENOTFOUND);
+    ck_assert_int_eq(crm_identity_resolve(idn), CRM_OK);
+    ck_assert_int_eq(crm_identity_resolve(back), CRM_OK);
+    a = take(idn);
+    b = take(back);
+    assert_same(&a, &b);
+    snapshot_free(&a);
+    snapshot_free(&b);
+    m2.fail_write = 1;
+    ck_assert_int_eq(crm_identity_save(back, mem_write, &m2), CRM_ECALLBACK);
+    ck_assert_int_eq(crm_identity_load(ctx, failing_read, NULL, &back), CRM_ECALLBACK);
+    crm_identity_free(back);
+    crm_identity_free(idn);
+    free(m.data);
+    free(m2.data);
+    crm_ctx_free(ctx);
+}
+END_TEST
+
+START_TEST(test_load_rejects_damage)
+{
+    crm_ctx *ctx;
+    crm_identity *idn, *back = NULL;
+    membuf m = {0}, d;
+    size_t cut, i;
+
+    ck_assert_int_eq(crm_ctx_new(&ctx), CRM_OK);
+    idn = random_graph(ctx);
+    ck_assert_int_eq(crm_identity_save(idn, mem_write, &m), CRM_OK);
+    for (cut = 0; cut < m.len; cut += 1 + cut / 16) {
+        d = m;
+        d.len = cut;
+        d.pos = 0;
+        ck_assert_int_eq(crm_identity_load(ctx, mem_read, &d, &back), CRM_ECORRUPT);
+    }
+    for (i = 0; i < 200; i++) {
+        size_t at = (size_t)(rnd() % m.len);
+        unsigned char bit = (unsigned char)(1u << (rnd() % 8));
+        m.data[at] ^= bit;
+        d = m;
+        d.pos = 0;
+        ck_assert_int_eq(crm_identity_load(ctx, mem_read, &d, &back), CRM_ECORRUPT);
+        m.data[at] ^= bit;
+    }
+    m.data[7] = 2; /* a newer format */
+    d = m;
+    d.pos = 0;
+    ck_assert_int_eq(crm_identity_load(ctx, mem_read, &d, &back), CRM_EVERSION);
+    ck_assert_int_eq(crm_identity_load(ctx, NULL, &d, &back), CRM_EINVAL);
+    crm_identity_free(idn);
+    free(m.data);
+    crm_ctx_free(ctx);
+}
+END_TEST
+
+/* ---- Allocation failures ------------------------------------------------------------ */
+
+enum {
+    RUN_NEW, RUN_ADD_KIND, RUN_BLOCK, RUN_ADD, RUN_OBSERVE, RUN_RESOLVE,
+    RUN_FORGET_SOURCE, RUN_FORGET_VALUE, RUN_EXPORT, RUN_VALUES, RUN_EXPLAIN,
+    RUN_SAVE, RUN_LOAD
+};
+
+static int sweep_mode;
+
+typedef struct fixture {
+    int mode;
+    crm_ctx *ctx;
+    crm_identity *idn;
+    crm_identity *made;
+    membuf saved;
+    snapshot before;
+} fixture;
+
+static const obs sweep_obs[] = {
+    {1, 10, "M1", "a@x", NULL, NULL}, {2, 20, NULL, "a@x", "p", NULL},
+    {3, 5, "M2", NULL, "p", "L"},     {4, 40, NULL, "b@x", NULL, "L"},
+    {5, 50, NULL, "c@x", "q", NULL},  {6, 60, NULL, "c@x", "q", "none"},
+};
+static const obs sweep_new = {7, 1, NULL, "b@x", "q", NULL};
+
+static void *fx_setup(crm_ctx *ctx)
+{
+    fixture *fx = calloc(1, sizeof *fx);
+    size_t i;
+
+    fx->mode = sweep_mode;
+    fx->ctx = ctx;
+    if (fx->mode == RUN_NEW)
+        return fx;
+    fx->idn = new_graph(ctx);
+    if (fx->mode == RUN_ADD_KIND)
+        return fx;
+    for (i = 0; i < 4; i++)
+        ck_assert_int_eq(observe(fx->idn, &sweep_obs[i], NULL), CRM_OK);
+    if (fx->mode != RUN_ADD)
+        ck_assert_int_eq(add_all(fx->idn, sweep_obs + 4, NULL, 2), CRM_OK);
+    if (fx->mode == RUN_LOAD)
+        ck_assert_int_eq(crm_identity_save(fx->idn, mem_write, &fx->saved), CRM_OK);
+    fx->before = take(fx->idn);
+    return fx;
+}
+
+static int ignore_step(void *user, int64_t from, int64_t to, int kind,
+                       const char *value, size_t len, int linked,
+                       crm_identity_event reason)
+{
+    (void)user, (void)from, (void)to, (void)kind, (void)value, (void)len;
+    (void)linked, (void)reason;
+    return 0;
+}
+
+static crm_status fx_run(void *p)
+{
+    fixture *fx = p;
+    int k, linked;
+    int64_t prof, src[8], profs[8];
+    size_t n;
+    value_list l = {0};
+    crm_status s;
+
+    switch (fx->mode) {
+    case RUN_NEW:
+        return crm_identity_new(fx->ctx, &fx->made);
+    case RUN_ADD_KIND:
+        return crm_identity_add_kind(fx->idn, "pos", CRM_NORMALIZE_EXACT, 0, 1, 0, &k);
+    case RUN_BLOCK:
+        return crm_identity_block_value(fx->idn, PHONE, "zzz", 3);
+    case RUN_ADD:
+        return add_all(fx->idn, sweep_obs + 4, NULL, 2);
+    case RUN_OBSERVE:
+        return observe(fx->idn, &sweep_new, &prof);
+    case RUN_RESOLVE:
+        return crm_identity_resolve(fx->idn);
+    case RUN_FORGET_SOURCE:
+        return crm_identity_forget_source(fx->idn, 2);
+    case RUN_FORGET_VALUE:
+        return crm_identity_forget_value(fx->idn, EMAIL, "a@x", 3);
+    case RUN_EXPORT:
+        return crm_identity_export(fx->idn, src, profs, 8, &n);
+    case RUN_VALUES:
+        return crm_identity_profile_values(fx->idn, 3, record_value, &l);
+    case RUN_EXPLAIN:
+        return crm_identity_explain_sources(fx->idn, 1, 4, ignore_step, NULL, &linked);
+    case RUN_SAVE:
+        s = crm_identity_save(fx->idn, mem_write, &fx->saved);
+        fx->saved.len = 0;
+        return s;
+    default:
+        fx->saved.pos = 0;
+        return crm_identity_load(fx->ctx, mem_read, &fx->saved, &fx->made);
+    }
+}
+
+static void fx_verify(void *p)
+{
+    fixture *fx = p;
+    snapshot now;
+    int64_t prof;
+
+    if (fx->mode == RUN_NEW) {
+        ck_assert_ptr_nonnull(fx->made);
+        return;
+    }
+    if (fx->mode == RUN_ADD_KIND)
+        return;
+    if (fx->mode == RUN_LOAD) {
+        now = take(fx->made);
+        assert_same(&fx->before, &now);
+        snapshot_free(&now);
+        return;
+    }
+    /* the graph still works after the operation */
+    if (fx->mode != RUN_OBSERVE)
+        ck_assert_int_eq(observe(fx->idn, &sweep_new, &prof), CRM_OK);
+    ck_assert_int_eq(crm_identity_resolve(fx->idn), CRM_OK);
+}
+
+static void fx_teardown(void *p)
+{
+    fixture *fx = p;
+
+    crm_identity_free(fx->made);
+    crm_identity_free(fx->idn);
+    snapshot_free(&fx->before);
+    free(fx->saved.data);
+    free(fx);
+}
+
+/* A failed run left the graph exactly as it was. */
+static crm_status fx_run_checked(void *p)
+{
+    fixture *fx = p;
+    crm_status s = fx_run(p);
+    snapshot now;
+
+    if (s == CRM_ENOMEM && fx->idn != NULL && fx->before.src != NULL) {
+        now = take(fx->idn);
+        assert_same(&fx->before, &now);
+        snapshot_free(&now);
+    }
+    if (s == CRM_ENOMEM && (fx->mode == RUN_NEW || fx->mode == RUN_LOAD))
+        ck_assert_ptr_null(fx->made);
+    return s;
+}
+
+static void sweep(int mode)
+{
+    test_sweep s = {fx_setup, fx_run_checked, fx_verify, fx_teardown};
+
+    sweep_mode = mode;
+    test_sweep_alloc_failures(&s);
+}
+
+START_TEST(test_alloc_failures)
+{
+    sweep(_i);
+}
+END_TEST
+
+/* ---- Suite ------------------------------------------------------------------------ */
+
+static Suite *identity_suite(void)
+{
+    Suite *s = suite_create("identity");
+    TCase *tc = tcase_create("graph");
+
+    tcase_set_timeout(tc, 300);
+    tcase_add_test(tc, test_observe_merges_and_keeps_earliest_id);
+    tcase_add_test(tc, test_merge_events_rekey);
+    tcase_add_test(tc, test_limit_refuses_lowest_priority_link);
+    tcase_add_test(tc, test_observation_with_two_member_ids);
+    tcase_add_test(tc, test_shared_value_stops_merging);
+    tcase_add_test(tc, test_shared_limit_retroactive_in_resolve);
+    tcase_add_test(tc, test_profile_cap);
+    tcase_add_test(tc, test_blocked_and_placeholders);
+    tcase_add_test(tc, test_block_after_link_takes_effect_at_resolve);
+    tcase_add_test(tc, test_rejected_value_ignored);
+    tcase_add_test(tc, test_composite_kind);
+    tcase_add_test(tc, test_resolve_independent_of_order);
+    tcase_add_test(tc, test_incremental_equals_batch_without_conflicts);
+    tcase_add_test(tc, test_resolve_reports_moves);
+    tcase_add_test(tc, test_callback_refusal_changes_nothing);
+    tcase_add_test(tc, test_forget_source_splits);
+    tcase_add_test(tc, test_forget_value_splits);
+    tcase_add_test(tc, test_explain);
+    tcase_add_test(tc, test_profile_values_and_export);
+    tcase_add_test(tc, test_bad_input);
+    tcase_add_test(tc, test_save_load_round_trip);
+    tcase_add_test(tc, test_load_rejects_damage);
+    tcase_add_loop_test(tc, test_alloc_failures, RUN_NEW, RUN_LOAD + 1);
+    suite_add_tcase(s, tc);
+    return s;
+}
+
+int main(void)
+{
+    SRunner *sr = srunner_create(identity_suite());
+    int failed;
+
+    srunner_run_all(sr, CK_NORMAL);
+    failed = srunner_ntests_failed(sr);
+    srunner_free(sr);
+    return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+}
