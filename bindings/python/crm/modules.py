@@ -32,3 +32,8 @@ if has("crm_scenario_engine_new"):
     from . import scenario
     from .scenario import *  # noqa: F401,F403
     __all__ += scenario.__all__
+
+if has("crm_identity_new"):
+    from . import identity
+    from .identity import *  # noqa: F401,F403
+    __all__ += identity.__all__

@@ -1,6 +1,5 @@
 """Lifetime-value models: every public function, CDNOW, errors, bulk vs per-row, leaks."""
 import csv
-import gc
 import math
 import os
 import random
