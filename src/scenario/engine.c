@@ -218,6 +218,24 @@ size_t crm_scenario_engine_count(const crm_scenario_engine *e)
     return e ? e->n_defs : 0;
 }
 
+/* Scenario ids loaded (versions of one id count once): the most journeys a state keeps. */
+static size_t loaded_ids(const crm_scenario_engine *e)
+{
+    size_t i, n = 0;
+
+    for (i = 0; i < e->n_defs; i++)
+        if (i == 0 || e->defs[i]->id_hash != e->defs[i - 1]->id_hash)
+            n++;
+    return n;
+}
+
+size_t crm_scenario_engine_max_state(const crm_scenario_engine *e)
+{
+    if (!e)
+        return 0;
+    return scn_state_max_size(loaded_ids(e), e->n_caps > 0 ? SCN_MAX_SENDS : 0);
+}
+
 static int offset_valid(int32_t offset_min)
 {
     return offset_min >= -1440 && offset_min <= 1440;
@@ -429,7 +447,7 @@ static void record_send(call *c, int channel, int64_t t)
     st->n_sends++;
 }
 
-/* Drops sends no cap can see any more. */
+/* Drops sends no cap can see any more (all of them when no cap is set). */
 static void prune_sends(crm_scenario_engine *e, int64_t now)
 {
     scn_state *st = &e->st;
@@ -439,6 +457,8 @@ static void prune_sends(crm_scenario_engine *e, int64_t now)
     for (k = 0; k < e->n_caps; k++)
         if (e->caps[k].window > longest)
             longest = e->caps[k].window;
+    if (e->n_caps == 0)
+        drop = st->n_sends;
     while (drop < st->n_sends && st->sends[drop].time <= now - longest)
         drop++;
     if (drop == 0)

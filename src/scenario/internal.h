@@ -160,6 +160,12 @@ typedef struct scn_state {
 /* Decodes bytes into *st. Errors: CRM_ECORRUPT, CRM_EVERSION (recorded on ctx). */
 crm_status scn_state_decode(crm_ctx *ctx, const uint8_t *data, size_t len, scn_state *st);
 
+/*
+ * The largest encoding of a state holding at most `journeys` journeys and
+ * at most `sends` send records, whatever their values.
+ */
+size_t scn_state_max_size(size_t journeys, size_t sends);
+
 /* Encodes st into w (which must be empty). Journeys must be sorted by id_hash. */
 void scn_state_encode(const scn_state *st, struct crm_writer *w);
 
