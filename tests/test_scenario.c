@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "core/arena.h"
+#include "core/bytes.h"
 #include "core/json.h"
 #include "crm/common.h"
 #include "crm/scenario.h"
@@ -993,6 +994,38 @@ START_TEST(test_max_state_bounds_every_state)
 }
 END_TEST
 
+/* Bit-at-a-time CRC-32C: the definition the sliced tables must agree with. */
+static uint32_t crc32c_bitwise(uint32_t crc, const uint8_t *p, size_t len)
+{
+    int k;
+
+    crc = ~crc;
+    while (len--) {
+        crc ^= *p++;
+        for (k = 0; k < 8; k++)
+            crc = (crc >> 1) ^ (0x82F63B78u & (0u - (crc & 1u)));
+    }
+    return ~crc;
+}
+
+START_TEST(test_state_checksum_is_crc32c)
+{
+    uint8_t buf[80];
+    size_t i, off, len;
+
+    for (i = 0; i < sizeof buf; i++)
+        buf[i] = (uint8_t)(i * 131u + 7u);
+    ck_assert_uint_eq(crm_crc32c(0, "123456789", 9), 0xE3069283u);
+    for (off = 0; off < 8; off++)
+        for (len = 0; off + len <= 72; len++) {
+            ck_assert_uint_eq(crm_crc32c(0, buf + off, len), crc32c_bitwise(0, buf + off, len));
+            ck_assert_uint_eq(crm_crc32c(crm_crc32c(0, buf + off, len / 3), buf + off + len / 3,
+                                         len - len / 3),
+                              crc32c_bitwise(0, buf + off, len));
+        }
+}
+END_TEST
+
 START_TEST(test_callback_stop_and_small_buffer_change_nothing)
 {
     sim s;
@@ -1594,6 +1627,7 @@ static Suite *scenario_suite(void)
     tcase_add_test(tc, test_reentry_cooldown_and_always);
     tcase_add_test(tc, test_state_is_compact_and_checked);
     tcase_add_test(tc, test_max_state_bounds_every_state);
+    tcase_add_test(tc, test_state_checksum_is_crc32c);
     tcase_add_test(tc, test_callback_stop_and_small_buffer_change_nothing);
     tcase_add_test(tc, test_load_allocation_failures);
     tcase_add_test(tc, test_load_order_does_not_change_outputs);
