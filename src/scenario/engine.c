@@ -22,6 +22,12 @@ typedef struct scn_cap {
     int64_t window;
 } scn_cap;
 
+/* A loaded definition's id hash and version, kept contiguous for lookups. */
+typedef struct scn_key {
+    uint32_t id_hash;
+    uint32_t version;
+} scn_key;
+
 typedef struct scn_pending {
     crm_scenario_action action;
     uint64_t key;
@@ -32,6 +38,9 @@ struct crm_scenario_engine {
     const crm_segment_schema *schema;
     scn_def **defs; /* sorted by id, then version */
     size_t n_defs, cap_defs;
+    scn_key keys[SCN_MAX_SCENARIOS];      /* keys[i] names defs[i] */
+    uint32_t latest[SCN_MAX_SCENARIOS];   /* index of each id's highest version */
+    size_t n_latest;
     scn_name *names; /* every id ever loaded: names ended journeys */
     size_t n_names, cap_names;
     int32_t default_offset;
@@ -144,6 +153,20 @@ static crm_status check_new_def(crm_scenario_engine *e, const scn_def *def)
     return CRM_OK;
 }
 
+/* Rebuilds keys and latest from defs after a load or an unload. */
+static void index_defs(crm_scenario_engine *e)
+{
+    size_t i;
+
+    e->n_latest = 0;
+    for (i = 0; i < e->n_defs; i++) {
+        e->keys[i].id_hash = e->defs[i]->id_hash;
+        e->keys[i].version = e->defs[i]->version;
+        if (i + 1 == e->n_defs || e->defs[i + 1]->id_hash != e->defs[i]->id_hash)
+            e->latest[e->n_latest++] = (uint32_t)i;
+    }
+}
+
 /* Makes room for one more def and one more name; nothing changes on failure. */
 static crm_status reserve(crm_scenario_engine *e)
 {
@@ -191,6 +214,7 @@ crm_status crm_scenario_engine_load(crm_scenario_engine *e, const char *json, si
     memmove(e->defs + pos + 1, e->defs + pos, (e->n_defs - pos) * sizeof *e->defs);
     e->defs[pos] = def;
     e->n_defs++;
+    index_defs(e);
     return CRM_OK;
 }
 
@@ -210,6 +234,7 @@ crm_status crm_scenario_engine_unload(crm_scenario_engine *e, const char *id,
     scn_def_free(e->ctx, e->defs[pos]);
     memmove(e->defs + pos, e->defs + pos + 1, (e->n_defs - pos - 1) * sizeof *e->defs);
     e->n_defs--;
+    index_defs(e);
     return CRM_OK;
 }
 
@@ -581,7 +606,7 @@ static const scn_def *find_def(const crm_scenario_engine *e, uint32_t hash, uint
     size_t i;
 
     for (i = 0; i < e->n_defs; i++)
-        if (e->defs[i]->id_hash == hash && e->defs[i]->version == version)
+        if (e->keys[i].id_hash == hash && e->keys[i].version == version)
             return e->defs[i];
     return NULL;
 }
@@ -591,7 +616,7 @@ static int id_loaded(const crm_scenario_engine *e, uint32_t hash)
     size_t i;
 
     for (i = 0; i < e->n_defs; i++)
-        if (e->defs[i]->id_hash == hash)
+        if (e->keys[i].id_hash == hash)
             return 1;
     return 0;
 }
@@ -635,6 +660,8 @@ static void settle_orphans(call *c)
         scn_journey *j = &st->journeys[i];
         const scn_def *def = find_def(e, j->id_hash, j->version);
 
+        j->def = def;
+
         if ((j->flags & SCN_FLAG_ACTIVE) && def && j->step >= def->n_steps) {
             c->status = crm_error(e->ctx, CRM_ECORRUPT, "scenario state: step out of range");
             return;
@@ -646,7 +673,7 @@ static void settle_orphans(call *c)
                    j->version, j->id_hash, NULL, j->seq, c->now);
             j->flags &= ~(uint32_t)SCN_FLAG_ACTIVE;
         }
-        if (id_loaded(e, j->id_hash))
+        if (def || id_loaded(e, j->id_hash))
             st->journeys[kept++] = *j;
     }
     st->n_journeys = kept;
@@ -670,7 +697,7 @@ static int is_exit_event(const scn_def *def, const char *event)
 /* Due steps, then the event: exit, or resume a wait for it. */
 static void run_active(call *c, scn_journey *j)
 {
-    const scn_def *def = find_def(c->e, j->id_hash, j->version);
+    const scn_def *def = j->def;
     const scn_step *s;
 
     run_journey(c, j, def);
@@ -709,6 +736,7 @@ static void enter(call *c, const scn_def *def, scn_journey *j, int64_t at)
     if (!j)
         j = add_journey(&c->e->st, def->id_hash);
     j->version = def->version;
+    j->def = def;
     j->flags |= SCN_FLAG_ACTIVE;
     j->step = 0;
     j->seq++;
@@ -719,48 +747,64 @@ static void enter(call *c, const scn_def *def, scn_journey *j, int64_t at)
     run_journey(c, j, def);
 }
 
-/*
- * The latest fire time of a date trigger at or before now (*last) and the
- * first after it (*next). Returns 0 when the record has no such date. An
- * annual date fires once a year and fire times grow with the year, so the
- * search starts at this year and steps one year at a time.
- */
-static int date_fires(call *c, const scn_def *def, int64_t *last, int64_t *next)
+/* A one-time date fires once, `date_days` after the date's local day. */
+static void once_fires(const call *c, const scn_def *def, int64_t day, int64_t *last,
+                       int64_t *next)
 {
-    int64_t t, year, y;
+    int64_t f = crm_local_midnight(day + def->date_days, c->offset) + def->date_at;
+
+    *last = f <= c->now ? f : INT64_MIN;
+    *next = f <= c->now ? INT64_MAX : f;
+}
+
+/*
+ * An annual date fires once a year and fire times grow with the year, so
+ * the search starts at this year and steps one year at a time.
+ */
+static void annual_fires(call *c, const scn_def *def, int64_t day, int64_t *last,
+                         int64_t *next)
+{
+    int64_t year, y, f;
     unsigned month, mday, now_month, now_mday;
 
-    if (!c->record || !scn_record_time(c->record, def->date_attr_index, &t))
-        return 0;
-    crm_civil_from_days(crm_local_day(t, c->offset), &year, &month, &mday);
-    if (def->date_annual && !c->has_now_year) {
+    crm_civil_from_days(day, &year, &month, &mday);
+    if (!c->has_now_year) {
         crm_civil_from_days(crm_local_day(c->now, c->offset), &c->now_year, &now_month,
                             &now_mday);
         c->has_now_year = 1;
     }
-    y = def->date_annual ? c->now_year : year;
-    *last = scn_date_fire(y, month, mday, def->date_days, def->date_at, c->offset);
+    y = c->now_year;
+    f = scn_date_fire(y, month, mday, def->date_days, def->date_at, c->offset);
     *next = INT64_MAX;
-    if (*last > c->now) {
-        *next = *last;
-        *last = INT64_MIN;
-        while (def->date_annual && *next > c->now) {
-            *last = scn_date_fire(--y, month, mday, def->date_days, def->date_at, c->offset);
-            if (*last > c->now)
-                *next = *last;
-            else
-                break;
-        }
-        return 1;
+    while (f > c->now) {
+        *next = f;
+        f = scn_date_fire(--y, month, mday, def->date_days, def->date_at, c->offset);
     }
-    while (def->date_annual && *next == INT64_MAX) {
-        int64_t f = scn_date_fire(++y, month, mday, def->date_days, def->date_at, c->offset);
-
+    *last = f;
+    while (*next == INT64_MAX) {
+        f = scn_date_fire(++y, month, mday, def->date_days, def->date_at, c->offset);
         if (f > c->now)
             *next = f;
         else
             *last = f;
     }
+}
+
+/*
+ * The latest fire time of a date trigger at or before now (*last,
+ * INT64_MIN if none) and the first after it (*next, INT64_MAX if none).
+ * Returns 0 when the record has no such date.
+ */
+static int date_fires(call *c, const scn_def *def, int64_t *last, int64_t *next)
+{
+    int64_t t;
+
+    if (!c->record || !scn_record_time(c->record, def->date_attr_index, &t))
+        return 0;
+    if (def->date_annual)
+        annual_fires(c, def, crm_local_day(t, c->offset), last, next);
+    else
+        once_fires(c, def, crm_local_day(t, c->offset), last, next);
     return 1;
 }
 
@@ -793,8 +837,10 @@ static void trigger(call *c, const scn_def *def, scn_journey *j)
         if (!j)
             j = add_journey(&c->e->st, def->id_hash);
         j->flags |= SCN_FLAG_MEMBER;
-        if (j->seq == 0)
+        if (j->seq == 0) {
             j->version = def->version;
+            j->def = def;
+        }
         enter(c, def, j, c->now);
         break;
     default:
@@ -817,7 +863,7 @@ static void journey_wakes(call *c)
         const scn_journey *j = &st->journeys[i];
 
         if (j->flags & SCN_FLAG_ACTIVE)
-            wake_at(c, step_wake(c, j, find_def(c->e, j->id_hash, j->version)));
+            wake_at(c, step_wake(c, j, j->def));
     }
 }
 
@@ -828,16 +874,14 @@ static void evaluate(call *c)
     size_t i;
 
     settle_orphans(c);
-    for (i = 0; i < e->n_defs && c->status == CRM_OK; i++) {
-        const scn_def *latest = e->defs[i];
+    /* Journeys on an older version run with their id's latest version. */
+    for (i = 0; i < e->n_latest && c->status == CRM_OK; i++) {
+        const scn_def *latest = e->defs[e->latest[i]];
         scn_journey *j;
 
-        if (i + 1 < e->n_defs && e->defs[i + 1]->id_hash == latest->id_hash)
-            continue; /* an older version: its journeys run with the latest */
         j = find_journey(&e->st, latest->id_hash);
         if (j && (j->flags & SCN_FLAG_ACTIVE))
             run_active(c, j);
-        j = find_journey(&e->st, latest->id_hash);
         trigger(c, latest, j);
     }
     prune_sends(e, c->now);
@@ -907,9 +951,10 @@ static void render_key(uint64_t key, char out[17])
     static const char hex[] = "0123456789abcdef";
     int i;
 
-    for (i = 15; i >= 0; i--) {
-        out[i] = hex[key & 15];
-        key >>= 4;
+    for (i = 14; i >= 0; i -= 2) {
+        out[i] = hex[(key >> 4) & 15];
+        out[i + 1] = hex[key & 15];
+        key >>= 8;
     }
     out[16] = '\0';
 }
