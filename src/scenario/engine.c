@@ -49,6 +49,10 @@ struct crm_scenario_engine {
     size_t n_caps;
     int cap_mode;
     int64_t max_lateness;
+    /* the local year of the day an annual date was last placed in: `now`
+       moves slowly from call to call, so the conversion is rarely redone */
+    int64_t year_day, year_of_day;
+    int has_year;
     /* scratch of one call */
     scn_state st;
     scn_state before; /* st as decoded: unchanged state is handed back as is */
@@ -66,8 +70,6 @@ typedef struct call {
     const char *event;
     int64_t now;
     int64_t wake;
-    int64_t now_year;  /* local year of now, for annual dates ... */
-    int has_now_year;  /* ... once computed */
     crm_status status;
 } call;
 
@@ -757,6 +759,19 @@ static void once_fires(const call *c, const scn_def *def, int64_t day, int64_t *
     *next = f <= c->now ? INT64_MAX : f;
 }
 
+/* The year of local day `day`, remembered for the next call. */
+static int64_t local_year(crm_scenario_engine *e, int64_t day)
+{
+    unsigned month, mday;
+
+    if (!e->has_year || e->year_day != day) {
+        crm_civil_from_days(day, &e->year_of_day, &month, &mday);
+        e->year_day = day;
+        e->has_year = 1;
+    }
+    return e->year_of_day;
+}
+
 /*
  * An annual date fires once a year and fire times grow with the year, so
  * the search starts at this year and steps one year at a time.
@@ -765,15 +780,10 @@ static void annual_fires(call *c, const scn_def *def, int64_t day, int64_t *last
                          int64_t *next)
 {
     int64_t year, y, f;
-    unsigned month, mday, now_month, now_mday;
+    unsigned month, mday;
 
     crm_civil_from_days(day, &year, &month, &mday);
-    if (!c->has_now_year) {
-        crm_civil_from_days(crm_local_day(c->now, c->offset), &c->now_year, &now_month,
-                            &now_mday);
-        c->has_now_year = 1;
-    }
-    y = c->now_year;
+    y = local_year(c->e, crm_local_day(c->now, c->offset));
     f = scn_date_fire(y, month, mday, def->date_days, def->date_at, c->offset);
     *next = INT64_MAX;
     while (f > c->now) {
