@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "core/arena.h"
+#include "core/bytes.h"
 #include "core/json.h"
 #include "crm/common.h"
 #include "crm/scenario.h"
@@ -940,6 +941,91 @@ START_TEST(test_state_is_compact_and_checked)
 }
 END_TEST
 
+START_TEST(test_max_state_bounds_every_state)
+{
+    sim s;
+    int64_t t0 = at("2024-01-15T12:00");
+    const char *a2 = "{\"id\": \"a\", \"version\": 2, \"trigger\": {\"event\": \"go\"}, "
+                     "\"steps\": [" SEND("x", "email") "]}";
+    const char *b = "{\"id\": \"b\", \"version\": 1, \"trigger\": {\"event\": \"go\"}, "
+                    "\"reentry\": \"always\", \"steps\": [" SEND("y", "sms") "]}";
+    size_t empty, one, max, len;
+    uint8_t out[4096];
+    int64_t wake;
+    int i;
+
+    ck_assert_uint_eq(crm_scenario_engine_max_state(NULL), 0);
+    sim_init(&s, NULL);
+    empty = crm_scenario_engine_max_state(s.engine);
+    ck_assert_uint_gt(empty, 0);
+    ck_assert_int_eq(crm_scenario_engine_load(s.engine, DEF("a", "\"always\"", SEND("a", "email")),
+                                              strlen(DEF("a", "\"always\"", SEND("a", "email")))),
+                     CRM_OK);
+    one = crm_scenario_engine_max_state(s.engine);
+    ck_assert_uint_gt(one, empty);
+    /* A second version of the same id adds no journey; a new id does. */
+    ck_assert_int_eq(crm_scenario_engine_load(s.engine, a2, strlen(a2)), CRM_OK);
+    ck_assert_uint_eq(crm_scenario_engine_max_state(s.engine), one);
+    ck_assert_int_eq(crm_scenario_engine_load(s.engine, b, strlen(b)), CRM_OK);
+    ck_assert_uint_eq(crm_scenario_engine_max_state(s.engine), 2 * one - empty);
+    /* A cap makes the engine remember sends. */
+    ck_assert_int_eq(crm_scenario_engine_set_frequency_cap(s.engine, NULL, 255, 366 * DAY), CRM_OK);
+    max = crm_scenario_engine_max_state(s.engine);
+    ck_assert_uint_gt(max, 2 * one - empty);
+    ck_assert_uint_le(max, sizeof out);
+    /* Times far from 1970 have long encodings; every state fits. */
+    for (i = 0; i < 300; i++) {
+        int64_t now = (i % 2 ? -1 : 1) * (INT64_C(1) << 39) / 2 + i * 1000;
+
+        ck_assert_int_eq(crm_scenario_on_event(s.engine, INT64_MIN, 1440, s.state, s.state_len,
+                                               NULL, "go", now, NULL, NULL, out, max, &len, &wake),
+                         CRM_OK);
+        ck_assert_uint_le(len, max);
+        ck_assert_uint_le(len, sizeof s.state);
+        memcpy(s.state, out, len);
+        s.state_len = len;
+    }
+    /* Without caps the sends are forgotten and the bound drops back. */
+    ck_assert_int_eq(crm_scenario_engine_set_frequency_cap(s.engine, NULL, 0, DAY), CRM_OK);
+    ck_assert_uint_eq(crm_scenario_engine_max_state(s.engine), 2 * one - empty);
+    sim_step(&s, NULL, t0);
+    ck_assert_uint_le(s.state_len, 2 * one - empty);
+    sim_free(&s);
+}
+END_TEST
+
+/* Bit-at-a-time CRC-32C: the definition the sliced tables must agree with. */
+static uint32_t crc32c_bitwise(uint32_t crc, const uint8_t *p, size_t len)
+{
+    int k;
+
+    crc = ~crc;
+    while (len--) {
+        crc ^= *p++;
+        for (k = 0; k < 8; k++)
+            crc = (crc >> 1) ^ (0x82F63B78u & (0u - (crc & 1u)));
+    }
+    return ~crc;
+}
+
+START_TEST(test_state_checksum_is_crc32c)
+{
+    uint8_t buf[80];
+    size_t i, off, len;
+
+    for (i = 0; i < sizeof buf; i++)
+        buf[i] = (uint8_t)(i * 131u + 7u);
+    ck_assert_uint_eq(crm_crc32c(0, "123456789", 9), 0xE3069283u);
+    for (off = 0; off < 8; off++)
+        for (len = 0; off + len <= 72; len++) {
+            ck_assert_uint_eq(crm_crc32c(0, buf + off, len), crc32c_bitwise(0, buf + off, len));
+            ck_assert_uint_eq(crm_crc32c(crm_crc32c(0, buf + off, len / 3), buf + off + len / 3,
+                                         len - len / 3),
+                              crc32c_bitwise(0, buf + off, len));
+        }
+}
+END_TEST
+
 START_TEST(test_callback_stop_and_small_buffer_change_nothing)
 {
     sim s;
@@ -1540,6 +1626,8 @@ static Suite *scenario_suite(void)
     tcase_add_test(tc, test_ab_split_is_deterministic_per_customer);
     tcase_add_test(tc, test_reentry_cooldown_and_always);
     tcase_add_test(tc, test_state_is_compact_and_checked);
+    tcase_add_test(tc, test_max_state_bounds_every_state);
+    tcase_add_test(tc, test_state_checksum_is_crc32c);
     tcase_add_test(tc, test_callback_stop_and_small_buffer_change_nothing);
     tcase_add_test(tc, test_load_allocation_failures);
     tcase_add_test(tc, test_load_order_does_not_change_outputs);

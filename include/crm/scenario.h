@@ -130,6 +130,19 @@ CRM_API crm_status crm_scenario_engine_unload(crm_scenario_engine *engine,
 CRM_API size_t crm_scenario_engine_count(const crm_scenario_engine *engine);
 
 /*
+ * The most bytes of state any call on this engine can return with the
+ * definitions and frequency caps it has now: given state this library
+ * wrote, a state_out buffer of this size never gets CRM_ELIMIT. It is a worst case
+ * (every journey and every remembered send with its longest encoding);
+ * typical states are far smaller (README gives measured sizes), so use it
+ * to size a scratch output buffer once rather than per-customer storage.
+ * Loading a definition with a new scenario id or setting the first
+ * frequency cap raises it; call it again after changing the engine.
+ * Returns 0 for NULL. Never fails; reads the engine only.
+ */
+CRM_API size_t crm_scenario_engine_max_state(const crm_scenario_engine *engine);
+
+/*
  * Sets the UTC offset (minutes east, -1440..1440) used for customers whose
  * offset is CRM_SCENARIO_OFFSET_DEFAULT. Rules are compiled with the offset
  * in force when their definition is loaded (it places date literals and

@@ -89,9 +89,13 @@ static crm_status norm_icase(const char *s, size_t len, unsigned flags,
 
 /* ---- dispatch ---------------------------------------------------------- */
 
+/* Every flag defined in crm/identity.h. A flag that does not apply to a
+ * normaliser is ignored, so one flags value can serve every kind. */
+#define NORM_KNOWN_FLAGS (CRM_NORMALIZE_FOLD_PROVIDER | CRM_NORMALIZE_FOLD_KANA)
+
 typedef struct norm_rule {
     norm_fn fn;
-    unsigned flags; /* the flags this normaliser accepts */
+    unsigned flags; /* the flags this normaliser uses */
 } norm_rule;
 
 /* Indexed by crm_identity_normalizer. */
@@ -180,15 +184,14 @@ crm_status crm_normalize_value(crm_identity_normalizer normalizer,
         return fail(CRM_EINVAL, "NULL argument", reason);
     if (!rule)
         return fail(CRM_EINVAL, "unknown normaliser", reason);
-    if (flags & ~rule->flags)
-        return fail(CRM_EINVAL, "flag not supported by this normaliser",
-                    reason);
+    if (flags & ~NORM_KNOWN_FLAGS)
+        return fail(CRM_EINVAL, "unknown flag", reason);
     if (len > 0)
         trim_spaces(raw, &begin, &end);
     if (!crm_utf8_valid(raw + begin, end - begin))
         return fail(CRM_EUTF8, "value is not valid UTF-8", reason);
     b.len = 0;
-    st = rule->fn(raw + begin, end - begin, flags, &b, &why);
+    st = rule->fn(raw + begin, end - begin, flags & rule->flags, &b, &why);
     if (st != CRM_OK)
         return fail(st, why, reason);
     return copy_out(&b, out, cap, out_len, reason);

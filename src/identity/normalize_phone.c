@@ -164,10 +164,10 @@ static crm_status put_international(const char *d, size_t n, norm_buf *b,
     size_t i;
 
     if (n >= 2 && d[0] == '8' && d[1] == '1') {
-        d += 2, n -= 2;
-        if (n > 0 && d[0] == '0') /* +81 (0)90 ...: the trunk 0 is dropped */
-            d++, n--;
-        return put_japanese(d, n, b, reason);
+        /* +81 (0)90 ...: a trunk 0 after the country code is dropped */
+        size_t skip = n > 2 && d[2] == '0' ? 3 : 2;
+
+        return put_japanese(d + skip, n - skip, b, reason);
     }
     if (n == 0 || d[0] == '0') {
         *reason = "international number needs a country code after the "
@@ -201,7 +201,8 @@ crm_status norm_phone_jp(const char *s, size_t len, unsigned flags,
     }
     if (num.plus)
         return put_international(num.d, num.n, b, reason);
-    if (has_prefix(num.d, num.n, "010", 3)) /* the international prefix from Japan */
+    /* 010 is the international prefix from Japan, 00 from most countries */
+    if (has_prefix(num.d, num.n, "010", 3))
         return put_international(num.d + 3, num.n - 3, b, reason);
     if (has_prefix(num.d, num.n, "00", 2))
         return put_international(num.d + 2, num.n - 2, b, reason);
@@ -236,6 +237,15 @@ static int is_sequence(int start, const char *d, size_t n)
     return is_digit_run(start, d, n, 1) || is_digit_run(start, d, n, -1);
 }
 
+/* national: the digits after +81. A sequence counts from the leading 0
+ * people dial: 0123456789. */
+static int is_japanese_placeholder(const char *national, size_t n)
+{
+    return all_same_digit(national, n) ||
+           is_repeated_subscriber(jp_class_of(national, n), national, n) ||
+           is_sequence(0, national, n);
+}
+
 int norm_phone_is_placeholder(const char *value, size_t len)
 {
     const char *d = value + 1;
@@ -247,11 +257,7 @@ int norm_phone_is_placeholder(const char *value, size_t len)
         return 1;
     if (d[0] != '8' || d[1] != '1' || n == 2)
         return 0;
-    /* Japanese: the national number with its leading 0 put back */
-    d += 2, n -= 2;
-    return all_same_digit(d, n) ||
-           is_repeated_subscriber(jp_class_of(d, n), d, n) ||
-           is_sequence(0, d, n);
+    return is_japanese_placeholder(d + 2, n - 2);
 }
 
 /* ---- postal codes ------------------------------------------------------ */

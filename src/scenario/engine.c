@@ -22,6 +22,12 @@ typedef struct scn_cap {
     int64_t window;
 } scn_cap;
 
+/* A loaded definition's id hash and version, kept contiguous for lookups. */
+typedef struct scn_key {
+    uint32_t id_hash;
+    uint32_t version;
+} scn_key;
+
 typedef struct scn_pending {
     crm_scenario_action action;
     uint64_t key;
@@ -32,6 +38,9 @@ struct crm_scenario_engine {
     const crm_segment_schema *schema;
     scn_def **defs; /* sorted by id, then version */
     size_t n_defs, cap_defs;
+    scn_key keys[SCN_MAX_SCENARIOS];      /* keys[i] names defs[i] */
+    uint32_t latest[SCN_MAX_SCENARIOS];   /* index of each id's highest version */
+    size_t n_latest;
     scn_name *names; /* every id ever loaded: names ended journeys */
     size_t n_names, cap_names;
     int32_t default_offset;
@@ -40,6 +49,10 @@ struct crm_scenario_engine {
     size_t n_caps;
     int cap_mode;
     int64_t max_lateness;
+    /* the local year of the day an annual date was last placed in: `now`
+       moves slowly from call to call, so the conversion is rarely redone */
+    int64_t year_day, year_of_day;
+    int has_year;
     /* scratch of one call */
     scn_state st;
     scn_state before; /* st as decoded: unchanged state is handed back as is */
@@ -57,8 +70,6 @@ typedef struct call {
     const char *event;
     int64_t now;
     int64_t wake;
-    int64_t now_year;  /* local year of now, for annual dates ... */
-    int has_now_year;  /* ... once computed */
     crm_status status;
 } call;
 
@@ -144,6 +155,20 @@ static crm_status check_new_def(crm_scenario_engine *e, const scn_def *def)
     return CRM_OK;
 }
 
+/* Rebuilds keys and latest from defs after a load or an unload. */
+static void index_defs(crm_scenario_engine *e)
+{
+    size_t i;
+
+    e->n_latest = 0;
+    for (i = 0; i < e->n_defs; i++) {
+        e->keys[i].id_hash = e->defs[i]->id_hash;
+        e->keys[i].version = e->defs[i]->version;
+        if (i + 1 == e->n_defs || e->defs[i + 1]->id_hash != e->defs[i]->id_hash)
+            e->latest[e->n_latest++] = (uint32_t)i;
+    }
+}
+
 /* Makes room for one more def and one more name; nothing changes on failure. */
 static crm_status reserve(crm_scenario_engine *e)
 {
@@ -191,6 +216,7 @@ crm_status crm_scenario_engine_load(crm_scenario_engine *e, const char *json, si
     memmove(e->defs + pos + 1, e->defs + pos, (e->n_defs - pos) * sizeof *e->defs);
     e->defs[pos] = def;
     e->n_defs++;
+    index_defs(e);
     return CRM_OK;
 }
 
@@ -210,12 +236,31 @@ crm_status crm_scenario_engine_unload(crm_scenario_engine *e, const char *id,
     scn_def_free(e->ctx, e->defs[pos]);
     memmove(e->defs + pos, e->defs + pos + 1, (e->n_defs - pos - 1) * sizeof *e->defs);
     e->n_defs--;
+    index_defs(e);
     return CRM_OK;
 }
 
 size_t crm_scenario_engine_count(const crm_scenario_engine *e)
 {
     return e ? e->n_defs : 0;
+}
+
+/* Scenario ids loaded (versions of one id count once): the most journeys a state keeps. */
+static size_t loaded_ids(const crm_scenario_engine *e)
+{
+    size_t i, n = 0;
+
+    for (i = 0; i < e->n_defs; i++)
+        if (i == 0 || e->defs[i]->id_hash != e->defs[i - 1]->id_hash)
+            n++;
+    return n;
+}
+
+size_t crm_scenario_engine_max_state(const crm_scenario_engine *e)
+{
+    if (!e)
+        return 0;
+    return scn_state_max_size(loaded_ids(e), e->n_caps > 0 ? SCN_MAX_SENDS : 0);
 }
 
 static int offset_valid(int32_t offset_min)
@@ -429,7 +474,7 @@ static void record_send(call *c, int channel, int64_t t)
     st->n_sends++;
 }
 
-/* Drops sends no cap can see any more. */
+/* Drops sends no cap can see any more (all of them when no cap is set). */
 static void prune_sends(crm_scenario_engine *e, int64_t now)
 {
     scn_state *st = &e->st;
@@ -439,6 +484,8 @@ static void prune_sends(crm_scenario_engine *e, int64_t now)
     for (k = 0; k < e->n_caps; k++)
         if (e->caps[k].window > longest)
             longest = e->caps[k].window;
+    if (e->n_caps == 0)
+        drop = st->n_sends;
     while (drop < st->n_sends && st->sends[drop].time <= now - longest)
         drop++;
     if (drop == 0)
@@ -561,7 +608,7 @@ static const scn_def *find_def(const crm_scenario_engine *e, uint32_t hash, uint
     size_t i;
 
     for (i = 0; i < e->n_defs; i++)
-        if (e->defs[i]->id_hash == hash && e->defs[i]->version == version)
+        if (e->keys[i].id_hash == hash && e->keys[i].version == version)
             return e->defs[i];
     return NULL;
 }
@@ -571,7 +618,7 @@ static int id_loaded(const crm_scenario_engine *e, uint32_t hash)
     size_t i;
 
     for (i = 0; i < e->n_defs; i++)
-        if (e->defs[i]->id_hash == hash)
+        if (e->keys[i].id_hash == hash)
             return 1;
     return 0;
 }
@@ -615,6 +662,8 @@ static void settle_orphans(call *c)
         scn_journey *j = &st->journeys[i];
         const scn_def *def = find_def(e, j->id_hash, j->version);
 
+        j->def = def;
+
         if ((j->flags & SCN_FLAG_ACTIVE) && def && j->step >= def->n_steps) {
             c->status = crm_error(e->ctx, CRM_ECORRUPT, "scenario state: step out of range");
             return;
@@ -626,7 +675,7 @@ static void settle_orphans(call *c)
                    j->version, j->id_hash, NULL, j->seq, c->now);
             j->flags &= ~(uint32_t)SCN_FLAG_ACTIVE;
         }
-        if (id_loaded(e, j->id_hash))
+        if (def || id_loaded(e, j->id_hash))
             st->journeys[kept++] = *j;
     }
     st->n_journeys = kept;
@@ -650,7 +699,7 @@ static int is_exit_event(const scn_def *def, const char *event)
 /* Due steps, then the event: exit, or resume a wait for it. */
 static void run_active(call *c, scn_journey *j)
 {
-    const scn_def *def = find_def(c->e, j->id_hash, j->version);
+    const scn_def *def = j->def;
     const scn_step *s;
 
     run_journey(c, j, def);
@@ -689,6 +738,7 @@ static void enter(call *c, const scn_def *def, scn_journey *j, int64_t at)
     if (!j)
         j = add_journey(&c->e->st, def->id_hash);
     j->version = def->version;
+    j->def = def;
     j->flags |= SCN_FLAG_ACTIVE;
     j->step = 0;
     j->seq++;
@@ -699,48 +749,72 @@ static void enter(call *c, const scn_def *def, scn_journey *j, int64_t at)
     run_journey(c, j, def);
 }
 
-/*
- * The latest fire time of a date trigger at or before now (*last) and the
- * first after it (*next). Returns 0 when the record has no such date. An
- * annual date fires once a year and fire times grow with the year, so the
- * search starts at this year and steps one year at a time.
- */
-static int date_fires(call *c, const scn_def *def, int64_t *last, int64_t *next)
+/* A one-time date fires once, `date_days` after the date's local day. */
+static void once_fires(const call *c, const scn_def *def, int64_t day, int64_t *last,
+                       int64_t *next)
 {
-    int64_t t, year, y;
-    unsigned month, mday, now_month, now_mday;
+    int64_t f = crm_local_midnight(day + def->date_days, c->offset) + def->date_at;
 
-    if (!c->record || !scn_record_time(c->record, def->date_attr_index, &t))
-        return 0;
-    crm_civil_from_days(crm_local_day(t, c->offset), &year, &month, &mday);
-    if (def->date_annual && !c->has_now_year) {
-        crm_civil_from_days(crm_local_day(c->now, c->offset), &c->now_year, &now_month,
-                            &now_mday);
-        c->has_now_year = 1;
+    *last = f <= c->now ? f : INT64_MIN;
+    *next = f <= c->now ? INT64_MAX : f;
+}
+
+/* The year of local day `day`, remembered for the next call. */
+static int64_t local_year(crm_scenario_engine *e, int64_t day)
+{
+    unsigned month, mday;
+
+    if (!e->has_year || e->year_day != day) {
+        crm_civil_from_days(day, &e->year_of_day, &month, &mday);
+        e->year_day = day;
+        e->has_year = 1;
     }
-    y = def->date_annual ? c->now_year : year;
-    *last = scn_date_fire(y, month, mday, def->date_days, def->date_at, c->offset);
+    return e->year_of_day;
+}
+
+/*
+ * An annual date fires once a year and fire times grow with the year, so
+ * the search starts at this year and steps one year at a time.
+ */
+static void annual_fires(call *c, const scn_def *def, int64_t day, int64_t *last,
+                         int64_t *next)
+{
+    int64_t year, y, f;
+    unsigned month, mday;
+
+    crm_civil_from_days(day, &year, &month, &mday);
+    y = local_year(c->e, crm_local_day(c->now, c->offset));
+    f = scn_date_fire(y, month, mday, def->date_days, def->date_at, c->offset);
     *next = INT64_MAX;
-    if (*last > c->now) {
-        *next = *last;
-        *last = INT64_MIN;
-        while (def->date_annual && *next > c->now) {
-            *last = scn_date_fire(--y, month, mday, def->date_days, def->date_at, c->offset);
-            if (*last > c->now)
-                *next = *last;
-            else
-                break;
-        }
-        return 1;
+    while (f > c->now) {
+        *next = f;
+        f = scn_date_fire(--y, month, mday, def->date_days, def->date_at, c->offset);
     }
-    while (def->date_annual && *next == INT64_MAX) {
-        int64_t f = scn_date_fire(++y, month, mday, def->date_days, def->date_at, c->offset);
-
+    *last = f;
+    while (*next == INT64_MAX) {
+        f = scn_date_fire(++y, month, mday, def->date_days, def->date_at, c->offset);
         if (f > c->now)
             *next = f;
         else
             *last = f;
     }
+}
+
+/*
+ * The latest fire time of a date trigger at or before now (*last,
+ * INT64_MIN if none) and the first after it (*next, INT64_MAX if none).
+ * Returns 0 when the record has no such date.
+ */
+static int date_fires(call *c, const scn_def *def, int64_t *last, int64_t *next)
+{
+    int64_t t;
+
+    if (!c->record || !scn_record_time(c->record, def->date_attr_index, &t))
+        return 0;
+    if (def->date_annual)
+        annual_fires(c, def, crm_local_day(t, c->offset), last, next);
+    else
+        once_fires(c, def, crm_local_day(t, c->offset), last, next);
     return 1;
 }
 
@@ -773,8 +847,10 @@ static void trigger(call *c, const scn_def *def, scn_journey *j)
         if (!j)
             j = add_journey(&c->e->st, def->id_hash);
         j->flags |= SCN_FLAG_MEMBER;
-        if (j->seq == 0)
+        if (j->seq == 0) {
             j->version = def->version;
+            j->def = def;
+        }
         enter(c, def, j, c->now);
         break;
     default:
@@ -797,7 +873,7 @@ static void journey_wakes(call *c)
         const scn_journey *j = &st->journeys[i];
 
         if (j->flags & SCN_FLAG_ACTIVE)
-            wake_at(c, step_wake(c, j, find_def(c->e, j->id_hash, j->version)));
+            wake_at(c, step_wake(c, j, j->def));
     }
 }
 
@@ -808,16 +884,14 @@ static void evaluate(call *c)
     size_t i;
 
     settle_orphans(c);
-    for (i = 0; i < e->n_defs && c->status == CRM_OK; i++) {
-        const scn_def *latest = e->defs[i];
+    /* Journeys on an older version run with their id's latest version. */
+    for (i = 0; i < e->n_latest && c->status == CRM_OK; i++) {
+        const scn_def *latest = e->defs[e->latest[i]];
         scn_journey *j;
 
-        if (i + 1 < e->n_defs && e->defs[i + 1]->id_hash == latest->id_hash)
-            continue; /* an older version: its journeys run with the latest */
         j = find_journey(&e->st, latest->id_hash);
         if (j && (j->flags & SCN_FLAG_ACTIVE))
             run_active(c, j);
-        j = find_journey(&e->st, latest->id_hash);
         trigger(c, latest, j);
     }
     prune_sends(e, c->now);
@@ -887,9 +961,10 @@ static void render_key(uint64_t key, char out[17])
     static const char hex[] = "0123456789abcdef";
     int i;
 
-    for (i = 15; i >= 0; i--) {
-        out[i] = hex[key & 15];
-        key >>= 4;
+    for (i = 14; i >= 0; i -= 2) {
+        out[i] = hex[(key >> 4) & 15];
+        out[i + 1] = hex[key & 15];
+        key >>= 8;
     }
     out[16] = '\0';
 }

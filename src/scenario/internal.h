@@ -143,6 +143,8 @@ typedef struct scn_journey {
     uint32_t seq;     /* entries made so far (1 for the first journey) */
     int64_t entered;  /* time of the latest entry */
     int64_t anchor;   /* when the current step started (or is due) */
+    const struct scn_def *def; /* the loaded definition of id_hash and version,
+                                  NULL if none; set by the engine, not stored */
 } scn_journey;
 
 typedef struct scn_send {
@@ -159,6 +161,12 @@ typedef struct scn_state {
 
 /* Decodes bytes into *st. Errors: CRM_ECORRUPT, CRM_EVERSION (recorded on ctx). */
 crm_status scn_state_decode(crm_ctx *ctx, const uint8_t *data, size_t len, scn_state *st);
+
+/*
+ * The largest encoding of a state holding at most `journeys` journeys and
+ * at most `sends` send records, whatever their values.
+ */
+size_t scn_state_max_size(size_t journeys, size_t sends);
 
 /* Encodes st into w (which must be empty). Journeys must be sorted by id_hash. */
 void scn_state_encode(const scn_state *st, struct crm_writer *w);
@@ -184,6 +192,13 @@ int64_t scn_date_fire(int64_t year, unsigned month, unsigned day, int32_t days,
 
 /* Deterministic 64-bit hashes: idempotency keys and A/B buckets. */
 uint64_t scn_hash64(uint64_t h, const void *data, size_t len);
-uint64_t scn_mix64(uint64_t x);
+
+/* The splitmix64 finaliser; inline because every reported action mixes four times. */
+static inline uint64_t scn_mix64(uint64_t z)
+{
+    z = (z ^ (z >> 30)) * UINT64_C(0xbf58476d1ce4e5b9);
+    z = (z ^ (z >> 27)) * UINT64_C(0x94d049bb133111eb);
+    return z ^ (z >> 31);
+}
 
 #endif

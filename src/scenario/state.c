@@ -113,6 +113,21 @@ crm_status scn_state_decode(crm_ctx *ctx, const uint8_t *data, size_t len, scn_s
     return s;
 }
 
+/* Longest LEB128 encodings of the fields, as scn_state_encode writes them. */
+enum {
+    HEADER_BYTES = 2,
+    COUNT_BYTES = 2, /* uvarint of a count up to 256 */
+    CRC_BYTES = 4,
+    JOURNEY_BYTES = 4 + 5 + 1 + 2 + 5 + 10 + 10, /* hash, version, flags, step, seq, two times */
+    SEND_BYTES = 1 + 10                          /* channel, time delta */
+};
+
+size_t scn_state_max_size(size_t journeys, size_t sends)
+{
+    return HEADER_BYTES + COUNT_BYTES + journeys * JOURNEY_BYTES + COUNT_BYTES +
+           sends * SEND_BYTES + CRC_BYTES;
+}
+
 void scn_state_encode(const scn_state *st, crm_writer *w)
 {
     size_t i;

@@ -74,10 +74,3 @@ uint64_t scn_hash64(uint64_t h, const void *data, size_t len)
     }
     return h;
 }
-
-uint64_t scn_mix64(uint64_t z)
-{
-    z = (z ^ (z >> 30)) * UINT64_C(0xbf58476d1ce4e5b9);
-    z = (z ^ (z >> 27)) * UINT64_C(0x94d049bb133111eb);
-    return z ^ (z >> 31);
-}

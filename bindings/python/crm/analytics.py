@@ -14,18 +14,9 @@ from typing import Any, List, NamedTuple, Optional
 
 from ._buffers import int64_in, same_length
 from ._lib import declare, lib
+from ._types import D, I64, INT, P, PD, PI64, PU64, SZ, U32, U64
 from .context import Context, Handle
 
-P = ctypes.c_void_p
-I64 = ctypes.c_int64
-U64 = ctypes.c_uint64
-U32 = ctypes.c_uint32
-SZ = ctypes.c_size_t
-INT = ctypes.c_int
-D = ctypes.c_double
-PU64 = ctypes.POINTER(U64)
-PI64 = ctypes.POINTER(I64)
-PD = ctypes.POINTER(D)
 
 declare({
     "crm_analytics_new": (INT, [P, P, P, P, SZ, I64, ctypes.c_int32, ctypes.POINTER(P)]),
@@ -39,13 +30,16 @@ declare({
     "crm_analytics_cohorts": (INT, [P, SZ, SZ, P, P, P, P, P]),
     "crm_analytics_cohort_ltv": (INT, [P, U32, SZ, P, P]),
     "crm_analytics_set_cpm_thresholds": (INT, [P, U32, U32, U32, I64]),
+    "crm_analytics_cpm_thresholds": (INT, [P, ctypes.POINTER(U32), ctypes.POINTER(U32),
+                                          ctypes.POINTER(U32), PI64]),
     "crm_analytics_cpm": (INT, [P, P, P]),
     "crm_analytics_customer_decile": (INT, [P, I64, ctypes.POINTER(ctypes.c_int32)]),
     "crm_analytics_customer_cpm": (INT, [P, I64, ctypes.POINTER(ctypes.c_int32)]),
     "crm_analytics_customers": (INT, [P, SZ, P, P, P, P]),
 })
 
-__all__ = ["Analytics", "AnalyticsTotals", "CohortTable", "CpmGroup", "Decile", "F2",
+__all__ = ["Analytics", "AnalyticsTotals", "CohortTable", "CpmGroup", "CpmThresholds",
+           "Decile", "F2",
            "CustomerValue"]
 
 DECILES = 10
@@ -95,6 +89,14 @@ class CustomerValue(NamedTuple):
     revenue: int
     decile: int
     cpm_group: CpmGroup
+
+
+class CpmThresholds(NamedTuple):
+    """The thresholds that place customers in CPM groups."""
+    churn_days: int
+    tenure_short_days: int
+    tenure_long_days: int
+    spend_threshold: int
 
 
 class CohortTable(NamedTuple):
@@ -205,6 +207,14 @@ class Analytics(Handle):
         self._check(lib.crm_analytics_set_cpm_thresholds(self.handle, churn_days,
                                                          tenure_short_days, tenure_long_days,
                                                          spend_threshold))
+
+    def cpm_thresholds(self) -> CpmThresholds:
+        """The CPM thresholds in force (the defaults until set_cpm_thresholds)."""
+        days = [U32(), U32(), U32()]
+        spend = I64()
+        self._check(lib.crm_analytics_cpm_thresholds(self.handle, *map(ctypes.byref, days),
+                                                     ctypes.byref(spend)))
+        return CpmThresholds(*(d.value for d in days), spend.value)
 
     def cpm(self) -> List[tuple]:
         """(CpmGroup, customers, revenue) for the ten CPM groups."""

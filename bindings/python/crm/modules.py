@@ -22,3 +22,18 @@ if has("crm_segment_compile"):
     from . import segment
     from .segment import *  # noqa: F401,F403
     __all__ += segment.__all__
+
+if has("crm_clv_model_new"):
+    from . import clv
+    from .clv import *  # noqa: F401,F403
+    __all__ += clv.__all__
+
+if has("crm_scenario_engine_new"):
+    from . import scenario
+    from .scenario import *  # noqa: F401,F403
+    __all__ += scenario.__all__
+
+if has("crm_identity_new"):
+    from . import identity
+    from .identity import *  # noqa: F401,F403
+    __all__ += identity.__all__

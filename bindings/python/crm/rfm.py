@@ -16,15 +16,10 @@ from typing import Any, Callable, Iterator, List, NamedTuple, Optional, Tuple
 from ._buffers import int64_in, same_length
 from ._callbacks import Trap
 from ._lib import declare, lib
+from ._types import I64, INT, P, PI64, PINT, SZ
 from .context import Context, Handle
-from .errors import check
+from .errors import InvalidArgumentError, check
 
-P = ctypes.c_void_p
-I64 = ctypes.c_int64
-PI64 = ctypes.POINTER(I64)
-INT = ctypes.c_int
-PINT = ctypes.POINTER(INT)
-SZ = ctypes.c_size_t
 
 VISIT = ctypes.CFUNCTYPE(INT, P, I64, I64, I64, I64, INT, INT, INT)
 
@@ -32,6 +27,7 @@ declare({
     "crm_rfm_new": (INT, [P, ctypes.POINTER(P)]),
     "crm_rfm_free": (None, [P]),
     "crm_rfm_clear": (INT, [P]),
+    "crm_rfm_reserve": (INT, [P, SZ]),
     "crm_rfm_set_as_of": (INT, [P, I64]),
     "crm_rfm_set_window": (INT, [P, I64]),
     "crm_rfm_set_utc_offset": (INT, [P, ctypes.c_int32]),
@@ -176,6 +172,16 @@ class Rfm(Handle):
     def clear(self) -> None:
         """Forgets every customer and score, keeping the options."""
         self._check(lib.crm_rfm_clear(self.handle))
+
+    def reserve(self, customers: int) -> None:
+        """Pre-sizes the tables for ``customers`` customers (a speed hint only).
+
+        Raises InvalidArgumentError (negative or over the library's limit),
+        OutOfMemoryError.
+        """
+        if customers < 0:
+            raise InvalidArgumentError("customers must be >= 0")
+        self._check(lib.crm_rfm_reserve(self.handle, customers))
 
     def set_as_of(self, as_of: int) -> None:
         self._check(lib.crm_rfm_set_as_of(self.handle, as_of))

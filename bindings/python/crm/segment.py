@@ -17,16 +17,9 @@ from typing import Any, Dict, Iterable, Iterator, List, NamedTuple, Optional, Se
 
 from ._buffers import Pinned, int64_in
 from ._lib import c_string, declare, lib
+from ._types import CHARP, I64, INT, P, PSZ, PU32, SZ, U32
 from .context import Context, Handle
 
-P = ctypes.c_void_p
-I64 = ctypes.c_int64
-U32 = ctypes.c_uint32
-SZ = ctypes.c_size_t
-INT = ctypes.c_int
-CHARP = ctypes.c_char_p
-PU32 = ctypes.POINTER(U32)
-PSZ = ctypes.POINTER(SZ)
 
 declare({
     "crm_segment_schema_new": (INT, [P, ctypes.POINTER(P)]),

@@ -34,6 +34,26 @@ def rss_growth(loop, rounds: int = 5) -> int:
     return rss_bytes() - before
 
 
+def sweep_alloc_failures(test, stats, run, failures=range(1, 25)) -> None:
+    """Runs ``run()`` with the k-th allocation failing, for each k in ``failures``.
+
+    ``stats`` is the AllocationStats of the Context ``run`` uses. Each run
+    either succeeds or raises OutOfMemoryError, and leaves no block live.
+    """
+    import crm
+    baseline = stats.live
+    for k in failures:
+        stats.fail_after = k
+        try:
+            run()
+        except crm.OutOfMemoryError:
+            pass
+        finally:
+            stats.fail_after = None
+        gc.collect()
+        test.assertEqual(stats.live, baseline, f"allocation {k} failed")
+
+
 def run_python(args: List[str], **kwargs) -> subprocess.CompletedProcess:
     """Runs this interpreter with the binding on PYTHONPATH."""
     env = dict(os.environ)

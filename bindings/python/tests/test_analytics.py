@@ -63,10 +63,13 @@ class Analytics(unittest.TestCase):
 
     def test_thresholds_and_errors(self):
         before = self.report.cpm()
-        self.report.set_cpm_thresholds(churn_days=30)
+        self.assertEqual(self.report.cpm_thresholds(), crm.CpmThresholds(240, 90, 210, 70000))
+        self.report.set_cpm_thresholds(churn_days=30, spend_threshold=5000)
+        self.assertEqual(self.report.cpm_thresholds(), (30, 90, 210, 5000))
         self.assertNotEqual(self.report.cpm(), before)
         with self.assertRaises(crm.InvalidArgumentError):
             self.report.set_cpm_thresholds(tenure_short_days=300, tenure_long_days=200)
+        self.assertEqual(self.report.cpm_thresholds().churn_days, 30)  # failed set changed nothing
         with self.assertRaises(crm.InvalidArgumentError):
             self.report.f2(0)
         with self.assertRaises(crm.InvalidArgumentError):

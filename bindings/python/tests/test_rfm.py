@@ -71,6 +71,18 @@ class Rfm(unittest.TestCase):
         with self.assertRaises(TypeError):
             got.add_orders(array("i", [1]), array("q", [1]), array("q", [1]))
 
+    def test_reserve_is_only_a_hint(self):
+        reserved = crm.Rfm(self.ctx, as_of=AS_OF, utc_offset=540)
+        reserved.reserve(600)
+        reserved.reserve(0)
+        reserved.add_orders(*orders(2000))
+        reserved.score()
+        self.assertEqual(list(reserved.export()), list(self.scored().export()))
+        with self.assertRaises(crm.InvalidArgumentError):
+            reserved.reserve(-1)
+        with self.assertRaises(crm.InvalidArgumentError):
+            reserved.reserve(2**62)  # over CRM_RFM_MAX_CUSTOMERS
+
     def test_aggregates(self):
         rfm = crm.Rfm(self.ctx, as_of=AS_OF)
         rfm.add_aggregates(array("q", [1, 2]), array("q", [AS_OF - DAY, AS_OF - 9 * DAY]),

@@ -29,6 +29,34 @@ module TestHelper
     rss_bytes - before
   end
 
+  # RSS growth (bytes) of +rounds+ runs of the block, each in a new
+  # Context given to the block +times+ times.
+  def context_rss_growth(times, rounds = 5)
+    rss_growth(rounds) { CRM::Context.open { |ctx| times.times { yield ctx } } }
+  end
+
+  # Runs the block with the k-th allocation of a tracked Context failing,
+  # for each k: it succeeds or raises CRM::OutOfMemoryError, closes what it
+  # made (ensure) and leaves no block live.
+  def assert_alloc_sweep(failures = 1..25)
+    stats = CRM::AllocationStats.new
+    CRM::Context.open(track_allocations: stats) do |ctx|
+      baseline = stats.live
+      failures.each do |k|
+        stats.fail_after = k
+        begin
+          yield ctx
+        rescue CRM::OutOfMemoryError
+          nil
+        ensure
+          stats.fail_after = nil
+        end
+        assert_equal baseline, stats.live, "allocation #{k} failed"
+      end
+    end
+    assert_equal 0, stats.live
+  end
+
   # Runs a Ruby script with the binding on the load path: [stdout, stderr, status].
   def run_ruby(*args, env: {})
     Open3.capture3(env, RbConfig.ruby, "-I", File.join(RUBY_DIR, "lib"), *args)

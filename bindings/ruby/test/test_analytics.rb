@@ -48,6 +48,16 @@ class TestAnalytics < Minitest::Test
     assert_equal @report.customers, CRM::Analytics.new(@ctx, *shuffled, as_of: AS_OF, utc_offset: 540).customers
   end
 
+  def test_cpm_thresholds_round_trip
+    assert_equal CRM::Analytics::CpmThresholds.new(240, 90, 210, 70_000), @report.cpm_thresholds
+    before = @report.cpm
+    @report.set_cpm_thresholds(churn_days: 30, spend_threshold: 5000)
+    assert_equal [30, 90, 210, 5000], @report.cpm_thresholds.to_a
+    refute_equal before, @report.cpm
+    assert_raises(CRM::InvalidArgumentError) { @report.set_cpm_thresholds(tenure_short_days: 300, tenure_long_days: 200) }
+    assert_equal 30, @report.cpm_thresholds.churn_days
+  end
+
   def test_errors
     assert_raises(CRM::InvalidArgumentError) { @report.f2(0) }
     assert_raises(CRM::InvalidArgumentError) { @report.set_cpm_thresholds(tenure_short_days: 300, tenure_long_days: 200) }

@@ -42,6 +42,22 @@ class TestRfm < Minitest::Test
     assert_equal bulk.size, bulk.count
   end
 
+  def test_reserve_is_only_a_hint
+    reserved = CRM::Rfm.new(@ctx, as_of: AS_OF, utc_offset: 540).reserve(600).reserve(0)
+    assert_equal scored.export, reserved.add_orders(*orders(1000)).score.export
+    assert_raises(CRM::InvalidArgumentError) { reserved.reserve(-1) }
+    assert_raises(CRM::InvalidArgumentError) { reserved.reserve(2**62) }
+  end
+
+  def test_packed_and_native_columns_are_read_in_place
+    ids, times, amounts = orders(1000)
+    native = FFI::MemoryPointer.new(:int64, amounts.size).write_array_of_int64(amounts)
+    packed = CRM::Rfm.new(@ctx, as_of: AS_OF, utc_offset: 540).add_orders(ids.pack("q*"), times.pack("q*"), native)
+    assert_equal scored.export, packed.score.export
+    assert_raises(ArgumentError) { packed.add_orders([1], "12345678x", [3]) }
+    assert_raises(::TypeError) { packed.add_orders({}, [1], [2]) }
+  end
+
   def test_callbacks_that_raise_stop_or_break
     rfm = scored
     before = rfm.export

@@ -13,6 +13,7 @@ module CRM
     Decile = Struct.new(:decile, :customers, :revenue, :share)
     F2 = Struct.new(:days, :eligible, :converted, :censored, :rate)
     CustomerValue = Struct.new(:customer_id, :revenue, :decile, :cpm_group)
+    CpmThresholds = Struct.new(:churn_days, :tenure_short_days, :tenure_long_days, :spend_threshold)
     CohortTable = Struct.new(:month, :new_customers, :observed, :active, :revenue)
 
     module Native # :nodoc:
@@ -28,6 +29,7 @@ module CRM
       N.bind :crm_analytics_cohorts, %i[pointer size_t size_t pointer pointer pointer pointer pointer], :int
       N.bind :crm_analytics_cohort_ltv, %i[pointer uint32 size_t pointer pointer], :int
       N.bind :crm_analytics_set_cpm_thresholds, %i[pointer uint32 uint32 uint32 int64], :int
+      N.bind :crm_analytics_cpm_thresholds, %i[pointer pointer pointer pointer pointer], :int
       N.bind :crm_analytics_cpm, %i[pointer pointer pointer], :int
       N.bind :crm_analytics_customer_decile, %i[pointer int64 pointer], :int
       N.bind :crm_analytics_customer_cpm, %i[pointer int64 pointer], :int
@@ -126,6 +128,14 @@ module CRM
     def set_cpm_thresholds(churn_days: 240, tenure_short_days: 90, tenure_long_days: 210, spend_threshold: 70_000)
       check(CRM::Native.crm_analytics_set_cpm_thresholds(pointer, churn_days, tenure_short_days,
                                                          tenure_long_days, spend_threshold))
+    end
+
+    # The CPM thresholds in force (the defaults until set_cpm_thresholds).
+    def cpm_thresholds
+      days = FFI::MemoryPointer.new(:uint32, 3)
+      spend = FFI::MemoryPointer.new(:int64)
+      check(CRM::Native.crm_analytics_cpm_thresholds(pointer, days, days + 4, days + 8, spend))
+      CpmThresholds.new(*days.read_array_of_uint32(3), spend.read_int64)
     end
 
     # { group => [customers, revenue] } for the ten CPM groups.

@@ -27,6 +27,7 @@ module CRM
       N.bind :crm_rfm_new, %i[pointer pointer], :int
       N.bind :crm_rfm_free, [:pointer], :void
       N.bind :crm_rfm_clear, [:pointer], :int
+      N.bind :crm_rfm_reserve, %i[pointer size_t], :int
       N.bind :crm_rfm_set_as_of, %i[pointer int64], :int
       N.bind :crm_rfm_set_window, %i[pointer int64], :int
       N.bind :crm_rfm_set_utc_offset, %i[pointer int32], :int
@@ -90,6 +91,15 @@ module CRM
 
     def clear
       check(CRM::Native.crm_rfm_clear(pointer))
+      self
+    end
+
+    # Pre-sizes the tables for +customers+ customers (a speed hint only).
+    # Raises CRM::InvalidArgumentError (negative or over the library's limit).
+    def reserve(customers)
+      raise InvalidArgumentError.new("customers must be >= 0") if customers.negative?
+
+      check(CRM::Native.crm_rfm_reserve(pointer, customers))
       self
     end
 
