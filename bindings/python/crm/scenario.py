@@ -28,7 +28,7 @@ from .errors import ELIMIT
 
 
 class _Action(ctypes.Structure):
-    _fields_ = [("kind", INT), ("reason", INT), ("customer", I64), ("scenario_id", CHARP),
+    _fields_ = [("size", SZ), ("kind", INT), ("reason", INT), ("customer", I64), ("scenario_id", CHARP),
                 ("scenario_version", U32), ("step_id", CHARP), ("channel", CHARP),
                 ("template_id", CHARP), ("parameters", CHARP), ("due", I64),
                 ("idempotency_key", CHARP)]
@@ -42,6 +42,7 @@ declare({
     "crm_scenario_engine_load": (INT, [P, CHARP, SZ]),
     "crm_scenario_engine_unload": (INT, [P, CHARP, U32]),
     "crm_scenario_engine_count": (SZ, [P]),
+    "crm_scenario_engine_max_state": (SZ, [P]),
     "crm_scenario_engine_set_default_offset": (INT, [P, I32]),
     "crm_scenario_engine_set_quiet_hours": (INT, [P, I32, I32]),
     "crm_scenario_engine_set_frequency_cap": (INT, [P, CHARP, U32, I64]),
@@ -218,6 +219,11 @@ class ScenarioEngine(Handle):
     def __len__(self) -> int:
         """Number of loaded definitions (every version counts)."""
         return lib.crm_scenario_engine_count(self.handle)
+
+    @property
+    def max_state(self) -> int:
+        """Most bytes of state any call can return with the definitions and caps loaded now."""
+        return lib.crm_scenario_engine_max_state(self.handle)
 
     def set_default_offset(self, offset_min: int) -> None:
         """UTC offset (minutes east, Japan 540) of customers whose offset is None."""

@@ -41,6 +41,7 @@ declare({
     "crm_segment_record_set_money": (INT, [P, U32, I64]),
     "crm_segment_record_set_bool": (INT, [P, U32, INT]),
     "crm_segment_record_set_time": (INT, [P, U32, I64]),
+    "crm_segment_record_get_time": (INT, [P, U32, ctypes.POINTER(I64), ctypes.POINTER(INT)]),
     "crm_segment_record_set_string": (INT, [P, U32, CHARP, SZ]),
     "crm_segment_record_set_strings": (INT, [P, U32, ctypes.POINTER(CHARP), PSZ, SZ]),
     "crm_segment_record_add_string": (INT, [P, U32, CHARP, SZ]),
@@ -320,6 +321,13 @@ class Record(Handle):
     def set_time(self, attr: Union[int, str], unix_seconds: int) -> None:
         self._by(attr, lib.crm_segment_record_set_time,
                  lib.crm_segment_record_set_time_by_name, unix_seconds)
+
+    def get_time(self, attr: Union[int, str]) -> Optional[int]:
+        """The time attribute's value in Unix seconds, or None when it is NULL."""
+        seconds, present = I64(), INT()
+        self._check(lib.crm_segment_record_get_time(self.handle, self.schema.index_of(attr),
+                                                    ctypes.byref(seconds), ctypes.byref(present)))
+        return seconds.value if present.value else None
 
     def set_string(self, attr: Union[int, str], value: str) -> None:
         data = c_string(value)

@@ -46,6 +46,7 @@ class Scenario(unittest.TestCase):
         engine = self.engine(quiet_hours=(21 * 60, 9 * 60))
         self.assertEqual(len(engine), 1)
         actions, state = run_journey(engine, self.record, self.now)
+        self.assertLessEqual(len(state), engine.max_state)
         sends = [a for a in actions if a.kind is Kind.SEND]
         self.assertEqual([a.template_id for a in sends], ["cart_reminder", "cart_coupon"])
         self.assertEqual(sends[0].due, crm.parse_time("2024-05-11T09:00", 540))  # quiet hours

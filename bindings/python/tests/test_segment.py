@@ -97,6 +97,11 @@ class Segment(unittest.TestCase):
         record.set_time("last_order_at", NOW - 40 * 86400)
         self.assertFalse(program.matches(record, NOW))
         record.set_time(4, NOW - 86400)
+        self.assertEqual(record.get_time(4), NOW - 86400)
+        self.assertEqual(record.get_time(self.schema.index_of("last_order_at")), NOW - 86400)
+        self.assertIsNone(record.get_time("points_expire_at"))
+        with self.assertRaises(crm.CrmTypeError):
+            record.get_time("order_count")
         record.set_string(12, "大阪府")
         self.assertFalse(program.matches(record, NOW))
         record.set_string("prefecture", "東京都")

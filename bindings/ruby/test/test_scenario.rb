@@ -40,6 +40,7 @@ class TestScenario < Minitest::Test
     engine = engine(quiet_hours: [21 * 60, 9 * 60])
     assert_equal 1, engine.size
     actions, state = journey(engine, @record, @now)
+    assert_operator state.bytesize, :<=, engine.max_state
     sends = actions.select { |a| a.kind == :send }
     assert_equal %w[cart_reminder cart_coupon], sends.map(&:template_id)
     assert_equal CRM.parse_time("2024-05-11T09:00", default_offset_min: 540), sends[0].due

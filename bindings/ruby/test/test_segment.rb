@@ -63,6 +63,9 @@ class TestSegment < Minitest::Test
     record.set_money("total_spent", 100)
     record.set_bool("email_opt_in", true)
     record.set_time("last_order_at", NOW)
+    assert_equal NOW, record.get_time("last_order_at")
+    assert_nil record.get_time("points_expire_at")
+    assert_raises(CRM::TypeMismatchError) { record.get_time("order_count") }
     record.set_string("prefecture", "東京都")
     assert @schema.compile("p_alive = 0.5 AND total_spent = 100 AND email_opt_in AND " \
                            "prefecture = '東京都' AND last_order_at > -1d").matches?(record, NOW)

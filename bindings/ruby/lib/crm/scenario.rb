@@ -38,7 +38,7 @@ module CRM
 
     # crm_scenario_action, as C hands it to the callback.
     class RawAction < FFI::Struct
-      layout :kind, :int, :reason, :int, :customer, :int64, :scenario_id, :string,
+      layout :size, :size_t, :kind, :int, :reason, :int, :customer, :int64, :scenario_id, :string,
              :scenario_version, :uint32, :step_id, :string, :channel, :string,
              :template_id, :string, :parameters, :string, :due, :int64, :idempotency_key, :string
 
@@ -64,6 +64,7 @@ module CRM
       N.bind :crm_scenario_engine_load, %i[pointer pointer size_t], :int
       N.bind :crm_scenario_engine_unload, %i[pointer string uint32], :int
       N.bind :crm_scenario_engine_count, [:pointer], :size_t
+      N.bind :crm_scenario_engine_max_state, [:pointer], :size_t
       N.bind :crm_scenario_engine_set_default_offset, %i[pointer int32], :int
       N.bind :crm_scenario_engine_set_quiet_hours, %i[pointer int32 int32], :int
       N.bind :crm_scenario_engine_set_frequency_cap, %i[pointer string uint32 int64], :int
@@ -155,6 +156,11 @@ module CRM
         CRM::Native.crm_scenario_engine_count(pointer)
       end
       alias length size
+
+      # Most bytes of state any call can return with the definitions and caps loaded now.
+      def max_state
+        CRM::Native.crm_scenario_engine_max_state(pointer)
+      end
 
       # UTC offset (minutes east, Japan 540) of customers whose offset is nil.
       def default_offset=(minutes)

@@ -37,6 +37,7 @@ module CRM
       N.bind :crm_segment_record_set_money, %i[pointer uint32 int64], :int
       N.bind :crm_segment_record_set_bool, %i[pointer uint32 int], :int
       N.bind :crm_segment_record_set_time, %i[pointer uint32 int64], :int
+      N.bind :crm_segment_record_get_time, %i[pointer uint32 pointer pointer], :int
       N.bind :crm_segment_record_set_string, %i[pointer uint32 pointer size_t], :int
       N.bind :crm_segment_record_set_strings, %i[pointer uint32 pointer pointer size_t], :int
       N.bind :crm_segment_record_add_string, %i[pointer uint32 pointer size_t], :int
@@ -292,6 +293,14 @@ module CRM
 
       def set_time(attr, unix_seconds)
         by(attr, :crm_segment_record_set_time, unix_seconds)
+      end
+
+      # The time attribute's value in Unix seconds, or nil when it is NULL.
+      def get_time(attr)
+        seconds = FFI::MemoryPointer.new(:int64)
+        present = FFI::MemoryPointer.new(:int)
+        check(CRM::Native.crm_segment_record_get_time(pointer, schema.index_of(attr), seconds, present))
+        present.read_int.zero? ? nil : seconds.read_int64
       end
 
       def set_string(attr, value)
