@@ -755,6 +755,18 @@ START_TEST(test_forget_source_splits)
     /* the same record may come back */
     ck_assert_int_eq(observe(idn, &b, &p), CRM_OK);
     ck_assert_int_eq(p, 1);
+    /* resolve drops the forgotten records and renumbers the rest */
+    ck_assert_int_eq(crm_identity_resolve(idn), CRM_OK);
+    ck_assert_int_eq(crm_identity_counts(idn, &ns, &np), CRM_OK);
+    ck_assert_uint_eq(ns, 3);
+    ck_assert_uint_eq(np, 2);
+    ck_assert_int_eq(profile_of(idn, 2), 1);
+    ck_assert_int_eq(profile_of(idn, 4), 4);
+    ck_assert_int_eq(crm_identity_profile_of(idn, 3, &p), CRM_ENOTFOUND);
+    ck_assert_int_eq(crm_identity_lookup(idn, LINE, "L", 1, &p), CRM_OK);
+    ck_assert_int_eq(p, 4);
+    ck_assert_int_eq(crm_identity_forget_source(idn, 1), CRM_OK);
+    ck_assert_int_eq(profile_of(idn, 2), 2);
     crm_identity_free(idn);
     crm_ctx_free(ctx);
 }
@@ -1047,6 +1059,12 @@ static crm_identity *random_graph(crm_ctx *ctx)
     ck_assert_int_eq(crm_identity_block_value(idn, EMAIL, "e1@x", 4), CRM_OK);
     ck_assert_int_eq(crm_identity_resolve(idn), CRM_OK);
     ck_assert_int_eq(crm_identity_forget_source(idn, os[5].source), CRM_OK);
+    ck_assert_int_eq(crm_identity_forget_source(idn, os[6].source), CRM_OK);
+    ck_assert_int_eq(crm_identity_resolve(idn), CRM_OK);
+    ck_assert_int_eq(crm_identity_forget_source(idn, os[7].source), CRM_OK);
+    for (i = 8; os[i].email == NULL; i++)
+        ;
+    ck_assert_int_eq(crm_identity_forget_value(idn, EMAIL, os[i].email, strlen(os[i].email)), CRM_OK);
     free(os);
     return idn;
 }

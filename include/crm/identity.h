@@ -181,14 +181,18 @@ typedef enum crm_identity_event {
     /* `other` split off from `profile` (forget, or resolve) and is now a
      * profile of its own */
     CRM_IDENTITY_SPLIT = 2,
-    /* a link was refused: it would break the limit of `kind` in `profile`;
-     * `other` is the profile it would have merged with */
+    /* a link was refused: it would break a kind's limit in `profile`;
+     * `other` is the profile it would have merged with (0 when the value
+     * itself would exceed the limit); kind/value is the identifier the
+     * refused link went through */
     CRM_IDENTITY_CONFLICT = 3,
-    /* a value (kind, value) stopped merging: shared by too many profiles */
+    /* a value (kind, value) stopped merging: shared by too many profiles;
+     * `profile` is the one holding it (0 in resolve) */
     CRM_IDENTITY_SHARED = 4,
     /* a value was ignored: blocked or a built-in placeholder */
     CRM_IDENTITY_BLOCKED = 5,
-    /* a value was ignored: the normaliser rejected it (value is raw) */
+    /* a value was ignored: the normaliser rejected it (value is raw;
+     * `profile` is the observation's source_id) */
     CRM_IDENTITY_REJECTED = 6,
     /* a link was refused: `profile` holds crm_identity_set_profile_cap
      * identifiers already */
@@ -202,6 +206,7 @@ typedef enum crm_identity_event {
  * described at crm_identity_event (0 when not applicable); kind and
  * value/len name the identifier involved (-1 and NULL/0 when none). value
  * is valid only during the call. Return non-zero to stop the operation.
+ * The callback must not call functions on the handle that reports.
  */
 typedef int (*crm_identity_event_fn)(void *user, crm_identity_event event,
                                      int64_t profile, int64_t other,
@@ -212,7 +217,8 @@ typedef int (*crm_identity_event_fn)(void *user, crm_identity_event event,
  * Explain callback: one step of a chain. Source from_source and source
  * to_source share the normalised value (kind, value/len). linked is 1 when
  * this link holds, 0 when it was refused; reason is then the event that
- * refused it (CRM_IDENTITY_CONFLICT, _SHARED, _BLOCKED or _CAPPED).
+ * refused it (CRM_IDENTITY_CONFLICT, _SHARED, _BLOCKED or _CAPPED) and 0
+ * when linked.
  */
 typedef int (*crm_identity_explain_fn)(void *user, int64_t from_source,
                                        int64_t to_source, int kind,
@@ -258,8 +264,12 @@ CRM_API crm_status crm_identity_add_kind(crm_identity *idn, const char *name,
  * crm_identity_add_composite_kind: registers a kind whose value is the
  * combination of the nparts kinds parts[] (2..8 distinct kinds, usually
  * non-merging ones such as a name, a birthday and a postal code). An
- * observation carrying every part gets a value of this kind; it merges when
- * all parts match. Same rules and errors as crm_identity_add_kind.
+ * observation carrying every part gets a value of this kind (the smallest
+ * normalised value of each part, joined by the byte 0x1f); it merges when
+ * all parts match. Observations give values of the parts only, never of
+ * the composite kind itself; lookup, block_value and forget_value take
+ * the raw parts joined by 0x1f. Same rules and errors as
+ * crm_identity_add_kind.
  */
 CRM_API crm_status crm_identity_add_composite_kind(crm_identity *idn,
                                                    const char *name,
@@ -306,10 +316,15 @@ CRM_API crm_status crm_identity_set_event_callback(crm_identity *idn,
  * crm_identity_resolve afterwards). Observation i has source_ids[i], ats[i]
  * and the identifiers offsets[i] .. offsets[i+1]-1 of the columns kinds,
  * values and lens (lens NULL: values are NUL-terminated). offsets has
- * n_obs + 1 entries, offsets[0] = 0. Values are copied.
- * Errors: CRM_EINVAL (NULL, unknown kind, offsets not increasing),
- * CRM_EEXIST (a source_id already present, or twice in the batch),
- * CRM_EUTF8, CRM_ELIMIT, CRM_ENOMEM. On error nothing is added.
+ * n_obs + 1 entries, offsets[0] = 0. Values are copied. Until the next
+ * resolve each added observation is a profile of its own and its values
+ * are not found by crm_identity_lookup. Rejected values are reported
+ * (CRM_IDENTITY_REJECTED) and skipped.
+ * Errors: CRM_EINVAL (NULL, unknown or composite kind, offsets not
+ * increasing), CRM_EEXIST (a source_id already present, or twice in the
+ * batch), CRM_EUTF8, CRM_ELIMIT (a value longer than
+ * CRM_IDENTITY_MAX_VALUE, more than 1,024 identifiers in one observation),
+ * CRM_ENOMEM, CRM_ECALLBACK. On error nothing is added.
  */
 CRM_API crm_status crm_identity_add(crm_identity *idn, size_t n_obs,
                                     const int64_t *source_ids,
@@ -322,8 +337,10 @@ CRM_API crm_status crm_identity_add(crm_identity *idn, size_t n_obs,
  * crm_identity_observe: records one observation (n identifiers in the
  * columns kinds/values/lens, lens NULL for NUL-terminated values), links it
  * at once, and writes its profile id to *out_profile. Merges are reported
- * through the event callback (CRM_IDENTITY_MERGED, from -> into).
- * Errors as crm_identity_add, plus CRM_ECALLBACK.
+ * through the event callback (CRM_IDENTITY_MERGED, from -> into); when
+ * the new observation joins an existing profile under its id, nothing is
+ * reported.
+ * Errors as crm_identity_add.
  */
 CRM_API crm_status crm_identity_observe(crm_identity *idn, int64_t source_id,
                                         int64_t at, size_t n, const int *kinds,
@@ -335,7 +352,12 @@ CRM_API crm_status crm_identity_observe(crm_identity *idn, int64_t source_id,
  * crm_identity_resolve: recomputes every profile in canonical order. The
  * result depends only on the set of observations, kinds, blocked values and
  * limits, never on the order they came in. Sources whose profile changed
- * are reported as CRM_IDENTITY_MOVED, refusals as their events.
+ * are reported as CRM_IDENTITY_MOVED, refusals as their events. A value
+ * found shared stops merging for the whole replay, which is repeated until
+ * no new shared value appears (usually twice). Observations are renumbered
+ * in canonical order; forgotten ones release their memory here.
+ * Cost: O(n) time with a radix sort, about twice the memory the graph
+ * holds while the new state is built.
  * Errors: CRM_EINVAL, CRM_ENOMEM, CRM_ECALLBACK.
  */
 CRM_API crm_status crm_identity_resolve(crm_identity *idn);
@@ -368,7 +390,8 @@ CRM_API crm_status crm_identity_counts(const crm_identity *idn,
  * ordered by source_id, into the caller's arrays; *out_n receives the
  * number written. With capacity 0 (arrays may be NULL) *out_n receives the
  * number of sources.
- * Errors: CRM_EINVAL, CRM_ELIMIT (capacity too small; nothing written).
+ * Errors: CRM_EINVAL, CRM_ELIMIT (capacity too small; nothing written),
+ * CRM_ENOMEM.
  */
 CRM_API crm_status crm_identity_export(const crm_identity *idn,
                                        int64_t *source_ids, int64_t *profiles,
@@ -376,9 +399,10 @@ CRM_API crm_status crm_identity_export(const crm_identity *idn,
 
 /*
  * crm_identity_profile_values: calls fn(user, kind, value, len) for every
- * normalised value profile holds, ordered by kind then value. value is
+ * normalised value profile holds (the values of all its observations),
+ * ordered by kind then value. value is
  * valid only during the call; non-zero from fn stops with CRM_ECALLBACK.
- * Errors: CRM_EINVAL, CRM_ENOTFOUND, CRM_ECALLBACK.
+ * Errors: CRM_EINVAL, CRM_ENOTFOUND, CRM_ENOMEM, CRM_ECALLBACK.
  */
 CRM_API crm_status crm_identity_profile_values(
     const crm_identity *idn, int64_t profile,
@@ -388,7 +412,10 @@ CRM_API crm_status crm_identity_profile_values(
 /*
  * crm_identity_forget_source: removes an observation (a deletion request
  * under Japan's APPI or the GDPR). Profiles that held together only
- * through it split; each split is reported as CRM_IDENTITY_SPLIT.
+ * through it split; each split is reported as CRM_IDENTITY_SPLIT. The
+ * members of the profile are replayed in canonical order without it, and
+ * the bytes of values no other observation holds are erased.
+ * Cost: O(observations + identifiers) per call.
  * Errors: CRM_EINVAL, CRM_ENOTFOUND, CRM_ENOMEM, CRM_ECALLBACK.
  */
 CRM_API crm_status crm_identity_forget_source(crm_identity *idn,

@@ -31,7 +31,7 @@ static void graph_free(const crm_identity *idn, explain_graph *g)
 static int edge_usable(const crm_identity *idn, uint32_t v, uint8_t state,
                        int linked_only)
 {
-    if (v == IDN_NONE || !idn->kinds[idn->vkind[v]].merges)
+    if (v == IDN_NONE || !idn->kinds[idn->vals[v].kind].merges)
         return 0;
     if (state == IDN_L_LINKED)
         return 1;
@@ -133,8 +133,8 @@ static crm_status deliver(const crm_identity *idn, explain_graph *g,
         crm_identity_event why =
             linked ? (crm_identity_event)0
                    : idn_state_event(s1 != IDN_L_LINKED ? s1 : s2);
-        if (fn(user, idn->src[from], idn->src[to], idn->vkind[v],
-               idn->bytes + idn->voff[v], idn->vlen[v], linked, why) != 0)
+        if (fn(user, idn->src[from], idn->src[to], idn->vals[v].kind,
+               idn->bytes + idn->vals[v].off, idn->vals[v].len, linked, why) != 0)
             return crm_error(idn->ctx, CRM_ECALLBACK,
                              "the explain callback returned non-zero");
     }
@@ -194,8 +194,8 @@ static crm_status holder_of(const crm_identity *idn, int kind,
     if (s != CRM_OK)
         return s;
     v = idn_value_find(idn, kind, buf, nlen);
-    if (v != IDN_NONE && idn->st.anchor[v] != IDN_NONE) {
-        *out = idn->st.anchor[v];
+    if (v != IDN_NONE && idn->st.vs[v].anchor != IDN_NONE) {
+        *out = idn->st.vs[v].anchor;
         return CRM_OK;
     }
     for (o = 0; v != IDN_NONE && o < idn->nobs; o++) {

@@ -76,9 +76,9 @@ static void reset_members(idn_run *run, const forget_job *job)
         uint32_t m = job->members[i];
         for (k = idn->istart[m]; k < idn->istart[m + 1]; k++) {
             uint32_t v = idn->ival[k];
-            if (v != IDN_NONE && idn->st.anchor[v] != IDN_NONE &&
-                is_root(job, idn_find_const(&idn->st, idn->st.anchor[v])))
-                idn_put32(run, &idn->st.anchor[v], IDN_NONE);
+            if (v != IDN_NONE && idn->st.vs[v].anchor != IDN_NONE &&
+                is_root(job, idn_find_const(&idn->st, idn->st.vs[v].anchor)))
+                idn_put32(run, &idn->st.vs[v].anchor, IDN_NONE);
         }
     }
     for (i = 0; i < job->nmembers; i++)
@@ -118,12 +118,12 @@ static int value_held(const crm_identity *idn, uint32_t v)
 
 static void erase_value(crm_identity *idn, uint32_t v)
 {
-    if (idn->vstatic[v] & IDN_V_BLOCKED)
+    if (idn->vals[v].flags & IDN_V_BLOCKED)
         return;
-    memset(idn->bytes + idn->voff[v], 0, idn->vlen[v]);
-    idn->vlen[v] = 0;
-    idn->vstatic[v] |= IDN_V_DEAD;
-    idn->st.anchor[v] = IDN_NONE;
+    memset(idn->bytes + idn->vals[v].off, 0, idn->vals[v].len);
+    idn->vals[v].len = 0;
+    idn->vals[v].flags |= IDN_V_DEAD;
+    idn->st.vs[v].anchor = IDN_NONE;
 }
 
 /* Replays the members of job (minus what was removed) and reports splits.

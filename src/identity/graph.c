@@ -49,9 +49,9 @@ static uint64_t rehash(uint64_t key)
 static int value_equals(const crm_identity *idn, uint32_t v, int kind,
                         const char *s, size_t len)
 {
-    return idn->vkind[v] == (uint8_t)kind && idn->vlen[v] == len &&
-           (idn->vstatic[v] & IDN_V_DEAD) == 0 &&
-           memcmp(idn->bytes + idn->voff[v], s, len) == 0;
+    return idn->vals[v].kind == (uint8_t)kind && idn->vals[v].len == len &&
+           (idn->vals[v].flags & IDN_V_DEAD) == 0 &&
+           memcmp(idn->bytes + idn->vals[v].off, s, len) == 0;
 }
 
 uint32_t idn_value_find(const crm_identity *idn, int kind, const char *s,
@@ -111,11 +111,8 @@ int idn_grow_values(crm_identity *idn, size_t need)
     if (need >= IDN_NONE)
         return -1;
     c = next_cap(idn->vals_cap, need);
-    if (resize(idn, &idn->voff, c, sizeof *idn->voff) ||
-        resize(idn, &idn->vlen, c, sizeof *idn->vlen) ||
-        resize(idn, &idn->vkind, c, 1) || resize(idn, &idn->vstatic, c, 1) ||
-        resize(idn, &idn->st.anchor, c, 4) ||
-        resize(idn, &idn->st.vflags, c, 4) ||
+    if (resize(idn, &idn->vals, c, sizeof *idn->vals) ||
+        resize(idn, &idn->st.vs, c, sizeof *idn->st.vs) ||
         resize(idn, &idn->st.track_head, c, 4))
         return -1;
     idn->vals_cap = c;
@@ -193,16 +190,16 @@ int idn_value_intern(crm_identity *idn, int kind, const char *s, size_t len,
         return -1;
     v = (uint32_t)idn->nvals++;
     memcpy(idn->bytes + idn->nbytes, s, len);
-    idn->voff[v] = idn->nbytes;
-    idn->vlen[v] = (uint16_t)len;
-    idn->vkind[v] = (uint8_t)kind;
-    idn->vstatic[v] = 0;
-    idn->st.anchor[v] = IDN_NONE;
-    idn->st.vflags[v] = 0;
+    idn->vals[v].off = idn->nbytes;
+    idn->vals[v].len = (uint16_t)len;
+    idn->vals[v].kind = (uint8_t)kind;
+    idn->vals[v].flags = 0;
+    idn->st.vs[v].anchor = IDN_NONE;
+    idn->st.vs[v].flags = 0;
     idn->st.track_head[v] = IDN_NONE;
     if (idn->kinds[kind].nparts == 0 &&
         crm_normalize_is_placeholder(idn->kinds[kind].normalizer, s, len))
-        idn->vstatic[v] = IDN_V_PLACEHOLDER;
+        idn->vals[v].flags = IDN_V_PLACEHOLDER;
     idn->nbytes += len;
     *out = v;
     return 0;
@@ -210,8 +207,8 @@ int idn_value_intern(crm_identity *idn, int kind, const char *s, size_t len,
 
 int idn_value_map_insert(crm_identity *idn, uint32_t v)
 {
-    uint64_t key = idn_hash(idn->vkind[v], idn->bytes + idn->voff[v],
-                            idn->vlen[v]);
+    uint64_t key = idn_hash(idn->vals[v].kind, idn->bytes + idn->vals[v].off,
+                            idn->vals[v].len);
 
     while (crm_i64map_get(&idn->vmap, (int64_t)key) != CRM_I64MAP_NONE)
         key = rehash(key);
@@ -221,8 +218,8 @@ int idn_value_map_insert(crm_identity *idn, uint32_t v)
 /* Removes value v (the last one interned) from the map. */
 static void value_unmap(crm_identity *idn, uint32_t v)
 {
-    uint64_t key = idn_hash(idn->vkind[v], idn->bytes + idn->voff[v],
-                            idn->vlen[v]);
+    uint64_t key = idn_hash(idn->vals[v].kind, idn->bytes + idn->vals[v].off,
+                            idn->vals[v].len);
 
     for (;;) {
         uint32_t got = crm_i64map_get(&idn->vmap, (int64_t)key);
@@ -238,12 +235,12 @@ static void value_unmap(crm_identity *idn, uint32_t v)
 
 int idn_value_cmp(const crm_identity *idn, uint32_t a, uint32_t b)
 {
-    size_t la = idn->vlen[a], lb = idn->vlen[b];
+    size_t la = idn->vals[a].len, lb = idn->vals[b].len;
     int c;
 
-    if (idn->vkind[a] != idn->vkind[b])
-        return idn->vkind[a] < idn->vkind[b] ? -1 : 1;
-    c = memcmp(idn->bytes + idn->voff[a], idn->bytes + idn->voff[b],
+    if (idn->vals[a].kind != idn->vals[b].kind)
+        return idn->vals[a].kind < idn->vals[b].kind ? -1 : 1;
+    c = memcmp(idn->bytes + idn->vals[a].off, idn->bytes + idn->vals[b].off,
                la < lb ? la : lb);
     if (c != 0)
         return c;
@@ -411,9 +408,9 @@ int idn_emit(idn_run *run, crm_identity_event ev, int64_t profile,
     if (!run->events || idn->event_fn == NULL || run->stopped)
         return 0;
     if (value != IDN_NONE) {
-        kind = idn->vkind[value];
-        s = idn->bytes + idn->voff[value];
-        len = idn->vlen[value];
+        kind = idn->vals[value].kind;
+        s = idn->bytes + idn->vals[value].off;
+        len = idn->vals[value].len;
     }
     if (idn->event_fn(idn->event_user, ev, profile, other, to, kind, s,
                       len) != 0)
@@ -487,9 +484,9 @@ static uint8_t check_merge(idn_run *run, uint32_t a, uint32_t b)
 static void attach(idn_run *run, uint32_t root, uint32_t o, uint32_t v)
 {
     uint32_t *c = counters(run, root);
-    uint32_t slot = run->idn->kinds[run->idn->vkind[v]].slot;
+    uint32_t slot = run->idn->kinds[run->idn->vals[v].kind].slot;
 
-    idn_put32(run, &run->st->anchor[v], o);
+    idn_put32(run, &run->st->vs[v].anchor, o);
     idn_put32(run, &c[0], c[0] + 1);
     if (slot != 0)
         idn_put32(run, &c[slot], c[slot] + 1);
@@ -510,7 +507,8 @@ static void report_merge(idn_run *run, uint32_t winner, uint32_t loser)
 static void unite(idn_run *run, uint32_t a, uint32_t b)
 {
     idn_state *st = run->st;
-    uint32_t winner = idn_earlier(run->idn, a, b) ? a : b;
+    int a_first = run->ordered ? a < b : idn_earlier(run->idn, a, b);
+    uint32_t winner = a_first ? a : b;
     uint32_t loser = winner == a ? b : a;
     uint32_t *cw = counters(run, winner), *cl = counters(run, loser);
     uint32_t na = st->next[a], nb = st->next[b];
@@ -554,8 +552,8 @@ static void track_refusal(idn_run *run, uint32_t v, uint32_t owner,
         distinct++;
     }
     if (distinct > idn->shared_limit &&
-        (st->vflags[v] & IDN_F_SHARED) == 0) {
-        idn_put32(run, &st->vflags[v], st->vflags[v] | IDN_F_SHARED);
+        (st->vs[v].flags & IDN_F_SHARED) == 0) {
+        idn_put32(run, &st->vs[v].flags, st->vs[v].flags | IDN_F_SHARED);
         run->new_shared = 1;
         idn_emit(run, CRM_IDENTITY_SHARED, idn->src[owner], 0, 0, v);
     }
@@ -563,7 +561,7 @@ static void track_refusal(idn_run *run, uint32_t v, uint32_t owner,
 
 static void mark_multi(idn_run *run, uint32_t v)
 {
-    uint32_t *f = &run->st->vflags[v];
+    uint32_t *f = &run->st->vs[v].flags;
 
     if ((*f & IDN_F_MULTI) == 0)
         idn_put32(run, f, *f | IDN_F_MULTI);
@@ -591,27 +589,27 @@ static uint8_t link_value(idn_run *run, uint32_t o, uint32_t v)
 {
     crm_identity *idn = run->idn;
     idn_state *st = run->st;
-    int kind = idn->vkind[v];
+    int kind = idn->vals[v].kind;
     int merges = idn->kinds[kind].merges;
     uint32_t root, owner;
     uint8_t why;
 
-    if (idn->vstatic[v] & (IDN_V_BLOCKED | IDN_V_PLACEHOLDER)) {
+    if (idn->vals[v].flags & (IDN_V_BLOCKED | IDN_V_PLACEHOLDER)) {
         idn_emit(run, CRM_IDENTITY_BLOCKED, idn->src[idn_find(run, o)], 0, 0,
                  v);
         return IDN_L_BLOCKED;
     }
-    if (st->vflags[v] & IDN_F_SHARED)
+    if (st->vs[v].flags & IDN_F_SHARED)
         return IDN_L_SHARED;
     root = idn_find(run, o);
-    if (st->anchor[v] == IDN_NONE) {
+    if (st->vs[v].anchor == IDN_NONE) {
         why = check_grow(run, root, kind);
         if (why != IDN_L_LINKED)
             return refuse(run, why, root, IDN_NONE, v);
         attach(run, root, o, v);
         return merges ? IDN_L_LINKED : IDN_L_HELD;
     }
-    owner = idn_find(run, st->anchor[v]);
+    owner = idn_find(run, st->vs[v].anchor);
     if (owner == root)
         return merges ? IDN_L_LINKED : IDN_L_HELD;
     if (!merges) {

@@ -39,12 +39,12 @@
  * given to lookup, block_value and forget_value). */
 #define IDN_PART_SEPARATOR '\x1f'
 
-/* Static value flags (vstatic[]). */
+/* Static value flags (idn_value.flags). */
 #define IDN_V_BLOCKED 0x1u     /* crm_identity_block_value */
 #define IDN_V_PLACEHOLDER 0x2u /* crm_normalize_is_placeholder */
 #define IDN_V_DEAD 0x4u        /* forgotten: bytes erased, never found */
 
-/* Dynamic value flags (idn_state.vflags[]). */
+/* Dynamic value flags (idn_vslot.flags). */
 #define IDN_F_SHARED 0x1u /* stopped merging: shared by too many profiles */
 #define IDN_F_MULTI 0x2u  /* held by observations in several profiles */
 
@@ -78,12 +78,25 @@ typedef struct idn_track {
     uint32_t next;
 } idn_track;
 
+/* An interned value: bytes[off .. off+len), kind, static flags. */
+typedef struct idn_value {
+    uint64_t off;
+    uint16_t len;
+    uint8_t kind;
+    uint8_t flags; /* IDN_V_* */
+} idn_value;
+
+/* Where a value is attached, and its dynamic flags. */
+typedef struct idn_vslot {
+    uint32_t anchor; /* an observation of the profile, or IDN_NONE */
+    uint32_t flags;  /* IDN_F_* */
+} idn_vslot;
+
 typedef struct idn_state {
     uint32_t *parent;     /* per observation */
     uint32_t *next;       /* per observation: member cycle */
     uint32_t *cnt;        /* per observation * ncnt */
-    uint32_t *anchor;     /* per value */
-    uint32_t *vflags;     /* per value */
+    idn_vslot *vs;        /* per value */
     uint32_t *track_head; /* per value: refused profiles (idn_track list) */
     uint8_t *istate;      /* per identifier: enum idn_link_state */
     idn_track *pool;
@@ -111,10 +124,7 @@ struct crm_identity {
     /* values */
     char *bytes;
     size_t nbytes, bytes_cap;
-    uint64_t *voff;
-    uint16_t *vlen;
-    uint8_t *vkind;
-    uint8_t *vstatic;
+    idn_value *vals;
     size_t nvals, vals_cap;
     crm_i64map vmap;
 
@@ -152,6 +162,7 @@ typedef struct idn_run {
     int logged;       /* log writes in the undo log; finds do not compress */
     int events;       /* deliver refusal events */
     int merge_events; /* deliver MERGED events (observe) */
+    int ordered;      /* observations are numbered canonically */
     uint32_t fresh;   /* observe: the new observation while alone, else IDN_NONE */
     int stopped;      /* a callback returned non-zero */
     int new_shared;   /* a value became shared during the run */

@@ -35,8 +35,7 @@ static void free_state(crm_ctx *ctx, idn_state *st)
     crm_mem_free(ctx, st->parent);
     crm_mem_free(ctx, st->next);
     crm_mem_free(ctx, st->cnt);
-    crm_mem_free(ctx, st->anchor);
-    crm_mem_free(ctx, st->vflags);
+    crm_mem_free(ctx, st->vs);
     crm_mem_free(ctx, st->track_head);
     crm_mem_free(ctx, st->istate);
     crm_mem_free(ctx, st->pool);
@@ -56,10 +55,7 @@ void crm_identity_free(crm_identity *idn)
         return;
     ctx = idn->ctx;
     crm_mem_free(ctx, idn->bytes);
-    crm_mem_free(ctx, idn->voff);
-    crm_mem_free(ctx, idn->vlen);
-    crm_mem_free(ctx, idn->vkind);
-    crm_mem_free(ctx, idn->vstatic);
+    crm_mem_free(ctx, idn->vals);
     crm_i64map_free(ctx, &idn->vmap);
     crm_mem_free(ctx, idn->src);
     crm_mem_free(ctx, idn->at);
@@ -280,10 +276,6 @@ crm_status idn_normalize_for_kind(const crm_identity *idn, int kind,
     crm_status s;
 
     *reason = "value rejected";
-    if (!crm_utf8_valid(raw, len)) {
-        *reason = "value is not valid UTF-8";
-        return CRM_EUTF8;
-    }
     if (k->nparts)
         s = normalize_composite(idn, k, raw, len, buf, IDN_NORM_BUF, out_len,
                                 reason);
@@ -326,7 +318,7 @@ crm_status crm_identity_block_value(crm_identity *idn, int kind,
         return s;
     if (idn_value_intern(idn, kind, idn->scratch, nlen, &v) != 0)
         return crm_error_nomem(idn->ctx);
-    idn->vstatic[v] |= IDN_V_BLOCKED;
+    idn->vals[v].flags |= IDN_V_BLOCKED;
     return CRM_OK;
 }
 

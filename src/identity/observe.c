@@ -31,7 +31,7 @@ static uint32_t first_of_kind(const crm_identity *idn, const uint32_t *ids,
     size_t i;
 
     for (i = 0; i < n; i++)
-        if (idn->vkind[ids[i]] == kind)
+        if (idn->vals[ids[i]].kind == kind)
             return ids[i];
     return IDN_NONE;
 }
@@ -46,9 +46,9 @@ static int add_composite(crm_identity *idn, int k, uint32_t *ids, size_t *n)
     for (p = 0; p < kd->nparts; p++) {
         part_vals[p] = first_of_kind(idn, ids, *n, kd->parts[p]);
         if (part_vals[p] == IDN_NONE ||
-            (idn->vstatic[part_vals[p]] & IDN_V_PLACEHOLDER))
+            (idn->vals[part_vals[p]].flags & IDN_V_PLACEHOLDER))
             return 0;
-        len += idn->vlen[part_vals[p]] + (p > 0 ? 1u : 0u);
+        len += idn->vals[part_vals[p]].len + (p > 0 ? 1u : 0u);
     }
     if (len > CRM_IDENTITY_MAX_VALUE)
         return 0;
@@ -57,8 +57,8 @@ static int add_composite(crm_identity *idn, int k, uint32_t *ids, size_t *n)
         uint32_t v = part_vals[p];
         if (p > 0)
             idn->scratch[len++] = IDN_PART_SEPARATOR;
-        memcpy(idn->scratch + len, idn->bytes + idn->voff[v], idn->vlen[v]);
-        len += idn->vlen[v];
+        memcpy(idn->scratch + len, idn->bytes + idn->vals[v].off, idn->vals[v].len);
+        len += idn->vals[v].len;
     }
     return idn_value_intern(idn, k, idn->scratch, len, &ids[(*n)++]);
 }

@@ -40,12 +40,12 @@ crm_status crm_identity_lookup(const crm_identity *idn, int kind,
     if (s != CRM_OK)
         return s;
     v = idn_value_find(idn, kind, buf, nlen);
-    if (v == IDN_NONE || idn->st.anchor[v] == IDN_NONE ||
-        (idn->vstatic[v] & (IDN_V_BLOCKED | IDN_V_PLACEHOLDER)) ||
-        (idn->st.vflags[v] & (IDN_F_SHARED | IDN_F_MULTI)))
+    if (v == IDN_NONE || idn->st.vs[v].anchor == IDN_NONE ||
+        (idn->vals[v].flags & (IDN_V_BLOCKED | IDN_V_PLACEHOLDER)) ||
+        (idn->st.vs[v].flags & (IDN_F_SHARED | IDN_F_MULTI)))
         return crm_error(idn->ctx, CRM_ENOTFOUND,
                          "no single profile holds this value");
-    *out_profile = idn->src[idn_find_const(&idn->st, idn->st.anchor[v])];
+    *out_profile = idn->src[idn_find_const(&idn->st, idn->st.vs[v].anchor)];
     return CRM_OK;
 }
 
@@ -170,8 +170,8 @@ crm_status crm_identity_profile_values(
         return s;
     for (i = 0; i < n; i++) {
         uint32_t v = ids[i];
-        if (fn(user, idn->vkind[v], idn->bytes + idn->voff[v],
-               idn->vlen[v]) != 0) {
+        if (fn(user, idn->vals[v].kind, idn->bytes + idn->vals[v].off,
+               idn->vals[v].len) != 0) {
             s = crm_error(idn->ctx, CRM_ECALLBACK,
                           "the value callback returned non-zero");
             break;

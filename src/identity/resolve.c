@@ -46,11 +46,10 @@ static int state_alloc(crm_identity *idn, idn_state *st)
     st->parent = crm_mem_alloc_array(ctx, no, 4);
     st->next = crm_mem_alloc_array(ctx, no, 4);
     st->cnt = crm_mem_alloc_array(ctx, no * idn->ncnt, 4);
-    st->anchor = crm_mem_alloc_array(ctx, nv, 4);
-    st->vflags = crm_mem_calloc(ctx, nv, 4);
+    st->vs = crm_mem_calloc(ctx, nv, sizeof *st->vs);
     st->track_head = crm_mem_alloc_array(ctx, nv, 4);
     st->istate = crm_mem_alloc_array(ctx, ni, 1);
-    if (st->parent && st->next && st->cnt && st->anchor && st->vflags &&
+    if (st->parent && st->next && st->cnt && st->vs &&
         st->track_head && st->istate)
         return 0;
     idn_state_free(idn, st);
@@ -68,20 +67,21 @@ static void state_reset(crm_identity *idn, idn_state *st)
     }
     memset(st->cnt, 0, idn->nobs * idn->ncnt * 4);
     for (i = 0; i < idn->nvals; i++) {
-        st->anchor[i] = IDN_NONE;
+        st->vs[i].anchor = IDN_NONE;
         st->track_head[i] = IDN_NONE;
-        st->vflags[i] &= IDN_F_SHARED;
+        st->vs[i].flags &= IDN_F_SHARED;
     }
     memset(st->istate, IDN_L_NONE, idn->nidents);
     st->npool = 0;
 }
 
-static void replay(idn_run *run, const uint32_t *order, size_t n)
+/* Replays observations 0 .. n-1, which are in canonical order. */
+static void replay(idn_run *run, size_t n)
 {
     size_t i;
 
     for (i = 0; i < n && !run->stopped; i++)
-        idn_link_observation(run, order[i]);
+        idn_link_observation(run, (uint32_t)i);
 }
 
 static void emit_shared(idn_run *run)
@@ -89,25 +89,25 @@ static void emit_shared(idn_run *run)
     size_t v;
 
     for (v = 0; v < run->idn->nvals && !run->stopped; v++)
-        if (run->st->vflags[v] & IDN_F_SHARED)
+        if (run->st->vs[v].flags & IDN_F_SHARED)
             idn_emit(run, CRM_IDENTITY_SHARED, 0, 0, 0, (uint32_t)v);
 }
 
 /* Replays until no new value becomes shared; then once more with events
  * when a callback listens. */
-static crm_status replay_to_fixpoint(crm_identity *idn, idn_state *st,
-                                     const uint32_t *order, size_t n)
+static crm_status replay_to_fixpoint(crm_identity *idn, idn_state *st)
 {
     idn_run run;
 
     memset(&run, 0, sizeof run);
     run.idn = idn;
     run.st = st;
+    run.ordered = 1;
     run.fresh = IDN_NONE;
     do {
         run.new_shared = 0;
         state_reset(idn, st);
-        replay(&run, order, n);
+        replay(&run, idn->nobs);
         if (idn->undo_failed)
             return CRM_ENOMEM;
     } while (run.new_shared);
@@ -116,65 +116,209 @@ static crm_status replay_to_fixpoint(crm_identity *idn, idn_state *st,
     run.events = 1;
     state_reset(idn, st);
     emit_shared(&run);
-    replay(&run, order, n);
+    replay(&run, idn->nobs);
     if (idn->undo_failed)
         return CRM_ENOMEM;
     return run.stopped ? CRM_ECALLBACK : CRM_OK;
 }
 
+/* Reports every observation (now numbered canonically) whose profile id
+ * differs from was[i]. */
 static crm_status report_moves(crm_identity *idn, idn_state *st,
-                               const uint32_t *order, size_t n)
+                               const int64_t *was)
 {
     idn_run run;
     size_t i;
 
-    if (idn->event_fn == NULL)
+    if (was == NULL)
         return CRM_OK;
     memset(&run, 0, sizeof run);
     run.idn = idn;
     run.st = st;
     run.events = 1;
-    for (i = 0; i < n && !run.stopped; i++) {
-        uint32_t o = order[i];
-        int64_t was = idn->src[idn_find_const(&idn->st, o)];
-        int64_t now = idn->src[idn_find(&run, o)];
-        if (was != now)
-            idn_emit(&run, CRM_IDENTITY_MOVED, was, idn->src[o], now,
+    for (i = 0; i < idn->nobs && !run.stopped; i++) {
+        int64_t now = idn->src[idn_find(&run, (uint32_t)i)];
+        if (was[i] != now)
+            idn_emit(&run, CRM_IDENTITY_MOVED, was[i], idn->src[i], now,
                      IDN_NONE);
     }
     return run.stopped ? CRM_ECALLBACK : CRM_OK;
 }
 
+/* The observation columns, swapped as a whole by resolve. */
+typedef struct obs_table {
+    int64_t *src, *at;
+    uint32_t *istart, *ival;
+    uint8_t *dead;
+    size_t nobs, nidents, obs_cap, idents_cap;
+} obs_table;
+
+static void table_get(const crm_identity *idn, obs_table *t)
+{
+    t->src = idn->src;
+    t->at = idn->at;
+    t->istart = idn->istart;
+    t->ival = idn->ival;
+    t->dead = idn->dead;
+    t->nobs = idn->nobs;
+    t->nidents = idn->nidents;
+    t->obs_cap = idn->obs_cap;
+    t->idents_cap = idn->idents_cap;
+}
+
+static void table_put(crm_identity *idn, const obs_table *t)
+{
+    idn->src = t->src;
+    idn->at = t->at;
+    idn->istart = t->istart;
+    idn->ival = t->ival;
+    idn->dead = t->dead;
+    idn->nobs = t->nobs;
+    idn->nidents = t->nidents;
+    idn->obs_cap = t->obs_cap;
+    idn->idents_cap = t->idents_cap;
+}
+
+static void table_free(crm_identity *idn, obs_table *t)
+{
+    crm_mem_free(idn->ctx, t->src);
+    crm_mem_free(idn->ctx, t->at);
+    crm_mem_free(idn->ctx, t->istart);
+    crm_mem_free(idn->ctx, t->ival);
+    crm_mem_free(idn->ctx, t->dead);
+}
+
+/* The live observations in the given order, without forgotten values. */
+static int table_build(crm_identity *idn, const uint32_t *order, size_t n,
+                       obs_table *t)
+{
+    size_t i, m = 0, cap = n < 8 ? 8 : n;
+    uint32_t k;
+
+    for (i = 0; i < n; i++)
+        for (k = idn->istart[order[i]]; k < idn->istart[order[i] + 1]; k++)
+            m += idn->ival[k] != IDN_NONE;
+    memset(t, 0, sizeof *t);
+    t->src = crm_mem_alloc_array(idn->ctx, cap, 8);
+    t->at = crm_mem_alloc_array(idn->ctx, cap, 8);
+    t->istart = crm_mem_alloc_array(idn->ctx, cap + 1, 4);
+    t->dead = crm_mem_calloc(idn->ctx, cap, 1);
+    t->ival = crm_mem_alloc_array(idn->ctx, m < 8 ? 8 : m, 4);
+    if (!t->src || !t->at || !t->istart || !t->dead || !t->ival)
+        return -1;
+    t->istart[0] = 0;
+    for (i = 0; i < n; i++) {
+        uint32_t o = order[i];
+        t->src[i] = idn->src[o];
+        t->at[i] = idn->at[o];
+        for (k = idn->istart[o]; k < idn->istart[o + 1]; k++)
+            if (idn->ival[k] != IDN_NONE)
+                t->ival[t->nidents++] = idn->ival[k];
+        t->istart[i + 1] = (uint32_t)t->nidents;
+    }
+    t->nobs = n;
+    t->obs_cap = cap;
+    t->idents_cap = m < 8 ? 8 : m;
+    return 0;
+}
+
+/* Profile ids before resolve, in canonical order (only for events). */
+static int64_t *profiles_before(crm_identity *idn, const uint32_t *order,
+                                size_t n, int *failed)
+{
+    int64_t *was;
+    size_t i;
+
+    *failed = 0;
+    if (idn->event_fn == NULL)
+        return NULL;
+    was = crm_mem_alloc_array(idn->ctx, n + 1, 8);
+    if (was == NULL) {
+        *failed = 1;
+        return NULL;
+    }
+    for (i = 0; i < n; i++)
+        was[i] = idn->src[idn_find_const(&idn->st, order[i])];
+    return was;
+}
+
+/* Points the source map at the new numbering. */
+static void remap_sources(crm_identity *idn, const uint32_t *order, size_t n,
+                          uint32_t *newidx, size_t old_nobs)
+{
+    size_t i;
+
+    for (i = 0; i < old_nobs; i++)
+        newidx[i] = IDN_NONE;
+    for (i = 0; i < n; i++)
+        newidx[order[i]] = (uint32_t)i;
+    for (i = 0; idn->smap.keys != NULL && i <= idn->smap.mask; i++)
+        if (idn->smap.vals[i] != CRM_I64MAP_NONE)
+            idn->smap.vals[i] = newidx[idn->smap.vals[i]];
+}
+
+/* Replays the table t (installed in idn) into fresh; old is restored on
+ * failure. */
+static crm_status replay_table(crm_identity *idn, obs_table *old,
+                               obs_table *t, const int64_t *was,
+                               idn_state *fresh)
+{
+    crm_status s = CRM_ENOMEM;
+
+    table_put(idn, t);
+    if (state_alloc(idn, fresh) == 0) {
+        s = replay_to_fixpoint(idn, fresh);
+        if (s == CRM_OK)
+            s = report_moves(idn, fresh, was);
+        if (s != CRM_OK)
+            idn_state_free(idn, fresh);
+    }
+    idn->undo_failed = 0;
+    if (s != CRM_OK) {
+        table_put(idn, old);
+        table_free(idn, t);
+    }
+    return s;
+}
+
 crm_status crm_identity_resolve(crm_identity *idn)
 {
     idn_state fresh;
+    obs_table old, t;
     uint32_t *order;
-    crm_status s;
+    int64_t *was = NULL;
+    size_t n;
+    int failed;
+    crm_status s = CRM_ENOMEM;
 
     if (idn == NULL)
         return CRM_EINVAL;
     if (idn->nobs == 0)
         return CRM_OK;
-    order = crm_mem_alloc_array(idn->ctx, idn->nlive ? idn->nlive : 1, 4);
-    if (order == NULL)
-        return crm_error_nomem(idn->ctx);
-    if (idn_canonical_order(idn, NULL, idn->nlive, order) != 0 ||
-        state_alloc(idn, &fresh) != 0) {
-        crm_mem_free(idn->ctx, order);
-        return crm_error_nomem(idn->ctx);
+    n = idn->nlive;
+    table_get(idn, &old);
+    order = crm_mem_alloc_array(idn->ctx, idn->nobs + 1, 4);
+    failed = order == NULL || idn_canonical_order(idn, NULL, n, order) != 0;
+    if (!failed)
+        was = profiles_before(idn, order, n, &failed);
+    memset(&t, 0, sizeof t);
+    if (!failed && table_build(idn, order, n, &t) == 0)
+        s = replay_table(idn, &old, &t, was, &fresh);
+    else
+        table_free(idn, &t);
+    crm_mem_free(idn->ctx, was);
+    if (s == CRM_OK) {
+        /* the old istart (old.nobs + 1 entries) is scratch for the remap,
+         * so committing allocates nothing */
+        remap_sources(idn, order, n, old.istart, old.nobs);
+        table_free(idn, &old);
+        idn_state_free(idn, &idn->st);
+        idn->st = fresh;
     }
-    s = replay_to_fixpoint(idn, &fresh, order, idn->nlive);
-    if (s == CRM_OK)
-        s = report_moves(idn, &fresh, order, idn->nlive);
     crm_mem_free(idn->ctx, order);
-    idn->undo_failed = 0;
-    if (s != CRM_OK) {
-        idn_state_free(idn, &fresh);
-        if (s == CRM_ENOMEM)
-            return crm_error_nomem(idn->ctx);
+    if (s == CRM_ENOMEM)
+        return crm_error_nomem(idn->ctx);
+    if (s != CRM_OK)
         return crm_error(idn->ctx, s, "the event callback returned non-zero");
-    }
-    idn_state_free(idn, &idn->st);
-    idn->st = fresh;
     return CRM_OK;
 }

@@ -79,12 +79,12 @@ static void put_values(save_out *out, const crm_identity *idn)
 
     crm_writer_put_uvarint(w, idn->nvals);
     for (v = 0; v < idn->nvals; v++) {
-        crm_writer_put_u8(w, idn->vkind[v]);
-        crm_writer_put_uvarint(w, idn->vlen[v]);
-        crm_writer_put_bytes(w, idn->bytes + idn->voff[v], idn->vlen[v]);
-        crm_writer_put_u8(w, idn->vstatic[v]);
-        crm_writer_put_uvarint(w, idn->st.vflags[v]);
-        crm_writer_put_uvarint(w, opt_index(idn->st.anchor[v]));
+        crm_writer_put_u8(w, idn->vals[v].kind);
+        crm_writer_put_uvarint(w, idn->vals[v].len);
+        crm_writer_put_bytes(w, idn->bytes + idn->vals[v].off, idn->vals[v].len);
+        crm_writer_put_u8(w, idn->vals[v].flags);
+        crm_writer_put_uvarint(w, idn->st.vs[v].flags);
+        crm_writer_put_uvarint(w, opt_index(idn->st.vs[v].anchor));
         crm_writer_put_uvarint(w, opt_index(idn->st.track_head[v]));
         maybe_flush(out);
     }
@@ -268,9 +268,9 @@ static crm_status get_kinds(crm_identity *idn, crm_reader *r)
  * allocation failure. */
 static int map_value(crm_identity *idn, uint32_t v)
 {
-    const char *s = idn->bytes + idn->voff[v];
-    int kind = idn->vkind[v];
-    uint32_t found = idn_value_find(idn, kind, s, idn->vlen[v]);
+    const char *s = idn->bytes + idn->vals[v].off;
+    int kind = idn->vals[v].kind;
+    uint32_t found = idn_value_find(idn, kind, s, idn->vals[v].len);
 
     if (found != IDN_NONE)
         return -1;
@@ -298,13 +298,13 @@ static crm_status get_value(crm_identity *idn, crm_reader *r, uint32_t v)
         head > UINT32_MAX || ((vstatic & IDN_V_DEAD) && len != 0))
         return corrupt(idn->ctx, "bad value flags");
     memcpy(idn->bytes + idn->nbytes, p, (size_t)len);
-    idn->voff[v] = idn->nbytes;
+    idn->vals[v].off = idn->nbytes;
     idn->nbytes += (size_t)len;
-    idn->vlen[v] = (uint16_t)len;
-    idn->vkind[v] = kind;
-    idn->vstatic[v] = vstatic;
-    idn->st.vflags[v] = (uint32_t)flags;
-    idn->st.anchor[v] = (uint32_t)anchor - 1;
+    idn->vals[v].len = (uint16_t)len;
+    idn->vals[v].kind = kind;
+    idn->vals[v].flags = vstatic;
+    idn->st.vs[v].flags = (uint32_t)flags;
+    idn->st.vs[v].anchor = (uint32_t)anchor - 1;
     idn->st.track_head[v] = (uint32_t)head - 1;
     idn->nvals = (size_t)v + 1;
     if (vstatic & IDN_V_DEAD)
@@ -336,10 +336,10 @@ static crm_status get_values(crm_identity *idn, crm_reader *r)
         if (s != CRM_OK)
             return s;
     }
-    if (get_count(r, 2, IDN_NONE - 1, &n) != 0 ||
-        idn_grow_pool(idn, &idn->st, n) != 0)
-        return r->failed || n > crm_reader_left(r) ? corrupt(idn->ctx, "bad pool")
-                                                  : crm_error_nomem(idn->ctx);
+    if (get_count(r, 2, IDN_NONE - 1, &n) != 0)
+        return corrupt(idn->ctx, "bad refusal pool");
+    if (idn_grow_pool(idn, &idn->st, n) != 0)
+        return crm_error_nomem(idn->ctx);
     for (i = 0; i < n; i++) {
         uint64_t obs = crm_reader_get_uvarint(r);
         uint64_t next = crm_reader_get_uvarint(r);
@@ -376,7 +376,7 @@ static crm_status get_observation(crm_identity *idn, crm_reader *r,
         uint8_t state = crm_reader_get_u8(r);
         if (r->failed || v > idn->nvals || state > IDN_L_MAX ||
             (dead && v != 0) ||
-            (v != 0 && (idn->vstatic[v - 1] & IDN_V_DEAD)))
+            (v != 0 && (idn->vals[v - 1].flags & IDN_V_DEAD)))
             return corrupt(idn->ctx, "bad identifier");
         idn->ival[idn->nidents] = (uint32_t)v - 1;
         idn->st.istate[idn->nidents++] = state;
@@ -417,14 +417,14 @@ static crm_status link_structure(crm_identity *idn)
         }
     }
     for (i = 0; i < idn->nvals; i++) {
-        uint32_t a = st->anchor[i], slot;
+        uint32_t a = st->vs[i].anchor, slot;
         if (st->track_head[i] != IDN_NONE && st->track_head[i] >= st->npool)
             return corrupt(idn->ctx, "bad refusal list head");
         if (a == IDN_NONE)
             continue;
         if (a >= idn->nobs || idn->dead[a])
             return corrupt(idn->ctx, "bad anchor");
-        slot = idn->kinds[idn->vkind[i]].slot;
+        slot = idn->kinds[idn->vals[i].kind].slot;
         st->cnt[(size_t)st->parent[a] * idn->ncnt]++;
         if (slot != 0)
             st->cnt[(size_t)st->parent[a] * idn->ncnt + slot]++;

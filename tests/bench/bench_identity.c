@@ -1,0 +1,360 @@
+/*
+ * Benchmark of identity merging: bench_identity [observations] (default
+ * 10,000,000). It generates people with several messy records each
+ * (emails in varying case and full-width, phones typed in different
+ * formats, member ids on some, LINE ids on some, family emails shared by a
+ * household, the shop's own phone typed at checkout, placeholders), knows
+ * the person behind every record, and prints one figure per line as
+ * `name: value unit`: bulk add, batch resolve, incremental observe, lookup,
+ * peak RSS, and pairwise precision and recall over observations.
+ * Times are CPU time of the process.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/resource.h>
+#include <time.h>
+
+#include "core/radix.h"
+#include "crm/identity.h"
+
+#define CHUNK 100000u
+#define IDS_PER_OBS 3
+#define RECORDS_PER_PERSON 4
+#define SHOP_PHONES 50
+
+enum { K_MEMBER, K_EMAIL, K_PHONE, K_LINE };
+
+/* ---- data generator ---- */
+
+static uint64_t mix(uint64_t x)
+{
+    x += UINT64_C(0x9e3779b97f4a7c15);
+    x = (x ^ (x >> 30)) * UINT64_C(0xbf58476d1ce4e5b9);
+    x = (x ^ (x >> 27)) * UINT64_C(0x94d049bb133111eb);
+    return x ^ (x >> 31);
+}
+
+typedef struct gen {
+    uint64_t people;
+    char text[CHUNK * IDS_PER_OBS][96];
+    const char *values[CHUNK * IDS_PER_OBS];
+    int kinds[CHUNK * IDS_PER_OBS];
+    size_t offsets[CHUNK + 1];
+    int64_t src[CHUNK], at[CHUNK];
+} gen;
+
+/* The person behind observation i. */
+static uint32_t person_of(const gen *g, uint64_t i)
+{
+    return (uint32_t)(mix(i * 2 + 1) % g->people);
+}
+
+static int has_member(uint32_t p) { return mix(p ^ 0x11) % 10 < 4; }
+static int has_line(uint32_t p) { return mix(p ^ 0x22) % 10 < 3; }
+static int has_second_email(uint32_t p) { return mix(p ^ 0x33) % 10 < 3; }
+/* One household in 20 (three people: p/3) shares a family email. */
+static int in_family(uint32_t p) { return mix((p / 3) ^ 0x44) % 20 == 0; }
+
+/* ASCII as full-width forms (U+FF01..U+FF5E). */
+static size_t full_width(char *out, const char *s)
+{
+    size_t n = 0;
+
+    for (; *s; s++) {
+        unsigned cp = 0xFF01u + (unsigned)(*s - '!');
+        out[n++] = (char)(0xE0 | (cp >> 12));
+        out[n++] = (char)(0x80 | ((cp >> 6) & 0x3F));
+        out[n++] = (char)(0x80 | (cp & 0x3F));
+    }
+    out[n] = 0;
+    return n;
+}
+
+/* An email typed messily: case flipped at random, sometimes full-width. */
+static void messy_email(char *out, const char *email, uint64_t r)
+{
+    char tmp[64];
+    size_t i;
+
+    for (i = 0; email[i]; i++) {
+        char c = email[i];
+        if (c >= 'a' && c <= 'z' && (mix(r + i) & 3) == 0)
+            c = (char)(c - 'a' + 'A');
+        tmp[i] = c;
+    }
+    tmp[i] = 0;
+    if (r % 16 == 0)
+        full_width(out, tmp);
+    else
+        strcpy(out, tmp);
+}
+
+static void person_email(char *out, uint32_t p, int which)
+{
+    static const char *domains[] = {"example.jp", "mail.example.com",
+                                    "docomo.example.ne.jp", "shop.example"};
+    sprintf(out, "%s%ux%d@%s", which ? "alt" : "user", p, which,
+            domains[mix(p ^ (uint64_t)which) % 4]);
+}
+
+/* Japanese mobile 0X0-NNNN-NNNN, typed in one of several formats. */
+static void messy_phone(char *out, uint64_t number, uint64_t r)
+{
+    unsigned pre = 7 + (unsigned)(number % 3); /* 070, 080, 090 */
+    unsigned a = (unsigned)(number / 3 % 10000);
+    unsigned b = (unsigned)(number / 30000 % 10000);
+    char tmp[64];
+
+    switch (r % 6) {
+    case 0:
+        sprintf(out, "0%u0-%04u-%04u", pre, a, b);
+        break;
+    case 1:
+        sprintf(out, "0%u0%04u%04u", pre, a, b);
+        break;
+    case 2:
+        sprintf(out, "+81 %u0 %04u %04u", pre, a, b);
+        break;
+    case 3:
+        sprintf(out, "(0%u0)%04u-%04u", pre, a, b);
+        break;
+    case 4:
+        sprintf(tmp, "0%u0%04u%04u", pre, a, b);
+        full_width(out, tmp);
+        break;
+    default:
+        sprintf(out, "0%u0 %04u %04u", pre, a, b);
+        break;
+    }
+}
+
+/* Fills identifier slot j of observation i (person p). */
+static int identifier(char *out, uint32_t p, uint64_t i, int slot)
+{
+    uint64_t r = mix(i * 8 + (uint64_t)slot);
+    char email[64];
+
+    switch (slot) {
+    case 0: /* an email: personal, second, family or a placeholder */
+        if (r % 1000 < 3) {
+            strcpy(out, r % 2 ? "test@test.com" : "noreply@example.com");
+        } else if (in_family(p) && r % 10 < 3) {
+            sprintf(email, "family%u@example.jp", p / 3);
+            messy_email(out, email, r >> 8);
+        } else {
+            person_email(email, p, has_second_email(p) && (r >> 4) % 3 == 0);
+            messy_email(out, email, r >> 8);
+        }
+        return K_EMAIL;
+    case 1: /* a phone: own, or the shop's typed at checkout */
+        if (r % 1000 < 5)
+            messy_phone(out, 90000000u + r / 1000 % SHOP_PHONES, r >> 20);
+        else if (r % 1000 < 7)
+            strcpy(out, "090-0000-0000");
+        else
+            messy_phone(out, mix(p ^ 0x55) % 299999999u, r >> 20);
+        return K_PHONE;
+    default: /* member id, LINE id, or another email / phone */
+        if (has_member(p) && r % 3 == 0) {
+            sprintf(out, "M%08u", p);
+            return K_MEMBER;
+        }
+        if (has_line(p) && r % 3 == 1) {
+            sprintf(out, "U%016llx", (unsigned long long)mix(p ^ 0x66));
+            return K_LINE;
+        }
+        return identifier(out, p, i + 0x9e37, (int)(r % 2));
+    }
+}
+
+/* Generates observations first .. first + n - 1 (n <= CHUNK). */
+static void generate(gen *g, uint64_t first, size_t n)
+{
+    size_t i, k = 0;
+    int slot;
+
+    g->offsets[0] = 0;
+    for (i = 0; i < n; i++) {
+        uint64_t obs = first + i;
+        uint32_t p = person_of(g, obs);
+        g->src[i] = (int64_t)obs + 1;
+        g->at[i] = 1600000000 + (int64_t)(mix(obs ^ 0x77) % 100000000);
+        for (slot = 0; slot < IDS_PER_OBS; slot++) {
+            g->kinds[k] = identifier(g->text[k], p, obs, slot);
+            g->values[k] = g->text[k];
+            k++;
+        }
+        g->offsets[i + 1] = k;
+    }
+}
+
+/* ---- measuring ---- */
+
+static double cpu_seconds(void)
+{
+    struct timespec ts;
+
+    clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &ts);
+    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+static void check(crm_status s, crm_ctx *ctx, const char *what)
+{
+    if (s != CRM_OK) {
+        fprintf(stderr, "%s: %s (%s)\n", what, crm_strerror(s),
+                crm_ctx_errmsg(ctx));
+        exit(1);
+    }
+}
+
+static crm_identity *new_graph(crm_ctx *ctx)
+{
+    crm_identity *idn;
+    int k;
+
+    check(crm_identity_new(ctx, &idn), ctx, "new");
+    check(crm_identity_add_kind(idn, "member_id", CRM_NORMALIZE_EXACT, 0, 1, 1, &k), ctx, "kind");
+    check(crm_identity_add_kind(idn, "email", CRM_NORMALIZE_EMAIL, 0, 1, 5, &k), ctx, "kind");
+    check(crm_identity_add_kind(idn, "phone", CRM_NORMALIZE_PHONE_JP, 0, 1, 3, &k), ctx, "kind");
+    check(crm_identity_add_kind(idn, "line_id", CRM_NORMALIZE_EXACT, 0, 1, 1, &k), ctx, "kind");
+    return idn;
+}
+
+static double pairs(uint64_t n)
+{
+    return (double)n * (double)(n - 1) / 2.0;
+}
+
+/* Pairwise precision and recall of the profiles against the people. */
+static void quality(crm_ctx *ctx, const crm_identity *idn, const gen *g,
+                    uint64_t n)
+{
+    int64_t *src = malloc(n * 8), *profile = malloc(n * 8);
+    uint32_t *count = calloc(n + 1, 4), *people = calloc(g->people, 4);
+    size_t got, i, run = 0;
+    double predicted = 0, truth = 0, both = 0;
+
+    check(crm_identity_export(idn, src, profile, n, &got), ctx, "export");
+    for (i = 0; i < got; i++) {
+        count[profile[i]]++;
+        people[person_of(g, (uint64_t)(src[i] - 1))]++;
+        /* reuse src as the (profile, person) cell key */
+        src[i] = profile[i] * (int64_t)g->people +
+                 person_of(g, (uint64_t)(src[i] - 1));
+    }
+    for (i = 0; i <= n; i++)
+        predicted += count[i] > 1 ? pairs(count[i]) : 0;
+    for (i = 0; i < g->people; i++)
+        truth += people[i] > 1 ? pairs(people[i]) : 0;
+    if (crm_radix_sort_i64(ctx, src, NULL, got) != 0)
+        exit(1);
+    for (i = 0; i < got; i++) {
+        run++;
+        if (i + 1 == got || src[i + 1] != src[i]) {
+            both += run > 1 ? pairs(run) : 0;
+            run = 0;
+        }
+    }
+    printf("identity_precision: %.5f ratio\n", predicted > 0 ? both / predicted : 1.0);
+    printf("identity_recall: %.5f ratio\n", truth > 0 ? both / truth : 1.0);
+    free(src);
+    free(profile);
+    free(count);
+    free(people);
+}
+
+static double bench_lookup(crm_ctx *ctx, const crm_identity *idn, gen *g,
+                           uint64_t n)
+{
+    size_t rounds = 10, i, r, found = 0;
+    double t, spent = 0;
+    int64_t profile;
+
+    for (r = 0; r < rounds; r++) {
+        generate(g, mix(r) % (n > CHUNK ? n - CHUNK : 1), CHUNK);
+        t = cpu_seconds();
+        for (i = 0; i < CHUNK * IDS_PER_OBS; i++)
+            found += crm_identity_lookup(idn, g->kinds[i], g->values[i],
+                                         strlen(g->values[i]),
+                                         &profile) == CRM_OK;
+        spent += cpu_seconds() - t;
+    }
+    (void)ctx;
+    return (double)(rounds * CHUNK * IDS_PER_OBS) / spent +
+           0 * (double)found;
+}
+
+static double bench_observe(crm_ctx *ctx, gen *g, uint64_t n)
+{
+    crm_identity *idn = new_graph(ctx);
+    uint64_t first;
+    double spent = 0, t;
+    int64_t profile;
+    size_t i;
+
+    for (first = 0; first < n; first += CHUNK) {
+        size_t m = n - first < CHUNK ? (size_t)(n - first) : CHUNK;
+        generate(g, first, m);
+        t = cpu_seconds();
+        for (i = 0; i < m; i++)
+            check(crm_identity_observe(idn, g->src[i], g->at[i],
+                                       g->offsets[i + 1] - g->offsets[i],
+                                       g->kinds + g->offsets[i],
+                                       g->values + g->offsets[i], NULL,
+                                       &profile), ctx, "observe");
+        spent += cpu_seconds() - t;
+    }
+    crm_identity_free(idn);
+    return (double)n / spent;
+}
+
+int main(int argc, char **argv)
+{
+    uint64_t n = argc > 1 ? strtoull(argv[1], NULL, 10) : 10000000u;
+    gen *g = malloc(sizeof *g);
+    crm_ctx *ctx;
+    crm_identity *idn;
+    uint64_t first;
+    double add_s = 0, t, resolve_s, observe_rate, lookup_rate;
+    struct rusage ru;
+    size_t sources, profiles;
+    char label[32];
+
+    if (g == NULL || n < 1000 || crm_ctx_new(&ctx) != CRM_OK)
+        return 1;
+    g->people = n / RECORDS_PER_PERSON;
+    if (n % 1000000 == 0)
+        snprintf(label, sizeof label, "%llum", (unsigned long long)(n / 1000000));
+    else
+        snprintf(label, sizeof label, "%lluk", (unsigned long long)(n / 1000));
+    idn = new_graph(ctx);
+    for (first = 0; first < n; first += CHUNK) {
+        size_t m = n - first < CHUNK ? (size_t)(n - first) : CHUNK;
+        generate(g, first, m);
+        t = cpu_seconds();
+        check(crm_identity_add(idn, m, g->src, g->at, g->offsets, g->kinds,
+                               g->values, NULL), ctx, "add");
+        add_s += cpu_seconds() - t;
+    }
+    t = cpu_seconds();
+    check(crm_identity_resolve(idn), ctx, "resolve");
+    resolve_s = cpu_seconds() - t;
+    check(crm_identity_counts(idn, &sources, &profiles), ctx, "counts");
+    getrusage(RUSAGE_SELF, &ru);
+    printf("identity_observations: %llu count\n", (unsigned long long)n);
+    printf("identity_people: %llu count\n", (unsigned long long)g->people);
+    printf("identity_profiles: %zu count\n", profiles);
+    printf("identity_%s_add_ms: %.0f ms\n", label, add_s * 1000);
+    printf("identity_%s_resolve_ms: %.0f ms\n", label, resolve_s * 1000);
+    printf("identity_peak_rss_mb: %.0f MB\n", (double)ru.ru_maxrss / 1024.0);
+    quality(ctx, idn, g, n);
+    lookup_rate = bench_lookup(ctx, idn, g, n);
+    printf("identity_lookup_per_s: %.0f lookups/s\n", lookup_rate);
+    crm_identity_free(idn);
+    observe_rate = bench_observe(ctx, g, n < 1000000 ? n : 1000000);
+    printf("identity_observe_per_s: %.0f observations/s\n", observe_rate);
+    crm_ctx_free(ctx);
+    free(g);
+    return 0;
+}
