@@ -200,6 +200,7 @@ int idn_value_intern(crm_identity *idn, int kind, const char *s, size_t len,
     if (idn->kinds[kind].nparts == 0 &&
         crm_normalize_is_placeholder(idn->kinds[kind].normalizer, s, len))
         idn->vals[v].flags = IDN_V_PLACEHOLDER;
+    idn->st.vs[v].flags = idn_vslot_meta(&idn->vals[v]);
     idn->nbytes += len;
     *out = v;
     return 0;
@@ -495,10 +496,11 @@ static int contested(idn_run *run, uint32_t a, uint32_t b)
     return 0;
 }
 
-static void attach(idn_run *run, uint32_t root, uint32_t o, uint32_t v)
+static void attach(idn_run *run, uint32_t root, uint32_t o, uint32_t v,
+                   int kind)
 {
     uint32_t *c = counters(run, root);
-    uint32_t slot = run->idn->kinds[run->idn->vals[v].kind].slot;
+    uint32_t slot = run->idn->kinds[kind].slot;
 
     idn_put32(run, &run->st->vs[v].anchor, o);
     idn_put32(run, &c[0], c[0] + 1);
@@ -604,12 +606,13 @@ static uint8_t link_value(idn_run *run, uint32_t o, uint32_t v)
 {
     crm_identity *idn = run->idn;
     idn_state *st = run->st;
-    int kind = idn->vals[v].kind;
+    uint32_t flags = st->vs[v].flags;
+    int kind = IDN_VSLOT_KIND(flags);
     int merges = idn->kinds[kind].merges;
     uint32_t root, owner;
     uint8_t why;
 
-    if (idn->vals[v].flags & (IDN_V_BLOCKED | IDN_V_PLACEHOLDER)) {
+    if (IDN_VSLOT_STATIC(flags) & (IDN_V_BLOCKED | IDN_V_PLACEHOLDER)) {
         idn_emit(run, CRM_IDENTITY_BLOCKED, idn->src[idn_find(run, o)], 0, 0,
                  v);
         return IDN_L_BLOCKED;
@@ -621,7 +624,7 @@ static uint8_t link_value(idn_run *run, uint32_t o, uint32_t v)
         why = check_grow(run, root, kind);
         if (why != IDN_L_LINKED)
             return refuse(run, why, root, IDN_NONE, v);
-        attach(run, root, o, v);
+        attach(run, root, o, v, kind);
         return merges ? IDN_L_LINKED : IDN_L_HELD;
     }
     owner = idn_find(run, st->vs[v].anchor);

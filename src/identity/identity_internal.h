@@ -86,11 +86,23 @@ typedef struct idn_value {
     uint8_t flags; /* IDN_V_* */
 } idn_value;
 
-/* Where a value is attached, and its dynamic flags. */
+/* Where a value is attached, its dynamic flags (IDN_F_*, bits 0-7) and,
+ * so that a link reads one cache line, copies of its kind (bits 8-15) and
+ * static flags (IDN_V_*, bits 16-23). */
 typedef struct idn_vslot {
     uint32_t anchor; /* an observation of the profile, or IDN_NONE */
-    uint32_t flags;  /* IDN_F_* */
+    uint32_t flags;
 } idn_vslot;
+
+#define IDN_F_MASK 0xffu
+#define IDN_VSLOT_KIND(f) ((int)(((f) >> 8) & 0xffu))
+#define IDN_VSLOT_STATIC(f) (((f) >> 16) & 0xffu)
+
+/* The copied bits of idn_vslot.flags for value val. */
+static inline uint32_t idn_vslot_meta(const idn_value *val)
+{
+    return (uint32_t)val->kind << 8 | (uint32_t)val->flags << 16;
+}
 
 typedef struct idn_state {
     uint32_t *parent;     /* per observation */
