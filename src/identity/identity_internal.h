@@ -10,12 +10,14 @@
  *
  * Profiles are union-find sets of observations. A profile's root is always
  * its earliest observation (by at, then source_id), so its id is src[root].
- * A value is attached to at most one profile: anchor[v] is an observation
- * of it. Per root, cnt[] counts the values attached (slot 0, for the cap)
- * and those of each limited kind (slots 1..). next[] links the members of a
- * profile in a cycle. These arrays form an idn_state, so that resolve can
- * compute a fresh one and swap it in only after every event was accepted.
- * Operations on the live state log each write in an undo log instead.
+ * A value is attached to at most one profile: vs[v].anchor is an
+ * observation of it. Per root, cnt[] counts the values attached (slot 0,
+ * for the cap) and those of each limited kind (slots 1..). next[] links the
+ * members of a profile in a cycle. These arrays form an idn_state, so that
+ * resolve can compute a fresh one and swap it in only after every event was
+ * accepted; resolve also renumbers observations in canonical order, so the
+ * root of two is then simply the smaller index. observe and forget change
+ * the live state and log each write in an undo log instead.
  */
 #ifndef CRM_IDENTITY_INTERNAL_H
 #define CRM_IDENTITY_INTERNAL_H
