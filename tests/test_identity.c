@@ -339,6 +339,42 @@ START_TEST(test_shared_value_stops_merging)
 }
 END_TEST
 
+START_TEST(test_family_email_ties_count_without_conflict)
+{
+    /* four people with their own emails share one home phone: no limit is
+     * broken (email allows 5), but the phone ties four profiles holding
+     * different emails */
+    crm_ctx *ctx;
+    crm_identity *idn;
+    event_log log = {0};
+    char emails[4][8];
+    size_t i, ns, np;
+    int64_t p;
+
+    ck_assert_int_eq(crm_ctx_new(&ctx), CRM_OK);
+    idn = new_graph(ctx);
+    crm_identity_set_event_callback(idn, record_event, &log);
+    for (i = 0; i < 4; i++) {
+        obs o = {(int64_t)i + 1, (int64_t)i, NULL, emails[i], "home", NULL};
+        snprintf(emails[i], sizeof emails[i], "e%zu@x", i);
+        ck_assert_int_eq(observe(idn, &o, &p), CRM_OK);
+    }
+    ck_assert_int_eq(count_events(&log, CRM_IDENTITY_SHARED), 1);
+    ck_assert_int_eq(count_events(&log, CRM_IDENTITY_CONFLICT), 0);
+    ck_assert_int_eq(profile_of(idn, 4), 4); /* the fourth tie was refused */
+    ck_assert_int_eq(crm_identity_resolve(idn), CRM_OK);
+    ck_assert_int_eq(crm_identity_counts(idn, &ns, &np), CRM_OK);
+    ck_assert_uint_eq(np, 4); /* and resolve undoes the first three */
+    /* with a larger K the household stays one profile */
+    ck_assert_int_eq(crm_identity_set_shared_limit(idn, 4), CRM_OK);
+    ck_assert_int_eq(crm_identity_resolve(idn), CRM_OK);
+    ck_assert_int_eq(crm_identity_counts(idn, &ns, &np), CRM_OK);
+    ck_assert_uint_eq(np, 1);
+    crm_identity_free(idn);
+    crm_ctx_free(ctx);
+}
+END_TEST
+
 START_TEST(test_shared_limit_retroactive_in_resolve)
 {
     /* a shop phone typed by many customers: in batch it never merges */
@@ -1327,6 +1363,7 @@ static Suite *identity_suite(void)
     tcase_add_test(tc, test_limit_refuses_lowest_priority_link);
     tcase_add_test(tc, test_observation_with_two_member_ids);
     tcase_add_test(tc, test_shared_value_stops_merging);
+    tcase_add_test(tc, test_family_email_ties_count_without_conflict);
     tcase_add_test(tc, test_shared_limit_retroactive_in_resolve);
     tcase_add_test(tc, test_profile_cap);
     tcase_add_test(tc, test_blocked_and_placeholders);

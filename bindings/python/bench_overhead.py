@@ -1,7 +1,8 @@
 #!/usr/bin/env python3
 """Measures what the Python binding adds to the C calls.
 
-Prints `name: value unit` lines (medians of 5 runs). Not a test: run it by
+Prints `name: value unit` lines (medians of 5 runs, CPU time: the machine
+may be shared). Not a test: run it by
 hand, on one core, against an optimised build:
 
     CRM_LIBRARY=build/libcrm.so.1 taskset -c 0 python3 bindings/python/bench_overhead.py
@@ -36,9 +37,9 @@ RUNS = 5
 def median_seconds(function: Callable[[], None], runs: int = RUNS) -> float:
     times = []
     for _ in range(runs):
-        start = time.perf_counter()
+        start = time.process_time()
         function()
-        times.append(time.perf_counter() - start)
+        times.append(time.process_time() - start)
     return statistics.median(times)
 
 
@@ -149,7 +150,45 @@ def bench_rfm() -> None:
         report("rfm_add_order_overhead_ns", python_row_ns - c_row_ns, "ns")
 
 
-BENCHES = [bench_core, bench_rfm]
+CART = Path(__file__).resolve().parents[2] / "examples" / "scenarios" / "cart_abandonment.json"
+
+
+def bench_scenario() -> None:
+    """One advance() of a customer waiting in a journey (nothing due): Python vs bare ctypes."""
+    if not hasattr(crm, "ScenarioEngine"):
+        return
+    import ctypes as C
+    from crm import scenario
+    calls = CALLS // 5
+    with crm.Context() as ctx:
+        engine = crm.ScenarioEngine(ctx, quiet_hours=(1260, 540))
+        engine.load(CART.read_text(encoding="utf-8").replace("cart_total >= 5000", "true"))
+        _, state, wake = engine.on_event(1001, "cart_abandoned", AS_OF)
+        now = wake - 60
+        out = C.create_string_buffer(1024)
+        out_len, next_wake = C.c_size_t(), C.c_int64()
+        no_action = scenario.ACTION_FN(lambda user, action: 0)
+        handle = engine.handle
+        advance_c = lib.crm_scenario_advance
+
+        def raw() -> None:
+            for _ in range(calls):
+                advance_c(handle, 1001, scenario.OFFSET_DEFAULT, state, len(state), None, now,
+                          no_action, None, out, 1024, C.byref(out_len), C.byref(next_wake))
+
+        def wrapped() -> None:
+            advance = engine.advance
+            for _ in range(calls):
+                advance(1001, now, state)
+
+        raw_ns = median_seconds(raw) / calls * 1e9
+        wrapped_ns = median_seconds(wrapped) / calls * 1e9
+        report("scenario_advance_ctypes_raw_ns", raw_ns, "ns")
+        report("scenario_advance_python_ns", wrapped_ns, "ns")
+        report("scenario_advance_overhead_ns", wrapped_ns - raw_ns, "ns")
+
+
+BENCHES = [bench_core, bench_rfm, bench_scenario]
 
 
 def main() -> int:

@@ -76,6 +76,7 @@ static void reset_members(idn_run *run, const forget_job *job)
         uint32_t m = job->members[i];
         for (k = idn->istart[m]; k < idn->istart[m + 1]; k++) {
             uint32_t v = idn->ival[k];
+            idn_put8(run, &idn->st.istate[k], IDN_L_NONE);
             if (v != IDN_NONE && idn->st.vs[v].anchor != IDN_NONE &&
                 is_root(job, idn_find_const(&idn->st, idn->st.vs[v].anchor)))
                 idn_put32(run, &idn->st.vs[v].anchor, IDN_NONE);

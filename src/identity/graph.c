@@ -200,6 +200,7 @@ int idn_value_intern(crm_identity *idn, int kind, const char *s, size_t len,
     if (idn->kinds[kind].nparts == 0 &&
         crm_normalize_is_placeholder(idn->kinds[kind].normalizer, s, len))
         idn->vals[v].flags = IDN_V_PLACEHOLDER;
+    idn->st.vs[v].flags = idn_vslot_meta(&idn->vals[v]);
     idn->nbytes += len;
     *out = v;
     return 0;
@@ -481,10 +482,25 @@ static uint8_t check_merge(idn_run *run, uint32_t a, uint32_t b)
     return IDN_L_LINKED;
 }
 
-static void attach(idn_run *run, uint32_t root, uint32_t o, uint32_t v)
+/* Whether roots a and b both hold values of one limited kind: a link
+ * between them ties together profiles that hold different values of it,
+ * which the shared-value guard counts. */
+static int contested(idn_run *run, uint32_t a, uint32_t b)
+{
+    const uint32_t *ca = counters(run, a), *cb = counters(run, b);
+    size_t j;
+
+    for (j = 1; j < run->idn->ncnt; j++)
+        if (ca[j] > 0 && cb[j] > 0)
+            return 1;
+    return 0;
+}
+
+static void attach(idn_run *run, uint32_t root, uint32_t o, uint32_t v,
+                   int kind)
 {
     uint32_t *c = counters(run, root);
-    uint32_t slot = run->idn->kinds[run->idn->vals[v].kind].slot;
+    uint32_t slot = run->idn->kinds[kind].slot;
 
     idn_put32(run, &run->st->vs[v].anchor, o);
     idn_put32(run, &c[0], c[0] + 1);
@@ -523,8 +539,10 @@ static void unite(idn_run *run, uint32_t a, uint32_t b)
     run->fresh = IDN_NONE;
 }
 
-/* Remembers that root was refused through v; marks v shared when more than
- * K distinct profiles hold it. */
+/* Remembers that v tied profile root to owner's against a rule (a refused
+ * link, or a link between profiles holding different values of a limited
+ * kind); marks v shared when it tied more than K profiles so. Profiles are
+ * counted when they are tied, so ties that merged still count. */
 static void track_refusal(idn_run *run, uint32_t v, uint32_t owner,
                           uint32_t root)
 {
@@ -536,8 +554,7 @@ static void track_refusal(idn_run *run, uint32_t v, uint32_t owner,
         uint32_t r = idn_find(run, st->pool[t].obs);
         if (r == root)
             seen_root = 1;
-        if (r != owner)
-            distinct++;
+        distinct++;
     }
     if (!seen_root) {
         if (st->npool == st->pool_cap &&
@@ -589,12 +606,13 @@ static uint8_t link_value(idn_run *run, uint32_t o, uint32_t v)
 {
     crm_identity *idn = run->idn;
     idn_state *st = run->st;
-    int kind = idn->vals[v].kind;
+    uint32_t flags = st->vs[v].flags;
+    int kind = IDN_VSLOT_KIND(flags);
     int merges = idn->kinds[kind].merges;
     uint32_t root, owner;
     uint8_t why;
 
-    if (idn->vals[v].flags & (IDN_V_BLOCKED | IDN_V_PLACEHOLDER)) {
+    if (IDN_VSLOT_STATIC(flags) & (IDN_V_BLOCKED | IDN_V_PLACEHOLDER)) {
         idn_emit(run, CRM_IDENTITY_BLOCKED, idn->src[idn_find(run, o)], 0, 0,
                  v);
         return IDN_L_BLOCKED;
@@ -606,7 +624,7 @@ static uint8_t link_value(idn_run *run, uint32_t o, uint32_t v)
         why = check_grow(run, root, kind);
         if (why != IDN_L_LINKED)
             return refuse(run, why, root, IDN_NONE, v);
-        attach(run, root, o, v);
+        attach(run, root, o, v, kind);
         return merges ? IDN_L_LINKED : IDN_L_HELD;
     }
     owner = idn_find(run, st->vs[v].anchor);
@@ -619,19 +637,32 @@ static uint8_t link_value(idn_run *run, uint32_t o, uint32_t v)
     why = check_merge(run, root, owner);
     if (why != IDN_L_LINKED)
         return refuse(run, why, root, owner, v);
+    if (contested(run, root, owner)) {
+        track_refusal(run, v, owner, root);
+        if (st->vs[v].flags & IDN_F_SHARED)
+            return IDN_L_SHARED;
+    }
     unite(run, root, owner);
     return IDN_L_LINKED;
 }
 
+/* First attaches the values no profile holds yet, so that the record's own
+ * identifiers count when it is tied to other profiles; then links the rest
+ * in kind priority order. */
 void idn_link_observation(idn_run *run, uint32_t o)
 {
     crm_identity *idn = run->idn;
+    idn_state *st = run->st;
     uint32_t i;
+    int pass;
 
-    for (i = idn->istart[o]; i < idn->istart[o + 1]; i++) {
-        uint32_t v = idn->ival[i];
-        if (v == IDN_NONE)
-            continue;
-        idn_put8(run, &run->st->istate[i], link_value(run, o, v));
+    for (pass = 0; pass < 2; pass++) {
+        for (i = idn->istart[o]; i < idn->istart[o + 1]; i++) {
+            uint32_t v = idn->ival[i];
+            if (v == IDN_NONE || st->istate[i] != IDN_L_NONE ||
+                (pass == 0 && st->vs[v].anchor != IDN_NONE))
+                continue;
+            idn_put8(run, &st->istate[i], link_value(run, o, v));
+        }
     }
 }

@@ -10,12 +10,14 @@
  *
  * Profiles are union-find sets of observations. A profile's root is always
  * its earliest observation (by at, then source_id), so its id is src[root].
- * A value is attached to at most one profile: anchor[v] is an observation
- * of it. Per root, cnt[] counts the values attached (slot 0, for the cap)
- * and those of each limited kind (slots 1..). next[] links the members of a
- * profile in a cycle. These arrays form an idn_state, so that resolve can
- * compute a fresh one and swap it in only after every event was accepted.
- * Operations on the live state log each write in an undo log instead.
+ * A value is attached to at most one profile: vs[v].anchor is an
+ * observation of it. Per root, cnt[] counts the values attached (slot 0,
+ * for the cap) and those of each limited kind (slots 1..). next[] links the
+ * members of a profile in a cycle. These arrays form an idn_state, so that
+ * resolve can compute a fresh one and swap it in only after every event was
+ * accepted; resolve also renumbers observations in canonical order, so the
+ * root of two is then simply the smaller index. observe and forget change
+ * the live state and log each write in an undo log instead.
  */
 #ifndef CRM_IDENTITY_INTERNAL_H
 #define CRM_IDENTITY_INTERNAL_H
@@ -86,11 +88,23 @@ typedef struct idn_value {
     uint8_t flags; /* IDN_V_* */
 } idn_value;
 
-/* Where a value is attached, and its dynamic flags. */
+/* Where a value is attached, its dynamic flags (IDN_F_*, bits 0-7) and,
+ * so that a link reads one cache line, copies of its kind (bits 8-15) and
+ * static flags (IDN_V_*, bits 16-23). */
 typedef struct idn_vslot {
     uint32_t anchor; /* an observation of the profile, or IDN_NONE */
-    uint32_t flags;  /* IDN_F_* */
+    uint32_t flags;
 } idn_vslot;
+
+#define IDN_F_MASK 0xffu
+#define IDN_VSLOT_KIND(f) ((int)(((f) >> 8) & 0xffu))
+#define IDN_VSLOT_STATIC(f) (((f) >> 16) & 0xffu)
+
+/* The copied bits of idn_vslot.flags for value val. */
+static inline uint32_t idn_vslot_meta(const idn_value *val)
+{
+    return (uint32_t)val->kind << 8 | (uint32_t)val->flags << 16;
+}
 
 typedef struct idn_state {
     uint32_t *parent;     /* per observation */

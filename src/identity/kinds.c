@@ -319,6 +319,7 @@ crm_status crm_identity_block_value(crm_identity *idn, int kind,
     if (idn_value_intern(idn, kind, idn->scratch, nlen, &v) != 0)
         return crm_error_nomem(idn->ctx);
     idn->vals[v].flags |= IDN_V_BLOCKED;
+    idn->st.vs[v].flags |= (uint32_t)IDN_V_BLOCKED << 16;
     return CRM_OK;
 }
 

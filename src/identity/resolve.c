@@ -69,7 +69,8 @@ static void state_reset(crm_identity *idn, idn_state *st)
     for (i = 0; i < idn->nvals; i++) {
         st->vs[i].anchor = IDN_NONE;
         st->track_head[i] = IDN_NONE;
-        st->vs[i].flags &= IDN_F_SHARED;
+        st->vs[i].flags = (st->vs[i].flags & IDN_F_SHARED) |
+                          idn_vslot_meta(&idn->vals[i]);
     }
     memset(st->istate, IDN_L_NONE, idn->nidents);
     st->npool = 0;

@@ -83,7 +83,7 @@ static void put_values(save_out *out, const crm_identity *idn)
         crm_writer_put_uvarint(w, idn->vals[v].len);
         crm_writer_put_bytes(w, idn->bytes + idn->vals[v].off, idn->vals[v].len);
         crm_writer_put_u8(w, idn->vals[v].flags);
-        crm_writer_put_uvarint(w, idn->st.vs[v].flags);
+        crm_writer_put_uvarint(w, idn->st.vs[v].flags & IDN_F_MASK);
         crm_writer_put_uvarint(w, opt_index(idn->st.vs[v].anchor));
         crm_writer_put_uvarint(w, opt_index(idn->st.track_head[v]));
         maybe_flush(out);
@@ -303,7 +303,7 @@ static crm_status get_value(crm_identity *idn, crm_reader *r, uint32_t v)
     idn->vals[v].len = (uint16_t)len;
     idn->vals[v].kind = kind;
     idn->vals[v].flags = vstatic;
-    idn->st.vs[v].flags = (uint32_t)flags;
+    idn->st.vs[v].flags = (uint32_t)flags | idn_vslot_meta(&idn->vals[v]);
     idn->st.vs[v].anchor = (uint32_t)anchor - 1;
     idn->st.track_head[v] = (uint32_t)head - 1;
     idn->nvals = (size_t)v + 1;

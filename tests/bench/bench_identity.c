@@ -55,6 +55,7 @@ static int has_line(uint32_t p) { return mix(p ^ 0x22) % 10 < 3; }
 static int has_second_email(uint32_t p) { return mix(p ^ 0x33) % 10 < 3; }
 /* One household in 20 (three people: p/3) shares a family email. */
 static int in_family(uint32_t p) { return mix((p / 3) ^ 0x44) % 20 == 0; }
+/* (example.* domains are placeholders: the generator uses real ones.) */
 
 /* ASCII as full-width forms (U+FF01..U+FF5E). */
 static size_t full_width(char *out, const char *s)
@@ -92,8 +93,8 @@ static void messy_email(char *out, const char *email, uint64_t r)
 
 static void person_email(char *out, uint32_t p, int which)
 {
-    static const char *domains[] = {"example.jp", "mail.example.com",
-                                    "docomo.example.ne.jp", "shop.example"};
+    static const char *domains[] = {"gmail.com", "yahoo.co.jp",
+                                    "docomo.ne.jp", "icloud.com"};
     sprintf(out, "%s%ux%d@%s", which ? "alt" : "user", p, which,
             domains[mix(p ^ (uint64_t)which) % 4]);
 }
@@ -129,6 +130,23 @@ static void messy_phone(char *out, uint64_t number, uint64_t r)
     }
 }
 
+/* A mobile number of its own for every person: p -> p * 1000003 + 12345
+ * mod 3e8 is a bijection (1000003 is prime to 2, 3 and 5), so two people
+ * never share one, as in life. */
+static uint64_t mobile_number(uint32_t p)
+{
+    return ((uint64_t)p * 1000003u + 12345u) % 300000000u;
+}
+
+/* The shop's own landline, typed at checkout. */
+static void shop_phone(char *out, unsigned shop, uint64_t r)
+{
+    if (r % 2)
+        sprintf(out, "03-5555-%04u", shop);
+    else
+        sprintf(out, "0355550%03u", shop);
+}
+
 /* Fills identifier slot j of observation i (person p). */
 static int identifier(char *out, uint32_t p, uint64_t i, int slot)
 {
@@ -140,7 +158,7 @@ static int identifier(char *out, uint32_t p, uint64_t i, int slot)
         if (r % 1000 < 3) {
             strcpy(out, r % 2 ? "test@test.com" : "noreply@example.com");
         } else if (in_family(p) && r % 10 < 3) {
-            sprintf(email, "family%u@example.jp", p / 3);
+            sprintf(email, "family%u@ezweb.ne.jp", p / 3);
             messy_email(out, email, r >> 8);
         } else {
             person_email(email, p, has_second_email(p) && (r >> 4) % 3 == 0);
@@ -149,11 +167,11 @@ static int identifier(char *out, uint32_t p, uint64_t i, int slot)
         return K_EMAIL;
     case 1: /* a phone: own, or the shop's typed at checkout */
         if (r % 1000 < 5)
-            messy_phone(out, 90000000u + r / 1000 % SHOP_PHONES, r >> 20);
+            shop_phone(out, (unsigned)(r / 1000 % SHOP_PHONES), r >> 20);
         else if (r % 1000 < 7)
             strcpy(out, "090-0000-0000");
         else
-            messy_phone(out, mix(p ^ 0x55) % 299999999u, r >> 20);
+            messy_phone(out, mobile_number(p), r >> 20);
         return K_PHONE;
     default: /* member id, LINE id, or another email / phone */
         if (has_member(p) && r % 3 == 0) {

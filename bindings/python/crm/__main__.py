@@ -33,12 +33,32 @@ def demo_segment(ctx: crm.Context) -> None:
         print(f"rule errors point at line {exc.line}, column {exc.column}: {exc}")
 
 
+def demo_identity(ctx: crm.Context) -> None:
+    idn = crm.Identity(ctx)
+    idn.add_kind("email", crm.Normalizer.EMAIL, limit=5)
+    idn.add_kind("phone", crm.Normalizer.PHONE_JP, limit=3)
+    idn.observe(1001, NOW, {"email": "Taro@Docomo.ne.jp", "phone": "090-1234-5678"})
+    profile = idn.observe(1002, NOW + 60, {"phone": "+81 90 1234 5678"})
+    print(f"identity: record 1002 (same phone, typed differently) joins profile {profile}")
+
+
+def demo_clv(ctx: crm.Context) -> None:
+    model = crm.ClvModel(ctx, crm.ClvKind.BGNBD, crm.ClvUnit.WEEKS,
+                         params={"r": 0.243, "alpha": 4.414, "a": 0.793, "b": 2.426})
+    print(f"clv: BG/NBD on CDNOW's parameters, P(alive) after 2 repeats by week 30 of 39: "
+          f"{model.alive(2, 30.43, 38.86):.3f}")
+
+
 def main() -> int:
     print(f"libcrm {crm.version()} loaded from {crm.library_path}")
     demo_core()
     with crm.Context(track_allocations=True) as ctx:
         if hasattr(crm, "Schema"):
             demo_segment(ctx)
+        if hasattr(crm, "Identity"):
+            demo_identity(ctx)
+        if hasattr(crm, "ClvModel"):
+            demo_clv(ctx)
     print(f"allocations through the tracked Context: {ctx.allocations.total}, "
           f"live after close: {ctx.allocations.live}")
     return 0

@@ -10,7 +10,8 @@
         idn.explain(1001, 1002).steps                    # why they were merged
 
 Kinds are named by their name or number. Values are str (UTF-8) or
-bytes. Every event of a call goes to ``on_event`` as an
+bytes; a composite kind's value in lookup / block_value / forget_value is
+the tuple of its parts. Every event of a call goes to ``on_event`` as an
 :class:`IdentityEventInfo`; an exception it raises stops the call, leaves the
 graph as it was and propagates. One thread at a time per Identity.
 """
@@ -27,6 +28,7 @@ from ._callbacks import Trap
 from ._lib import c_string, declare, lib
 from ._types import CHARP, I64, INT, P, PI64, PSZ, SZ, U32
 from .context import Context, Handle
+from .errors import StateError
 
 EVENT_FN = ctypes.CFUNCTYPE(INT, P, INT, I64, I64, I64, INT, P, SZ)
 EXPLAIN_FN = ctypes.CFUNCTYPE(INT, P, I64, I64, INT, P, SZ, INT, INT)
@@ -131,6 +133,13 @@ def _text(address: Optional[int], length: int) -> Optional[str]:
     return ctypes.string_at(address, length).decode("utf-8", "surrogateescape")
 
 
+def _value(value: Any) -> bytes:
+    """A value as UTF-8 bytes; a tuple or list gives a composite kind's parts joined by 0x1f."""
+    if isinstance(value, (tuple, list)):
+        return b"\x1f".join(c_string(part) for part in value)
+    return c_string(value)
+
+
 def normalize(normalizer: Normalizer, value: Value, flags: int = 0) -> str:
     """The normalised form of ``value``; raises InvalidArgumentError (rejected), Utf8Error."""
     with Context() as ctx:
@@ -176,6 +185,7 @@ class Identity(Handle):
             out = P()
             ctx.check(lib.crm_identity_new(ctx.handle, ctypes.byref(out)))
             _handle = out.value
+        self._reporting = False
         self._adopt(ctx, _handle, lib.crm_identity_free)
         self._trap = Trap()
         self._sink: Optional[_EventSink] = None
@@ -234,7 +244,7 @@ class Identity(Handle):
 
     def block_value(self, kind: Kind, value: Value) -> None:
         """A value of ``kind`` that never links (effective at the next resolve if already linking)."""
-        data = c_string(value)
+        data = _value(value)
         self._check(lib.crm_identity_block_value(self.handle, self.kind(kind), data, len(data)))
 
     @property
@@ -243,7 +253,11 @@ class Identity(Handle):
 
     @on_event.setter
     def on_event(self, function: Optional[Callable[[IdentityEventInfo], Any]]) -> None:
-        """Sets (None: clears) the function called with every later event."""
+        """Sets (None: clears) the function called with every later event.
+
+        It must not call this Identity (that raises StateError): collect the
+        events and act after the call returns.
+        """
         sink = None if function is None else _EventSink(self._trap, function)
         c_function = sink.c_function if sink is not None else EVENT_FN()
         self._check(lib.crm_identity_set_event_callback(self.handle, c_function, None))
@@ -260,8 +274,22 @@ class Identity(Handle):
             values.append(c_string(value))
         return kinds, values
 
-    def _call(self, status: int) -> None:
-        """Re-raises an event callback's exception, then checks ``status``."""
+    @property
+    def handle(self) -> int:
+        """The crm_identity pointer; StateError from inside an ``on_event`` callback."""
+        if self._reporting:
+            raise StateError("an on_event callback cannot call its own Identity; "
+                             "collect the events and act after the call")
+        return super().handle
+
+    def _call(self, function: Callable[..., int], *args: Any) -> None:
+        """Calls a C function that reports events, then raises what the callback raised."""
+        handle = self.handle
+        self._reporting = True
+        try:
+            status = function(handle, *args)
+        finally:
+            self._reporting = False
         self._trap.reraise()
         self._check(status)
 
@@ -274,9 +302,8 @@ class Identity(Handle):
         """
         columns = _Values(*self._columns(identifiers))
         profile = I64()
-        self._call(lib.crm_identity_observe(self.handle, source_id, at, columns.count,
-                                            columns.kinds, columns.values, columns.lens,
-                                            ctypes.byref(profile)))
+        self._call(lib.crm_identity_observe, source_id, at, columns.count, columns.kinds,
+                   columns.values, columns.lens, ctypes.byref(profile))
         return profile.value
 
     def add(self, observations: Iterable[Tuple[int, int, Identifiers]]) -> None:
@@ -310,13 +337,12 @@ class Identity(Handle):
             n = same_length(ids, times)
             if len(offsets) != n + 1:
                 raise ValueError(f"offsets must have {n + 1} entries, got {len(offsets)}")
-            self._call(lib.crm_identity_add(self.handle, n, ids.address, times.address,
-                                            offset_column, columns.kinds, columns.values,
-                                            columns.lens))
+            self._call(lib.crm_identity_add, n, ids.address, times.address, offset_column,
+                       columns.kinds, columns.values, columns.lens)
 
     def resolve(self) -> None:
         """Recomputes every profile in canonical order (order of arrival never matters)."""
-        self._call(lib.crm_identity_resolve(self.handle))
+        self._call(lib.crm_identity_resolve)
 
     # ---- queries ----
 
@@ -331,7 +357,7 @@ class Identity(Handle):
 
     def lookup(self, kind: Kind, value: Value) -> int:
         """The profile holding a value. Raises NotFoundError (none, blocked or shared)."""
-        data = c_string(value)
+        data = _value(value)
         out = I64()
         self._check(lib.crm_identity_lookup(self.handle, self.kind(kind), data, len(data),
                                             ctypes.byref(out)))
@@ -383,12 +409,12 @@ class Identity(Handle):
 
     def forget_source(self, source_id: int) -> None:
         """Removes an observation (APPI / GDPR deletion); splits are reported."""
-        self._call(lib.crm_identity_forget_source(self.handle, source_id))
+        self._call(lib.crm_identity_forget_source, source_id)
 
     def forget_value(self, kind: Kind, value: Value) -> None:
         """Removes every occurrence of a value; splits are reported."""
-        data = c_string(value)
-        self._call(lib.crm_identity_forget_value(self.handle, self.kind(kind), data, len(data)))
+        data = _value(value)
+        self._call(lib.crm_identity_forget_value, self.kind(kind), data, len(data))
 
     def _explain(self, call: Callable[[Any, Any], int]) -> IdentityExplanation:
         steps: List[ExplainStep] = []
@@ -412,7 +438,7 @@ class Identity(Handle):
 
     def explain_values(self, a: Tuple[Kind, Value], b: Tuple[Kind, Value]) -> IdentityExplanation:
         """As :meth:`explain`, between the sources holding (kind, value) ``a`` and ``b``."""
-        data_a, data_b = c_string(a[1]), c_string(b[1])
+        data_a, data_b = _value(a[1]), _value(b[1])
         return self._explain(lambda fn, linked: lib.crm_identity_explain_values(
             self.handle, self.kind(a[0]), data_a, len(data_a), self.kind(b[0]), data_b,
             len(data_b), fn, None, linked))

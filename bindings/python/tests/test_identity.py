@@ -88,6 +88,8 @@ class Identity(unittest.TestCase):
         b = self.idn.observe(2, 20, {"name": "ﾔﾏﾀﾞ", "postal": "100-0001"})
         c = self.idn.observe(3, 30, [("name", "山田太郎"), ("postal", "〒1000001")])
         self.assertEqual((a, b, c), (1, 2, 1))  # the composite merges only when all parts match
+        self.assertEqual(self.idn.lookup("name_postal", ("山田太郎", "〒100-0001")), 1)
+        self.idn.block_value(person, ["ﾔﾏﾀﾞ", "1000001"])
         with self.assertRaises(crm.StateError):
             self.idn.add_kind("late")
 
@@ -207,6 +209,9 @@ class Identity(unittest.TestCase):
         with self.assertRaisesRegex(KeyError, "from the callback"):
             self.idn.observe(3, 300, {"email": "a@shop.jp", "phone": "090-1111-2222"})
         self.assertEqual((self.idn.counts(), self.idn.mapping(), self.idn.save()), before)
+        self.idn.on_event = lambda event: self.idn.profile_of(event.other)
+        with self.assertRaisesRegex(crm.StateError, "cannot call its own Identity"):
+            self.idn.observe(3, 300, {"email": "a@shop.jp", "phone": "090-1111-2222"})
         self.idn.on_event = lambda event: True
         with self.assertRaises(crm.CallbackError):
             self.idn.observe(3, 300, {"email": "a@shop.jp", "phone": "090-1111-2222"})

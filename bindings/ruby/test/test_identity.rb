@@ -63,6 +63,8 @@ class TestIdentity < Minitest::Test
     assert_equal 1, @idn.observe(1, 10, "name" => "山田 太郎", "postal" => "100-0001")
     assert_equal 2, @idn.observe(2, 20, "name" => "ﾔﾏﾀﾞ", "postal" => "100-0001")
     assert_equal 1, @idn.observe(3, 30, [%w[name 山田太郎], ["postal", "〒1000001"]])
+    assert_equal 1, @idn.lookup("name_postal", ["山田太郎", "〒100-0001"])
+    @idn.block_value(5, %w[ﾔﾏﾀﾞ 1000001])
     assert_raises(CRM::StateError) { @idn.add_kind("late") }
   end
 
@@ -153,6 +155,8 @@ class TestIdentity < Minitest::Test
     error = assert_raises(KeyError) { @idn.observe(3, 300, merging) }
     assert_equal "from the block", error.message
     assert_equal before, [@idn.counts, @idn.export, @idn.save]
+    @idn.on_event { |e| @idn.profile_of(e.other) }
+    assert_raises(CRM::StateError) { @idn.observe(3, 300, merging) }
     @idn.on_event { :stop }
     assert_raises(CRM::CallbackError) { @idn.observe(3, 300, merging) }
     @idn.on_event { break } # a stored block cannot break: Ruby raises LocalJumpError

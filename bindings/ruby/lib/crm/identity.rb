@@ -13,7 +13,9 @@ module CRM
   #   idn.observe(1002, at2, "phone" => "+81 90 1234 5678")        # => 1001
   #   idn.explain(1001, 1002).steps                                # why they were merged
   #
-  # Kinds are named by their name or number; values are UTF-8 Strings. The
+  # Kinds are named by their name or number; values are UTF-8 Strings (a
+  # composite kind's value in lookup, block_value and forget_value is the
+  # Array of its parts). The
   # block given to new or #on_event receives every event of a call; an
   # exception it raises stops the call, leaves the graph as it was and is
   # re-raised. One thread at a time per Identity.
@@ -83,6 +85,11 @@ module CRM
       Array(names).sum { |name| FLAGS.fetch(name) }
     end
 
+    # A value as a String; an Array gives a composite kind's parts joined by 0x1f.
+    def self.value(value)
+      value.is_a?(Array) ? value.map { |part| part.to_s.b }.join("\x1f".b) : value.to_s
+    end
+
     def self.text(pointer, length) # :nodoc:
       pointer.null? ? nil : pointer.read_bytes(length).force_encoding(Encoding::UTF_8)
     end
@@ -130,6 +137,7 @@ module CRM
         ctx.check(CRM::Native.crm_identity_new(ctx.pointer, out))
         handle = out.read_pointer
       end
+      @reporting = false
       adopt(ctx, handle, :crm_identity_free)
       @trap = Trap.new
       @kinds = {}
@@ -179,12 +187,22 @@ module CRM
 
     # A value of +kind+ that never links.
     def block_value(kind, value)
+      value = Identity.value(value)
       check(CRM::Native.crm_identity_block_value(pointer, kind(kind), value, value.bytesize))
       self
     end
 
+    # The crm_identity pointer; CRM::StateError from inside an event block.
+    def pointer
+      raise StateError.new("an event block cannot call its own Identity; collect the events and act after the call") if @reporting
+
+      super
+    end
+
     # Sets the block that receives every later Event (no block: none). A
-    # block returning :stop stops the call with CRM::CallbackError.
+    # block returning :stop stops the call with CRM::CallbackError. It must
+    # not call this Identity (CRM::StateError): collect the events and act
+    # after the call returns.
     def on_event(&block)
       function = block && Identity.event_function(@trap, block)
       check(CRM::Native.crm_identity_set_event_callback(pointer, function, nil))
@@ -197,7 +215,7 @@ module CRM
     def observe(source_id, at, identifiers)
       kinds, values, lens, _strings = columns(identifiers.to_a)
       profile = FFI::MemoryPointer.new(:int64)
-      call(CRM::Native.crm_identity_observe(pointer, source_id, at, identifiers.size, kinds, values, lens, profile))
+      call(:crm_identity_observe, source_id, at, identifiers.size, kinds, values, lens, profile)
       profile.read_int64
     end
 
@@ -225,13 +243,13 @@ module CRM
       offset_column = FFI::MemoryPointer.new(:size_t, offsets.size)
       offsets.each_with_index { |o, i| offset_column.put(:size_t, i * FFI.type_size(:size_t), o) }
       kind_column, value_column, lens, _strings = columns(kinds.zip(values))
-      call(CRM::Native.crm_identity_add(pointer, n, ids, times, offset_column, kind_column, value_column, lens))
+      call(:crm_identity_add, n, ids, times, offset_column, kind_column, value_column, lens)
       self
     end
 
     # Recomputes every profile in canonical order.
     def resolve
-      call(CRM::Native.crm_identity_resolve(pointer))
+      call(:crm_identity_resolve)
       self
     end
 
@@ -245,6 +263,7 @@ module CRM
 
     # The profile holding a value; CRM::NotFoundError (none, blocked or shared).
     def lookup(kind, value)
+      value = Identity.value(value)
       out = FFI::MemoryPointer.new(:int64)
       check(CRM::Native.crm_identity_lookup(pointer, kind(kind), value, value.bytesize, out))
       out.read_int64
@@ -289,13 +308,14 @@ module CRM
 
     # Removes an observation (APPI / GDPR deletion); splits are reported.
     def forget_source(source_id)
-      call(CRM::Native.crm_identity_forget_source(pointer, source_id))
+      call(:crm_identity_forget_source, source_id)
       self
     end
 
     # Removes every occurrence of a value; splits are reported.
     def forget_value(kind, value)
-      call(CRM::Native.crm_identity_forget_value(pointer, kind(kind), value, value.bytesize))
+      value = Identity.value(value)
+      call(:crm_identity_forget_value, kind(kind), value, value.bytesize)
       self
     end
 
@@ -308,6 +328,8 @@ module CRM
     def explain_values(a, b)
       ka, va = a
       kb, vb = b
+      va = Identity.value(va)
+      vb = Identity.value(vb)
       explanation do |fn, linked|
         CRM::Native.crm_identity_explain_values(pointer, kind(ka), va, va.bytesize, kind(kb), vb, vb.bytesize, fn, nil, linked)
       end
@@ -351,8 +373,15 @@ module CRM
       [kinds, values, lens, strings]
     end
 
-    # Re-raises an event block's exception, then checks +status+.
-    def call(status)
+    # Calls a C function that reports events, then raises what the block raised.
+    def call(function, *args)
+      handle = pointer
+      @reporting = true
+      begin
+        status = CRM::Native.public_send(function, handle, *args)
+      ensure
+        @reporting = false
+      end
       @trap.reraise
       check(status)
     end
