@@ -138,7 +138,8 @@ CRM_API size_t crm_scenario_engine_count(const crm_scenario_engine *engine);
  * to size a scratch output buffer once rather than per-customer storage.
  * Loading a definition with a new scenario id or setting the first
  * frequency cap raises it; call it again after changing the engine.
- * Returns 0 for NULL. Never fails; reads the engine only.
+ * Returns 0 for NULL. Never fails and never allocates. Thread-safety: as
+ * the engine's other calls (one thread at a time).
  */
 CRM_API size_t crm_scenario_engine_max_state(const crm_scenario_engine *engine);
 

@@ -663,7 +663,6 @@ static void settle_orphans(call *c)
         const scn_def *def = find_def(e, j->id_hash, j->version);
 
         j->def = def;
-
         if ((j->flags & SCN_FLAG_ACTIVE) && def && j->step >= def->n_steps) {
             c->status = crm_error(e->ctx, CRM_ECORRUPT, "scenario state: step out of range");
             return;
