@@ -9,7 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "core/ctx.h"
+#include "core/utf8.h"
 #include "crm/identity.h"
 #include "identity/normalize.h"
 #include "test_util.h"
@@ -78,7 +78,7 @@ static void check_cases(crm_identity_normalizer normalizer, unsigned flags,
         check_case(normalizer, flags, &cases[i]);
 }
 
-#define CHECK_CASES(normalizer, flags, cases)                                  \
+#define CHECK_CASES(normalizer, flags, cases) \
     check_cases(normalizer, flags, cases, sizeof cases / sizeof cases[0])
 
 /* ---- EXACT and ICASE --------------------------------------------------- */
@@ -128,6 +128,9 @@ static const norm_case email_cases[] = {
     OK("ｈａｎａｋｏ＠ｓｈｏｐ．ｃｏ．ｊｐ", "hanako@shop.co.jp"),
     OK("ＨＡＮＡＫＯ＠ＳＨＯＰ．ＣＯ．ＪＰ", "hanako@shop.co.jp"),
     OK("hanako＠shop.co.jp", "hanako@shop.co.jp"),
+    OK("hanako@shop。co。jp", "hanako@shop.co.jp"),
+    OK("hanako@shop｡co｡jp", "hanako@shop.co.jp"),
+    OK("hana。ko@shop.co.jp", "hana.ko@shop.co.jp"),
     OK("ｔａｒｏ＿ｙ－１＠ｍａｉｌ．ｊｐ", "taro_y-1@mail.jp"),
     OK("a..b@docomo.ne.jp", "a..b@docomo.ne.jp"),
     OK("x.@ezweb.ne.jp", "x.@ezweb.ne.jp"),
@@ -136,7 +139,7 @@ static const norm_case email_cases[] = {
     OK("abc.@i.softbank.jp", "abc.@i.softbank.jp"),
     OK("taro+news@gmail.com", "taro+news@gmail.com"),
     OK("taro.y+news@outlook.jp", "taro.y+news@outlook.jp"),
-    OK("taro_yamada-1@mail.example-shop.jp", "taro_yamada-1@mail.example-shop.jp"),
+    OK("taro_yamada-1@mail.shop-x.jp", "taro_yamada-1@mail.shop-x.jp"),
     OK("o'brien@example.ie", "o'brien@example.ie"),
     OK("user@sub.domain.co.jp", "user@sub.domain.co.jp"),
     OK("a@b.cd", "a@b.cd"),
@@ -507,6 +510,133 @@ START_TEST(test_name)
 }
 END_TEST
 
+/* ---- reasons ----------------------------------------------------------- */
+
+START_TEST(test_reasons_name_the_problem)
+{
+    static const struct {
+        crm_identity_normalizer normalizer;
+        const char *raw;
+        const char *reason_part;
+    } cases[] = {
+        {CRM_NORMALIZE_EMAIL, "", "empty"},
+        {CRM_NORMALIZE_EMAIL, "taro.shop.jp", "no '@'"},
+        {CRM_NORMALIZE_EMAIL, "a@b@c.jp", "more than one '@'"},
+        {CRM_NORMALIZE_EMAIL, "@shop.jp", "local part"},
+        {CRM_NORMALIZE_EMAIL, "taro@", "domain (after '@') is empty"},
+        {CRM_NORMALIZE_EMAIL, "taro@shop", "no dot"},
+        {CRM_NORMALIZE_EMAIL, "taro@shop..jp", "empty label"},
+        {CRM_NORMALIZE_EMAIL, "taro@shop-.jp", "'-'"},
+        {CRM_NORMALIZE_EMAIL, "ta ro@shop.jp", "space"},
+        {CRM_NORMALIZE_EMAIL, "ta\x02ro@shop.jp", "control"},
+        {CRM_NORMALIZE_PHONE_JP, "090-1234-567", "11 digits"},
+        {CRM_NORMALIZE_PHONE_JP, "03-1234-567", "10 digits"},
+        {CRM_NORMALIZE_PHONE_JP, "050-1234-567", "050"},
+        {CRM_NORMALIZE_PHONE_JP, "0120-123-4567", "0120"},
+        {CRM_NORMALIZE_PHONE_JP, "0800-123-456", "0800"},
+        {CRM_NORMALIZE_PHONE_JP, "090-0000-0000", "placeholder"},
+        {CRM_NORMALIZE_PHONE_JP, "0000000000", "placeholder"},
+        {CRM_NORMALIZE_PHONE_JP, "+1 23", "7 to 15 digits"},
+        {CRM_NORMALIZE_PHONE_JP, "12345678", "must start with 0"},
+        {CRM_NORMALIZE_PHONE_JP, "090-1234-5678 内線", "character"},
+        {CRM_NORMALIZE_PHONE_JP, "", "no digits"},
+        {CRM_NORMALIZE_POSTAL_JP, "100-001", "7 digits"},
+        {CRM_NORMALIZE_POSTAL_JP, "東京都", "character"},
+    };
+    char out[64];
+    size_t i, out_len;
+
+    for (i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        const char *reason = NULL;
+
+        ck_assert_int_eq(crm_normalize_value(cases[i].normalizer, 0,
+                                             cases[i].raw,
+                                             strlen(cases[i].raw), out,
+                                             sizeof out, &out_len, &reason),
+                         CRM_EINVAL);
+        ck_assert_msg(reason && strstr(reason, cases[i].reason_part),
+                      "\"%s\": reason \"%s\" does not say \"%s\"",
+                      cases[i].raw, reason ? reason : "(null)",
+                      cases[i].reason_part);
+    }
+}
+END_TEST
+
+/* Every kana with a precomposed voiced (U+3099) or semi-voiced (U+309A)
+ * form: the canonical compositions of the Unicode Character Database. */
+static const uint32_t kana_compositions[][3] = {
+    {0x3046, 0x3099, 0x3094}, {0x304B, 0x3099, 0x304C}, {0x304D, 0x3099, 0x304E},
+    {0x304F, 0x3099, 0x3050}, {0x3051, 0x3099, 0x3052}, {0x3053, 0x3099, 0x3054},
+    {0x3055, 0x3099, 0x3056}, {0x3057, 0x3099, 0x3058}, {0x3059, 0x3099, 0x305A},
+    {0x305B, 0x3099, 0x305C}, {0x305D, 0x3099, 0x305E}, {0x305F, 0x3099, 0x3060},
+    {0x3061, 0x3099, 0x3062}, {0x3064, 0x3099, 0x3065}, {0x3066, 0x3099, 0x3067},
+    {0x3068, 0x3099, 0x3069}, {0x306F, 0x3099, 0x3070}, {0x306F, 0x309A, 0x3071},
+    {0x3072, 0x3099, 0x3073}, {0x3072, 0x309A, 0x3074}, {0x3075, 0x3099, 0x3076},
+    {0x3075, 0x309A, 0x3077}, {0x3078, 0x3099, 0x3079}, {0x3078, 0x309A, 0x307A},
+    {0x307B, 0x3099, 0x307C}, {0x307B, 0x309A, 0x307D}, {0x309D, 0x3099, 0x309E},
+    {0x30A6, 0x3099, 0x30F4}, {0x30AB, 0x3099, 0x30AC}, {0x30AD, 0x3099, 0x30AE},
+    {0x30AF, 0x3099, 0x30B0}, {0x30B1, 0x3099, 0x30B2}, {0x30B3, 0x3099, 0x30B4},
+    {0x30B5, 0x3099, 0x30B6}, {0x30B7, 0x3099, 0x30B8}, {0x30B9, 0x3099, 0x30BA},
+    {0x30BB, 0x3099, 0x30BC}, {0x30BD, 0x3099, 0x30BE}, {0x30BF, 0x3099, 0x30C0},
+    {0x30C1, 0x3099, 0x30C2}, {0x30C4, 0x3099, 0x30C5}, {0x30C6, 0x3099, 0x30C7},
+    {0x30C8, 0x3099, 0x30C9}, {0x30CF, 0x3099, 0x30D0}, {0x30CF, 0x309A, 0x30D1},
+    {0x30D2, 0x3099, 0x30D3}, {0x30D2, 0x309A, 0x30D4}, {0x30D5, 0x3099, 0x30D6},
+    {0x30D5, 0x309A, 0x30D7}, {0x30D8, 0x3099, 0x30D9}, {0x30D8, 0x309A, 0x30DA},
+    {0x30DB, 0x3099, 0x30DC}, {0x30DB, 0x309A, 0x30DD}, {0x30EF, 0x3099, 0x30F7},
+    {0x30F0, 0x3099, 0x30F8}, {0x30F1, 0x3099, 0x30F9}, {0x30F2, 0x3099, 0x30FA},
+    {0x30FD, 0x3099, 0x30FE},
+};
+
+static uint32_t composition_of(uint32_t kana, uint32_t mark)
+{
+    size_t i;
+
+    for (i = 0; i < sizeof kana_compositions / sizeof kana_compositions[0];
+         i++) {
+        if (kana_compositions[i][0] == kana && kana_compositions[i][1] == mark)
+            return kana_compositions[i][2];
+    }
+    return 0;
+}
+
+/* Each kana followed by each combining mark composes exactly when Unicode
+ * has a precomposed character, and is left alone otherwise. */
+START_TEST(test_every_kana_with_every_mark)
+{
+    static const uint32_t marks[] = {0x3099, 0x309A};
+    uint32_t kana;
+    size_t m;
+
+    for (kana = 0x3041; kana <= 0x30FE; kana++) {
+        if (kana >= 0x3097 && kana <= 0x30A0)
+            continue; /* unassigned, the marks themselves, ゟ and ゠ */
+        if (kana == 0x30FB || kana == 0x30FF)
+            continue; /* ・ is dropped; ヿ */
+        for (m = 0; m < 2; m++) {
+            uint32_t composed = composition_of(kana, marks[m]);
+            char raw[8], want[8], out[16];
+            size_t n = crm_utf8_encode(kana, raw), want_len, out_len;
+
+            n += crm_utf8_encode(marks[m], raw + n);
+            if (composed != 0) {
+                want_len = crm_utf8_encode(composed, want);
+            } else {
+                memcpy(want, raw, n);
+                want_len = n;
+            }
+            ck_assert_int_eq(crm_normalize_value(CRM_NORMALIZE_NAME_JA, 0,
+                                                 raw, n, out, sizeof out,
+                                                 &out_len, NULL),
+                             CRM_OK);
+            ck_assert_msg(out_len == want_len &&
+                              memcmp(out, want, want_len) == 0,
+                          "U+%04X U+%04X", (unsigned)kana,
+                          (unsigned)marks[m]);
+        }
+    }
+}
+END_TEST
+
 /* ---- invalid UTF-8 ----------------------------------------------------- */
 
 static const char *const bad_utf8[] = {
@@ -528,8 +658,8 @@ static const char *const bad_utf8[] = {
 
 /* A valid value of each normaliser to embed the bad bytes in. */
 static const char *const valid_values[] = {
-    "M-0001", "Line-U1", "taro@example.co.jp", "090-1234-5678", "山田 太郎",
-    "100-0001",
+    "M-0001",        "Line-U1",   "taro@example.co.jp",
+    "090-1234-5678", "山田 太郎", "100-0001",
 };
 
 /* bad alone, inside value, after it, and between spaces: CRM_EUTF8. */
@@ -674,6 +804,37 @@ START_TEST(test_longest_value)
 }
 END_TEST
 
+/* ---- flags --------------------------------------------------------------- */
+
+/* A flag applies to its own normaliser only; the others ignore it. */
+START_TEST(test_flags_of_other_normalisers_are_ignored)
+{
+    static const norm_case email_with_kana_flag[] = {
+        OK("Taro.Y+x@GMAIL.com", "taro.y+x@gmail.com"),
+    };
+    static const norm_case name_with_provider_flag[] = {
+        OK("やまだ ﾀﾛｳ", "やまだタロウ"),
+    };
+    static const norm_case phone_with_both_flags[] = {
+        OK("090-1234-5678", MOBILE),
+    };
+    static const norm_case exact_with_both_flags[] = {
+        OK(" やまだ+x@gmail.com ", "やまだ+x@gmail.com"),
+    };
+    const unsigned both =
+        CRM_NORMALIZE_FOLD_PROVIDER | CRM_NORMALIZE_FOLD_KANA;
+
+    CHECK_CASES(CRM_NORMALIZE_EMAIL, CRM_NORMALIZE_FOLD_KANA,
+                email_with_kana_flag);
+    CHECK_CASES(CRM_NORMALIZE_NAME_JA, CRM_NORMALIZE_FOLD_PROVIDER,
+                name_with_provider_flag);
+    CHECK_CASES(CRM_NORMALIZE_PHONE_JP, both, phone_with_both_flags);
+    CHECK_CASES(CRM_NORMALIZE_POSTAL_JP, both, postal_cases);
+    CHECK_CASES(CRM_NORMALIZE_EXACT, both, exact_with_both_flags);
+    CHECK_CASES(CRM_NORMALIZE_ICASE, both, icase_cases);
+}
+END_TEST
+
 /* ---- arguments and the public wrapper ---------------------------------- */
 
 START_TEST(test_bad_arguments)
@@ -699,17 +860,13 @@ START_TEST(test_bad_arguments)
                                          1, out, sizeof out, &out_len,
                                          &reason),
                      CRM_EINVAL);
-    ck_assert_int_eq(crm_normalize_value(CRM_NORMALIZE_EMAIL,
-                                         CRM_NORMALIZE_FOLD_KANA, "a@b.jp", 6,
-                                         out, sizeof out, &out_len, &reason),
-                     CRM_EINVAL);
     ck_assert_int_eq(crm_normalize_value(CRM_NORMALIZE_NAME_JA, 0x80u, "a",
                                          1, out, sizeof out, &out_len,
                                          &reason),
                      CRM_EINVAL);
-    ck_assert_int_eq(crm_normalize_value(CRM_NORMALIZE_EXACT,
-                                         CRM_NORMALIZE_FOLD_PROVIDER, "a", 1,
-                                         out, sizeof out, &out_len, &reason),
+    ck_assert_int_eq(crm_normalize_value(CRM_NORMALIZE_EMAIL, 0x4u, "a@b.jp",
+                                         6, out, sizeof out, &out_len,
+                                         &reason),
                      CRM_EINVAL);
     ck_assert_uint_eq(out_len, 7);
     /* NULL raw with length 0 is the empty value; reason may be NULL */
@@ -776,6 +933,42 @@ START_TEST(test_public_wrapper)
                      CRM_EINVAL);
     ck_assert_ptr_nonnull(strstr(crm_ctx_errmsg(ctx), "normaliser"));
     crm_ctx_free(ctx);
+}
+END_TEST
+
+/* The normalisers write into the caller's buffer only: a ctx whose every
+ * allocation fails sees no allocation attempted, on success or error. */
+START_TEST(test_never_allocates)
+{
+    static const struct {
+        crm_identity_normalizer normalizer;
+        unsigned flags;
+        const char *raw;
+    } calls[] = {
+        {CRM_NORMALIZE_EXACT, 0, "  M-0001 "},
+        {CRM_NORMALIZE_ICASE, 0, "LINE-U1"},
+        {CRM_NORMALIZE_EMAIL, CRM_NORMALIZE_FOLD_PROVIDER, "T.Y+x@gmail.com"},
+        {CRM_NORMALIZE_EMAIL, 0, "broken@"},
+        {CRM_NORMALIZE_PHONE_JP, 0, "０９０－１２３４－５６７８"},
+        {CRM_NORMALIZE_PHONE_JP, 0, "090-0000-0000"},
+        {CRM_NORMALIZE_NAME_JA, CRM_NORMALIZE_FOLD_KANA, "ﾔﾏﾀﾞ やまだ 髙﨑"},
+        {CRM_NORMALIZE_POSTAL_JP, 0, "〒100-0001"},
+        {CRM_NORMALIZE_POSTAL_JP, 0, "\xC0\xAF"},
+    };
+    test_alloc ta;
+    crm_ctx *ctx = test_ctx_new(&ta);
+    char out[64];
+    size_t i, out_len, before = ta.calls;
+
+    test_alloc_fail_in(&ta, 1);
+    for (i = 0; i < sizeof calls / sizeof calls[0]; i++)
+        (void)crm_identity_normalize(ctx, calls[i].normalizer, calls[i].flags,
+                                     calls[i].raw, strlen(calls[i].raw), out,
+                                     sizeof out, &out_len);
+    ck_assert_uint_eq(ta.calls, before);
+    ck_assert_uint_eq(ta.failed, 0);
+    test_alloc_fail_in(&ta, 0);
+    test_ctx_free_checked(ctx, &ta);
 }
 END_TEST
 
@@ -911,12 +1104,16 @@ static Suite *identity_normalize_suite(void)
     tcase_add_test(tc, test_phone);
     tcase_add_test(tc, test_postal);
     tcase_add_test(tc, test_name);
+    tcase_add_test(tc, test_every_kana_with_every_mark);
+    tcase_add_test(tc, test_reasons_name_the_problem);
     tcase_add_test(tc, test_invalid_utf8_everywhere);
     tcase_add_test(tc, test_small_buffers);
     tcase_add_test(tc, test_size_query_without_buffer);
     tcase_add_test(tc, test_longest_value);
+    tcase_add_test(tc, test_flags_of_other_normalisers_are_ignored);
     tcase_add_test(tc, test_bad_arguments);
     tcase_add_test(tc, test_public_wrapper);
+    tcase_add_test(tc, test_never_allocates);
     tcase_add_test(tc, test_placeholders);
     tcase_add_test(tc, test_placeholders_after_normalising);
     suite_add_tcase(s, tc);

@@ -98,23 +98,23 @@ extern "C" {
  *
  * EXACT     the bytes as given: "M-0001".
  * ICASE     as EXACT, ASCII letters lowercased: "LINE-U1A" -> "line-u1a".
- * EMAIL     full-width forms folded (＠ -> @), ASCII lowercased; rejects a
- *           missing or second '@', an empty local part or domain, a domain
- *           without a dot, an empty label or one starting or ending with
- *           '-', spaces and control characters inside. Dots in the local
- *           part are kept as written (a..b@docomo.ne.jp, x.@ezweb.ne.jp are
- *           real addresses). With CRM_NORMALIZE_FOLD_PROVIDER, aliases of
- *           one mailbox fold into one value.
- * PHONE_JP  E.164. Full-width digits are folded; hyphens and dashes of
- *           every sort, spaces, brackets and dots are dropped. A Japanese
- *           number (leading 0, or +81 / 0081 / 01081, "+81 (0)90" too)
- *           must have the length of its class, counting the leading 0: 11
- *           digits for 070/080/090/060, 050, 020 and 0800 numbers, 10 for
- *           landlines, 0120 and 0570;
- *           "090-1234-5678" -> "+819012345678". Another country code
- *           (after +, 00 or 010) gives + and 7 to 15 digits. Numbers whose
- *           digits after the service prefix are all one digit
- *           (090-0000-0000, 0000000000) are rejected.
+ * EMAIL     full-width forms folded (＠ -> @, and 。 -> . as in IDNA),
+ *           ASCII lowercased; rejects a missing or second '@', an empty
+ *           local part or domain, a domain without a dot, an empty label
+ *           or one starting or ending with '-', spaces and control
+ *           characters inside. Dots in the local part are kept as written
+ *           (a..b@docomo.ne.jp, x.@ezweb.ne.jp are real addresses). With
+ *           CRM_NORMALIZE_FOLD_PROVIDER, aliases of one mailbox fold into
+ *           one value.
+ * PHONE_JP  E.164: "090-1234-5678" -> "+819012345678". Full-width digits
+ *           are folded; hyphens and dashes of every sort, spaces, brackets
+ *           and dots are dropped. A Japanese number (leading 0, or +81,
+ *           0081 or 01081, "+81 (0)90" too) must have the length of its
+ *           class, counting the leading 0: 11 digits for 060/070/080/090,
+ *           050, 020 and 0800 numbers, 10 for landlines, 0120 and 0570.
+ *           Another country code (after +, 00 or 010) gives + and 7 to 15
+ *           digits. Numbers whose digits after the service prefix are all
+ *           one digit (090-0000-0000, 0000000000) are rejected.
  * NAME_JA   a matching key for a Japanese name: full-width ASCII to ASCII,
  *           half-width katakana to full-width with voiced marks composed
  *           (ｶﾞ -> ガ, also カ + U+3099), spaces and ・ removed, ASCII
@@ -133,13 +133,17 @@ typedef enum crm_identity_normalizer {
     CRM_NORMALIZE_POSTAL_JP = 5  /* exactly 7 digits: 〒100-0001 -> 1000001 */
 } crm_identity_normalizer;
 
-/* CRM_NORMALIZE_EMAIL only: fold provider aliases. gmail.com and
+/* Flags apply to one normaliser each and are ignored by the others (so a
+ * binding may pass one flags value for every kind); undefined bits are
+ * rejected. */
+
+/* CRM_NORMALIZE_EMAIL: fold provider aliases. gmail.com and
  * googlemail.com ignore dots and +tags in the local part (the domain
  * becomes gmail.com); outlook.com, hotmail.com, live.com, their Japanese
  * domains outlook.jp, hotmail.co.jp, live.jp, and icloud.com ignore
  * +tags. An address whose local part would become empty is kept. */
 #define CRM_NORMALIZE_FOLD_PROVIDER 0x1u
-/* CRM_NORMALIZE_NAME_JA only: fold hiragana to katakana. */
+/* CRM_NORMALIZE_NAME_JA: fold hiragana to katakana. */
 #define CRM_NORMALIZE_FOLD_KANA 0x2u
 
 /* Longest normalised value, in bytes (CRM_ELIMIT beyond). */
@@ -153,9 +157,9 @@ typedef enum crm_identity_normalizer {
  * be NULL when len is 0. Never allocates.
  *
  * Errors: CRM_EINVAL (NULL out_len, raw or out where not allowed; unknown
- * normaliser; a flag the normaliser does not take; a value the normaliser
- * rejects as malformed, e.g. an email without '@' or a phone of the wrong
- * length, with the reason on ctx), CRM_EUTF8 (raw is not valid UTF-8:
+ * normaliser; an undefined flag bit; a value the normaliser rejects as
+ * malformed, e.g. an email without '@' or a phone of the wrong length,
+ * with the reason on ctx), CRM_EUTF8 (raw is not valid UTF-8:
  * overlong forms, surrogates, truncated sequences), CRM_ELIMIT (cap too
  * small: *out_len is set to the size needed; or the normalised value is
  * longer than CRM_IDENTITY_MAX_VALUE: *out_len is set to 0). On any error

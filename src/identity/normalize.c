@@ -12,20 +12,19 @@
 
 /* ---- shared helpers ---------------------------------------------------- */
 
-void norm_put_byte(norm_buf *b, char c)
-{
-    if (b->len < sizeof b->data)
-        b->data[b->len] = c;
-    b->len++;
-}
-
 void norm_put_cp(norm_buf *b, uint32_t cp)
 {
     char bytes[4];
-    size_t n = crm_utf8_encode(cp, bytes), i;
+    size_t n;
 
-    for (i = 0; i < n; i++)
-        norm_put_byte(b, bytes[i]);
+    if (cp < 0x80) {
+        norm_put_byte(b, (char)cp);
+        return;
+    }
+    n = crm_utf8_encode(cp, bytes);
+    if (b->len + n <= sizeof b->data)
+        memcpy(b->data + b->len, bytes, n);
+    b->len += n;
 }
 
 crm_status norm_check_length(const norm_buf *b, const char **reason)
@@ -34,30 +33,6 @@ crm_status norm_check_length(const norm_buf *b, const char **reason)
         return CRM_OK;
     *reason = "normalised value is longer than CRM_IDENTITY_MAX_VALUE bytes";
     return CRM_ELIMIT;
-}
-
-uint32_t norm_decode(const char *s, size_t len, size_t *pos)
-{
-    uint32_t cp = 0xFFFD;
-
-    if (crm_utf8_decode(s, len, pos, &cp) != 0)
-        *pos = len; /* not reached: every value is validated first */
-    return cp;
-}
-
-int norm_is_space(uint32_t cp)
-{
-    return cp == ' ' || (cp >= '\t' && cp <= '\r') || cp == 0x3000;
-}
-
-uint32_t norm_fold_width(uint32_t cp)
-{
-    return cp >= 0xFF01 && cp <= 0xFF5E ? cp - 0xFEE0 : cp;
-}
-
-uint32_t norm_ascii_lower(uint32_t cp)
-{
-    return cp >= 'A' && cp <= 'Z' ? cp + ('a' - 'A') : cp;
 }
 
 int norm_is_dash(uint32_t cp)
@@ -79,12 +54,6 @@ int norm_is_dash(uint32_t cp)
     default:
         return 0;
     }
-}
-
-int norm_digit_value(uint32_t cp)
-{
-    cp = norm_fold_width(cp);
-    return cp >= '0' && cp <= '9' ? (int)(cp - '0') : -1;
 }
 
 /* ---- EXACT and ICASE --------------------------------------------------- */
@@ -120,9 +89,13 @@ static crm_status norm_icase(const char *s, size_t len, unsigned flags,
 
 /* ---- dispatch ---------------------------------------------------------- */
 
+/* Every flag defined in crm/identity.h. A flag that does not apply to a
+ * normaliser is ignored, so one flags value can serve every kind. */
+#define NORM_KNOWN_FLAGS (CRM_NORMALIZE_FOLD_PROVIDER | CRM_NORMALIZE_FOLD_KANA)
+
 typedef struct norm_rule {
     norm_fn fn;
-    unsigned flags; /* the flags this normaliser accepts */
+    unsigned flags; /* the flags this normaliser uses */
 } norm_rule;
 
 /* Indexed by crm_identity_normalizer. */
@@ -211,15 +184,14 @@ crm_status crm_normalize_value(crm_identity_normalizer normalizer,
         return fail(CRM_EINVAL, "NULL argument", reason);
     if (!rule)
         return fail(CRM_EINVAL, "unknown normaliser", reason);
-    if (flags & ~rule->flags)
-        return fail(CRM_EINVAL, "flag not supported by this normaliser",
-                    reason);
+    if (flags & ~NORM_KNOWN_FLAGS)
+        return fail(CRM_EINVAL, "unknown flag", reason);
     if (len > 0)
         trim_spaces(raw, &begin, &end);
     if (!crm_utf8_valid(raw + begin, end - begin))
         return fail(CRM_EUTF8, "value is not valid UTF-8", reason);
     b.len = 0;
-    st = rule->fn(raw + begin, end - begin, flags, &b, &why);
+    st = rule->fn(raw + begin, end - begin, flags & rule->flags, &b, &why);
     if (st != CRM_OK)
         return fail(st, why, reason);
     return copy_out(&b, out, cap, out_len, reason);

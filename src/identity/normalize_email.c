@@ -20,6 +20,13 @@ static int is_control(uint32_t cp)
     return cp < 0x20 || (cp >= 0x7F && cp < 0xA0);
 }
 
+/* Ideographic full stops typed by a Japanese input method for '.': IDNA
+ * (UTS #46) maps them to '.' in domain names too. */
+static uint32_t fold_full_stop(uint32_t cp)
+{
+    return cp == 0x3002 || cp == 0xFF61 ? '.' : cp;
+}
+
 /* Folds width and case into b; rejects spaces and control characters. */
 static crm_status fold_email(const char *s, size_t len, norm_buf *b,
                              const char **reason)
@@ -29,7 +36,7 @@ static crm_status fold_email(const char *s, size_t len, norm_buf *b,
     while (pos < len) {
         uint32_t cp = norm_decode(s, len, &pos);
 
-        cp = norm_ascii_lower(norm_fold_width(cp));
+        cp = norm_ascii_lower(fold_full_stop(norm_fold_width(cp)));
         if (norm_is_space(cp) || is_other_space(cp)) {
             *reason = "email contains a space";
             return CRM_EINVAL;
@@ -47,7 +54,13 @@ static crm_status fold_email(const char *s, size_t len, norm_buf *b,
  * parts are not accepted). */
 static int is_local_special(char c)
 {
-    return c != '\0' && strchr("\"(),:;<>[\\]", c) != NULL;
+    switch (c) {
+    case '"': case '(': case ')': case ',': case ':': case ';':
+    case '<': case '>': case '[': case '\\': case ']':
+        return 1;
+    default:
+        return 0;
+    }
 }
 
 static int is_domain_char(char c)
@@ -210,6 +223,10 @@ crm_status norm_email(const char *s, size_t len, unsigned flags, norm_buf *b,
     size_t at = 0;
     crm_status st;
 
+    if (len == 0) {
+        *reason = "email is empty";
+        return CRM_EINVAL;
+    }
     st = fold_email(s, len, b, reason);
     if (st == CRM_OK)
         st = norm_check_length(b, reason);

@@ -9,6 +9,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "core/utf8.h"
 #include "crm/identity.h"
 
 /*
@@ -44,29 +45,60 @@ int norm_email_is_placeholder(const char *value, size_t len);
 int norm_phone_is_placeholder(const char *value, size_t len);
 int norm_postal_is_placeholder(const char *value, size_t len);
 
-/* Appends one byte / the UTF-8 form of cp to b. */
-void norm_put_byte(norm_buf *b, char c);
+/* Appends one byte to b. */
+static inline void norm_put_byte(norm_buf *b, char c)
+{
+    if (b->len < sizeof b->data)
+        b->data[b->len] = c;
+    b->len++;
+}
+
+/* Appends the UTF-8 form of cp to b. */
 void norm_put_cp(norm_buf *b, uint32_t cp);
 
 /* CRM_ELIMIT with *reason set when b holds more than the longest value. */
 crm_status norm_check_length(const norm_buf *b, const char **reason);
 
 /* The code point at s[*pos] of a validated string; advances *pos. */
-uint32_t norm_decode(const char *s, size_t len, size_t *pos);
+static inline uint32_t norm_decode(const char *s, size_t len, size_t *pos)
+{
+    uint32_t cp = (unsigned char)s[*pos];
+
+    if (cp < 0x80) {
+        *pos += 1;
+        return cp;
+    }
+    if (crm_utf8_decode(s, len, pos, &cp) != 0)
+        *pos = len; /* not reached: every value is validated first */
+    return cp;
+}
 
 /* ASCII whitespace (space, \t, \n, \v, \f, \r) or U+3000. */
-int norm_is_space(uint32_t cp);
+static inline int norm_is_space(uint32_t cp)
+{
+    return cp == ' ' || (cp >= '\t' && cp <= '\r') || cp == 0x3000;
+}
 
 /* Full-width ASCII (U+FF01..U+FF5E) to ASCII; other code points as given. */
-uint32_t norm_fold_width(uint32_t cp);
+static inline uint32_t norm_fold_width(uint32_t cp)
+{
+    return cp >= 0xFF01 && cp <= 0xFF5E ? cp - 0xFEE0 : cp;
+}
 
 /* ASCII A-Z lowercased; other code points as given. */
-uint32_t norm_ascii_lower(uint32_t cp);
+static inline uint32_t norm_ascii_lower(uint32_t cp)
+{
+    return cp >= 'A' && cp <= 'Z' ? cp + ('a' - 'A') : cp;
+}
 
 /* A hyphen, dash or long-vowel mark people type between digits. */
 int norm_is_dash(uint32_t cp);
 
 /* Full-width digits folded; the digit value 0..9, or -1. */
-int norm_digit_value(uint32_t cp);
+static inline int norm_digit_value(uint32_t cp)
+{
+    cp = norm_fold_width(cp);
+    return cp >= '0' && cp <= '9' ? (int)(cp - '0') : -1;
+}
 
 #endif /* CRM_IDENTITY_NORMALIZE_INTERNAL_H */

@@ -238,15 +238,21 @@ static int sound_mark_of(uint32_t cp)
     return 0;
 }
 
+/* ハ ヒ フ ヘ ホ: voiced one code point further, semi-voiced two. */
+static int is_ha_row(uint32_t k)
+{
+    return k >= 0x30CF && k <= 0x30DB && (k - 0x30CF) % 3 == 0;
+}
+
 /* Katakana with a precomposed voiced form one code point further:
- * カ..ト and ハ..ホ rows. */
+ * the カ, サ, タ and ハ rows. */
 static int takes_voiced_mark(uint32_t k)
 {
     if (k >= 0x30AB && k <= 0x30C2)
         return (k & 1) == 1;
     if (k >= 0x30C4 && k <= 0x30C8)
         return (k & 1) == 0;
-    return k >= 0x30CF && k <= 0x30DB && (k - 0x30CF) % 3 == 0;
+    return is_ha_row(k);
 }
 
 /* The katakana k with a sound mark (1 or 2) composed, or 0 when no
@@ -254,8 +260,7 @@ static int takes_voiced_mark(uint32_t k)
 static uint32_t compose_katakana(uint32_t k, int mark)
 {
     if (mark == 2)
-        return k >= 0x30CF && k <= 0x30DB && (k - 0x30CF) % 3 == 0 ? k + 2
-                                                                    : 0;
+        return is_ha_row(k) ? k + 2 : 0;
     if (takes_voiced_mark(k))
         return k + 1;
     if (k == 0x30A6) /* ウ -> ヴ */

@@ -70,51 +70,63 @@ static int all_same_digit(const char *d, size_t n)
 /* A class of Japanese numbers, by the national digits after the leading 0. */
 typedef struct jp_class {
     const char *prefix;
-    size_t digits;        /* national digits, without the leading 0 */
+    size_t prefix_len;
+    size_t digits; /* national digits, without the leading 0 */
     const char *length_reason;
 } jp_class;
 
-/* Longer prefixes first (0800 before 080). A national number matching none
- * is a geographic landline whose area code starts with its first digit. */
+#define JP_MOBILE_REASON "mobile number (060/070/080/090) must have 11 digits"
+
+/* Longer prefixes first (0800 before 080). The last class, with an empty
+ * prefix, is the geographic landline. */
 static const jp_class jp_classes[] = {
-    {"120", 9, "freephone number (0120) must have 10 digits"},
-    {"800", 10, "freephone number (0800) must have 11 digits"},
-    {"570", 9, "navi-dial number (0570) must have 10 digits"},
-    {"180", 9, "number 0180 must have 10 digits"},
-    {"990", 9, "number 0990 must have 10 digits"},
-    {"20", 10, "M2M/pager number (020) must have 11 digits"},
-    {"50", 10, "IP phone number (050) must have 11 digits"},
-    {"60", 10, "mobile number (060/070/080/090) must have 11 digits"},
-    {"70", 10, "mobile number (060/070/080/090) must have 11 digits"},
-    {"80", 10, "mobile number (060/070/080/090) must have 11 digits"},
-    {"90", 10, "mobile number (060/070/080/090) must have 11 digits"},
-    {"", 9, "landline number must have 10 digits including the leading 0"},
+    {"120", 3, 9, "freephone number (0120) must have 10 digits"},
+    {"800", 3, 10, "freephone number (0800) must have 11 digits"},
+    {"570", 3, 9, "navi-dial number (0570) must have 10 digits"},
+    {"180", 3, 9, "number 0180 must have 10 digits"},
+    {"990", 3, 9, "number 0990 must have 10 digits"},
+    {"20", 2, 10, "M2M/pager number (020) must have 11 digits"},
+    {"50", 2, 10, "IP phone number (050) must have 11 digits"},
+    {"60", 2, 10, JP_MOBILE_REASON},
+    {"70", 2, 10, JP_MOBILE_REASON},
+    {"80", 2, 10, JP_MOBILE_REASON},
+    {"90", 2, 10, JP_MOBILE_REASON},
+    {"", 0, 9, "landline number must have 10 digits including the leading 0"},
 };
+
+static int has_prefix(const char *d, size_t n, const char *prefix,
+                      size_t prefix_len)
+{
+    size_t i;
+
+    if (n < prefix_len)
+        return 0;
+    for (i = 0; i < prefix_len; i++) {
+        if (d[i] != prefix[i])
+            return 0;
+    }
+    return 1;
+}
 
 static const jp_class *jp_class_of(const char *national, size_t n)
 {
-    size_t i = 0;
+    const jp_class *c = jp_classes;
 
-    while (jp_classes[i].prefix[0] != '\0') {
-        size_t plen = strlen(jp_classes[i].prefix);
-
-        if (n >= plen && memcmp(national, jp_classes[i].prefix, plen) == 0)
-            break;
-        i++;
-    }
-    return &jp_classes[i];
+    while (c->prefix_len > 0 &&
+           !has_prefix(national, n, c->prefix, c->prefix_len))
+        c++;
+    return c;
 }
 
 /* The subscriber digits after the service prefix (or after the first digit
  * of a geographic area code) are all one digit: 090-0000-0000,
  * 03-1111-1111. */
-static int is_repeated_subscriber(const char *national, size_t n)
+static int is_repeated_subscriber(const jp_class *c, const char *national,
+                                  size_t n)
 {
-    size_t plen = strlen(jp_class_of(national, n)->prefix);
+    size_t skip = c->prefix_len > 0 ? c->prefix_len : 1;
 
-    if (plen == 0)
-        plen = 1;
-    return n > plen && all_same_digit(national + plen, n - plen);
+    return n > skip && all_same_digit(national + skip, n - skip);
 }
 
 static crm_status put_japanese(const char *national, size_t n, norm_buf *b,
@@ -133,7 +145,7 @@ static crm_status put_japanese(const char *national, size_t n, norm_buf *b,
         *reason = c->length_reason;
         return CRM_EINVAL;
     }
-    if (is_repeated_subscriber(national, n)) {
+    if (is_repeated_subscriber(c, national, n)) {
         *reason = "placeholder phone number (subscriber digits all the same)";
         return CRM_EINVAL;
     }
@@ -152,10 +164,10 @@ static crm_status put_international(const char *d, size_t n, norm_buf *b,
     size_t i;
 
     if (n >= 2 && d[0] == '8' && d[1] == '1') {
-        d += 2, n -= 2;
-        if (n > 0 && d[0] == '0') /* +81 (0)90 ...: the trunk 0 is dropped */
-            d++, n--;
-        return put_japanese(d, n, b, reason);
+        /* +81 (0)90 ...: a trunk 0 after the country code is dropped */
+        size_t skip = n > 2 && d[2] == '0' ? 3 : 2;
+
+        return put_japanese(d + skip, n - skip, b, reason);
     }
     if (n == 0 || d[0] == '0') {
         *reason = "international number needs a country code after the "
@@ -170,13 +182,6 @@ static crm_status put_international(const char *d, size_t n, norm_buf *b,
     for (i = 0; i < n; i++)
         norm_put_byte(b, d[i]);
     return CRM_OK;
-}
-
-static int starts_with(const digits *num, const char *prefix)
-{
-    size_t n = strlen(prefix);
-
-    return num->n >= n && memcmp(num->d, prefix, n) == 0;
 }
 
 crm_status norm_phone_jp(const char *s, size_t len, unsigned flags,
@@ -196,9 +201,10 @@ crm_status norm_phone_jp(const char *s, size_t len, unsigned flags,
     }
     if (num.plus)
         return put_international(num.d, num.n, b, reason);
-    if (starts_with(&num, "010")) /* the international prefix from Japan */
+    /* 010 is the international prefix from Japan, 00 from most countries */
+    if (has_prefix(num.d, num.n, "010", 3))
         return put_international(num.d + 3, num.n - 3, b, reason);
-    if (starts_with(&num, "00"))
+    if (has_prefix(num.d, num.n, "00", 2))
         return put_international(num.d + 2, num.n - 2, b, reason);
     if (num.d[0] == '0')
         return put_japanese(num.d + 1, num.n - 1, b, reason);
@@ -231,6 +237,15 @@ static int is_sequence(int start, const char *d, size_t n)
     return is_digit_run(start, d, n, 1) || is_digit_run(start, d, n, -1);
 }
 
+/* national: the digits after +81. A sequence counts from the leading 0
+ * people dial: 0123456789. */
+static int is_japanese_placeholder(const char *national, size_t n)
+{
+    return all_same_digit(national, n) ||
+           is_repeated_subscriber(jp_class_of(national, n), national, n) ||
+           is_sequence(0, national, n);
+}
+
 int norm_phone_is_placeholder(const char *value, size_t len)
 {
     const char *d = value + 1;
@@ -242,9 +257,7 @@ int norm_phone_is_placeholder(const char *value, size_t len)
         return 1;
     if (d[0] != '8' || d[1] != '1' || n == 2)
         return 0;
-    /* Japanese: the national number with its leading 0 put back */
-    return all_same_digit(d + 2, n - 2) || is_repeated_subscriber(d + 2, n - 2) ||
-           is_sequence(0, d + 2, n - 2);
+    return is_japanese_placeholder(d + 2, n - 2);
 }
 
 /* ---- postal codes ------------------------------------------------------ */
