@@ -13,7 +13,7 @@
  *   crm_identity_add_kind(idn, "email", CRM_NORMALIZE_EMAIL, 0, 1, 5, &email);
  *   crm_identity_add_kind(idn, "phone", CRM_NORMALIZE_PHONE_JP, 0, 1, 3, &phone);
  *   int kinds[2] = { email, phone };
- *   const char *values[2] = { "Taro.Yamada@Example.com", "090-1234-5678" };
+ *   const char *values[2] = { "Taro.Yamada@Gmail.com", "090-1234-5678" };
  *   int64_t profile;
  *   crm_identity_observe(idn, 1001, at, 2, kinds, values, NULL, &profile);
  *   ...
