@@ -169,8 +169,8 @@ CRM_API crm_status crm_rfm_clear(crm_rfm *rfm);
  * not grow the tables step by step (fewer copies and page faults). Only a
  * hint: never needed for correct results (a large batch of orders sizes
  * the table itself from an estimate of its distinct customers). Memory
- * kept per reserved customer: about 43 bytes (32-byte hash slots, at most
- * 3/4 full).
+ * kept per reserved customer: about 48 bytes (32-byte hash slots, at most
+ * 2/3 full).
  * Errors: CRM_EINVAL (NULL rfm, customers > CRM_RFM_MAX_CUSTOMERS),
  * CRM_ENOMEM.
  */

@@ -118,16 +118,17 @@ static int rehash(crm_ctx *ctx, crm_i64map *map, size_t capacity)
     return 0;
 }
 
-/* Load at most 3/4: capacity >= n * 4 / 3, at least 16. */
+#define CRM_I64MAP_MAX_ENTRIES (UINT32_MAX / 3 * 2 - 3)
+
 int crm_i64map_reserve(crm_ctx *ctx, crm_i64map *map, size_t n)
 {
     size_t capacity;
 
-    if (map->slots && n <= map->capacity / 4 * 3)
+    if (map->slots && n <= crm_i64map_room(map))
         return 0;
-    if (n > UINT32_MAX / 4 * 3 - 4)
+    if (n > CRM_I64MAP_MAX_ENTRIES)
         return -1;
-    capacity = n / 3 * 4 + 4;
+    capacity = n / 2 * 3 + 3;
     return rehash(ctx, map, capacity < 16 ? 16 : capacity);
 }
 
@@ -136,9 +137,9 @@ static int make_room(crm_ctx *ctx, crm_i64map *map)
 {
     size_t n = map->count + 1;
 
-    if (map->slots && n <= map->capacity / 4 * 3)
+    if (map->slots && n <= crm_i64map_room(map))
         return 0;
-    if (n < map->count * 2 && map->count * 2 <= UINT32_MAX / 4 * 3 - 4)
+    if (n < map->count * 2 && map->count * 2 <= CRM_I64MAP_MAX_ENTRIES)
         n = map->count * 2;
     return crm_i64map_reserve(ctx, map, n);
 }

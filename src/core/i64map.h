@@ -1,6 +1,6 @@
 /*
  * An open-addressing hash table keyed by int64_t, with linear probing, a
- * load factor of at most 3/4, any capacity (the home slot comes from the
+ * load factor of at most 2/3, any capacity (the home slot comes from the
  * high bits of one multiply, scaled to the capacity) and backward-shift
  * deletion (no tombstones).
  *
@@ -25,6 +25,7 @@
 #include <stdint.h>
 
 #include "core/ctx.h"
+#include "core/prefetch.h"
 
 #define CRM_I64MAP_NONE UINT32_MAX
 #define CRM_I64MAP_EMPTY_KEY INT64_MIN
@@ -58,6 +59,12 @@ void crm_i64map_clear(crm_i64map *map);
  */
 int crm_i64map_reserve(crm_ctx *ctx, crm_i64map *map, size_t n);
 
+/* Entries the table holds before it grows (at most 2/3 full). */
+static inline size_t crm_i64map_room(const crm_i64map *map)
+{
+    return map->capacity / 3 * 2;
+}
+
 /* Number of slot indexes (capacity + the spare), for iteration. */
 static inline size_t crm_i64map_slot_count(const crm_i64map *map)
 {
@@ -84,12 +91,27 @@ static inline size_t crm_i64map_index(const crm_i64map *map, const void *slot)
     return (size_t)((const unsigned char *)slot - map->slots) / map->slot_size;
 }
 
-/* The slot a key hashes to (capacity > 0); for prefetching ahead. */
+/* The slot a key hashes to (capacity > 0). */
 static inline size_t crm_i64map_home(const crm_i64map *map, int64_t key)
 {
     uint64_t h = (uint64_t)key * UINT64_C(0x9e3779b97f4a7c15);
 
     return (size_t)(((h >> 32) * (uint64_t)map->capacity) >> 32);
+}
+
+/*
+ * Starts loading the lines a lookup of key will most likely read: its
+ * home slot's and the next one (probes run on past the home slot).
+ */
+static inline void crm_i64map_prefetch(const crm_i64map *map, int64_t key)
+{
+    const unsigned char *home;
+
+    if (!map->capacity)
+        return;
+    home = crm_i64map_slot(map, crm_i64map_home(map, key));
+    crm_prefetch(home);
+    crm_prefetch(home + 64);
 }
 
 /* The slot holding key, or NULL. */

@@ -13,7 +13,6 @@
  * restores their last purchase days from a small undo log.
  */
 #include "core/mem.h"
-#include "core/prefetch.h"
 #include "rfm/rfm_internal.h"
 
 /* Prefetch distance in rows. */
@@ -237,6 +236,21 @@ static crm_status push_pair(crm_rfm *rfm, int64_t id, uint32_t day)
     return CRM_OK;
 }
 
+/* Widens the value bounds to cover customer c after a row of day `day`. */
+static void widen_bounds(rfm_bounds *b, const rfm_slot *c, uint32_t day)
+{
+    if (day != 0 && day < b->min_day)
+        b->min_day = day;
+    if (day > b->max_day)
+        b->max_day = day;
+    if (c->count > b->max_count)
+        b->max_count = c->count;
+    if (c->total < b->min_total)
+        b->min_total = c->total;
+    if (c->total > b->max_total)
+        b->max_total = c->total;
+}
+
 /* Adds row i (delta d) to customer c, entirely or not at all. */
 static crm_status apply(crm_rfm *rfm, const rfm_batch *b, size_t i,
                         rfm_slot *c, const rfm_delta *d)
@@ -259,6 +273,7 @@ static crm_status apply(crm_rfm *rfm, const rfm_batch *b, size_t i,
         c->last_day = d->day;
     c->total += d->total;
     c->count += d->count;
+    widen_bounds(&rfm->bounds, c, d->day);
     return CRM_OK;
 }
 
@@ -267,7 +282,7 @@ static crm_status apply(crm_rfm *rfm, const rfm_batch *b, size_t i,
 /* Sizes the table for a large batch of orders from its distinct ids. */
 static crm_status presize(crm_rfm *rfm, const rfm_source *src, size_t n)
 {
-    size_t estimate, customers, room = rfm->map.capacity / 4 * 3;
+    size_t estimate, customers, room = crm_i64map_room(&rfm->map);
 
     if (src->aggregates || n < RFM_PRESIZE_ROWS)
         return CRM_OK;
@@ -285,16 +300,6 @@ static crm_status presize(crm_rfm *rfm, const rfm_source *src, size_t n)
     return CRM_OK;
 }
 
-static void prefetch_customer(const crm_rfm *rfm, int64_t id)
-{
-    const rfm_slot *c;
-
-    if (!rfm->map.capacity)
-        return;
-    c = rfm_customer(rfm, crm_i64map_home(&rfm->map, id));
-    crm_prefetch(c);
-}
-
 static crm_status run_batch(crm_rfm *rfm, const rfm_source *src, size_t n)
 {
     rfm_batch b;
@@ -310,10 +315,10 @@ static crm_status run_batch(crm_rfm *rfm, const rfm_source *src, size_t n)
     rfm->journal_len = 0;
     rfm->created_len = 0;
     for (i = 0; i < n && i < RFM_AHEAD; i++)
-        prefetch_customer(rfm, src->id[i]);
+        crm_i64map_prefetch(&rfm->map, src->id[i]);
     for (i = 0; i < n; i++) {
         if (i + RFM_AHEAD < n)
-            prefetch_customer(rfm, src->id[i + RFM_AHEAD]);
+            crm_i64map_prefetch(&rfm->map, src->id[i + RFM_AHEAD]);
         status = decode(rfm, src, i, &d);
         if (status == CRM_OK && d.skip)
             continue;

@@ -18,7 +18,6 @@
 
 #include "core/civil.h"
 #include "core/mem.h"
-#include "core/prefetch.h"
 #include "core/radix.h"
 #include "rfm/rfm_internal.h"
 
@@ -123,8 +122,7 @@ static void pair_words(const crm_rfm *rfm, uint64_t *words)
     for (i = 0; i < rfm->pairs_len; i++) {
         const rfm_slot *c = crm_i64map_find(&rfm->map, rfm->pair_ids[i]);
         if (i + 16 < rfm->pairs_len)
-            crm_prefetch(rfm_customer(
-                rfm, crm_i64map_home(&rfm->map, rfm->pair_ids[i + 16])));
+            crm_i64map_prefetch(&rfm->map, rfm->pair_ids[i + 16]);
         words[i] = (uint64_t)crm_i64map_index(&rfm->map, c) << 32 |
                    rfm->pair_days[i];
     }
@@ -159,6 +157,8 @@ static crm_status count_days(crm_rfm *rfm)
             continue;
         c = crm_i64map_slot(&rfm->map, (size_t)(words[i] >> 32));
         c->day_count++;
+        if (c->day_count > rfm->bounds.max_day_count)
+            rfm->bounds.max_day_count = c->day_count;
         rfm->pair_ids[out] = c->id;
         rfm->pair_days[out++] = (uint32_t)words[i];
     }
@@ -190,11 +190,13 @@ static uint64_t cut_rank(const crm_rfm *rfm, unsigned k)
 }
 
 /*
- * Quantile cuts by radix selection. A histogram of the keys' top bits
- * (at most RFM_HIST_BUCKETS buckets) tells which bucket holds each needed
- * order statistic; when a bucket is a single value (days, counts) that is
- * the answer, otherwise only the keys of the target buckets are gathered
- * and sorted. Keys equal to INT64_MIN (no purchase) sit below all others.
+ * Quantile cuts by radix selection. A histogram of the keys' top bits (at
+ * most RFM_HIST_BUCKETS buckets over the range the value bounds allow)
+ * tells which bucket holds each needed order statistic. When a bucket is a
+ * single value (days, counts) that is the cut. Otherwise the scoring pass
+ * scores every key outside the target buckets from its bucket alone and
+ * sets aside the few inside them, which are sorted to read the cuts and
+ * scored last. Keys equal to INT64_MIN (no purchase) sit below all others.
  */
 #define RFM_HIST_BUCKETS 65536
 
@@ -208,14 +210,16 @@ typedef struct rfm_target {
 /* The selection state of one quantile dimension. */
 typedef struct rfm_select {
     int active;
-    int64_t lo, hi;
+    int64_t lo, hi;  /* bounds of the keys other than INT64_MIN */
     unsigned shift;  /* bucket = (key - lo) >> shift */
     uint64_t bottom; /* keys equal to INT64_MIN */
     size_t nbuckets;
     uint32_t *count;
+    unsigned ncut;
     rfm_target target[CRM_RFM_MAX_BINS - 1];
-    int64_t *gathered; /* keys of the target buckets (when shift > 0) */
-    size_t ngathered;
+    int64_t *pending;       /* keys in target buckets (when shift > 0) */
+    uint32_t *pending_slot; /* and their customers' slot indexes */
+    size_t npending;
 } rfm_select;
 
 static size_t bucket_of(const rfm_select *s, int64_t key)
@@ -223,47 +227,36 @@ static size_t bucket_of(const rfm_select *s, int64_t key)
     return (size_t)(((uint64_t)key - (uint64_t)s->lo) >> s->shift);
 }
 
-static int is_target(const rfm_select *s, unsigned ncut, size_t bucket)
+static int is_target(const rfm_select *s, size_t bucket)
 {
     unsigned k;
 
-    for (k = 0; k < ncut; k++)
+    for (k = 0; k < s->ncut; k++)
         if (!s->target[k].bottom && s->target[k].bucket == bucket)
             return 1;
     return 0;
 }
 
-/* One read of the table: each active dimension's range and bottom count. */
-static void scan_ranges(const crm_rfm *rfm, rfm_select sel[3])
+/* The key ranges the bounds allow, per dimension. */
+static void bound_ranges(const crm_rfm *rfm, rfm_select sel[3])
 {
-    int64_t key[3];
-    size_t i;
-    unsigned d;
+    const rfm_bounds *b = &rfm->bounds;
+    rfm_select *r = &sel[CRM_RFM_RECENCY], *f = &sel[CRM_RFM_FREQUENCY];
+    rfm_select *m = &sel[CRM_RFM_MONETARY];
 
-    for (d = 0; d < 3; d++) {
-        sel[d].lo = INT64_MAX;
-        sel[d].hi = INT64_MIN;
-        sel[d].bottom = 0;
+    r->lo = r->hi = 0;
+    if (b->min_day <= b->max_day) {
+        r->lo = (int64_t)b->min_day - (int64_t)rfm->as_of_day;
+        r->hi = (int64_t)b->max_day - (int64_t)rfm->as_of_day;
     }
-    for (i = 0; next_customer(rfm, &i, key); i++) {
-        for (d = 0; d < 3; d++) {
-            if (!sel[d].active)
-                continue;
-            if (key[d] == INT64_MIN) {
-                sel[d].bottom++;
-                continue;
-            }
-            sel[d].lo = key[d] < sel[d].lo ? key[d] : sel[d].lo;
-            sel[d].hi = key[d] > sel[d].hi ? key[d] : sel[d].hi;
-        }
-    }
+    f->lo = 0;
+    f->hi = (int64_t)b->max_count + b->max_day_count;
+    m->lo = b->min_total;
+    m->hi = b->max_total;
 }
 
-/* Sizes and allocates the histogram of a dimension whose range is known. */
 static crm_status hist_alloc(const crm_rfm *rfm, rfm_select *s)
 {
-    if (s->bottom == rfm->map.count)
-        s->lo = s->hi = 0;
     for (s->shift = 0;
          ((uint64_t)s->hi - (uint64_t)s->lo) >> s->shift >= RFM_HIST_BUCKETS;
          s->shift++)
@@ -280,19 +273,25 @@ static void scan_histograms(const crm_rfm *rfm, rfm_select sel[3])
     size_t i;
     unsigned d;
 
-    for (i = 0; next_customer(rfm, &i, key); i++)
-        for (d = 0; d < 3; d++)
-            if (sel[d].active && key[d] != INT64_MIN)
+    for (i = 0; next_customer(rfm, &i, key); i++) {
+        for (d = 0; d < 3; d++) {
+            if (!sel[d].active)
+                continue;
+            if (key[d] == INT64_MIN)
+                sel[d].bottom++;
+            else
                 sel[d].count[bucket_of(&sel[d], key[d])]++;
+        }
+    }
 }
 
-static void find_targets(const crm_rfm *rfm, rfm_select *s, unsigned ncut)
+static void find_targets(const crm_rfm *rfm, rfm_select *s)
 {
     uint64_t before = s->bottom;
     size_t v = 0;
     unsigned k;
 
-    for (k = 0; k < ncut; k++) {
+    for (k = 0; k < s->ncut; k++) {
         uint64_t need = cut_rank(rfm, k);
         rfm_target *t = &s->target[k];
         t->bottom = need <= s->bottom;
@@ -305,74 +304,44 @@ static void find_targets(const crm_rfm *rfm, rfm_select *s, unsigned ncut)
     }
 }
 
-/* Room for the keys of a dimension's target buckets. */
-static crm_status gather_alloc(const crm_rfm *rfm, rfm_select *s,
-                               unsigned ncut)
+/* Room for the keys of the target buckets, set aside while scoring. */
+static crm_status pending_alloc(const crm_rfm *rfm, rfm_select *s)
 {
     size_t total = 0, b;
 
     for (b = 0; b < s->nbuckets; b++)
-        if (is_target(s, ncut, b))
+        if (is_target(s, b))
             total += s->count[b];
-    s->ngathered = 0;
-    s->gathered = crm_mem_alloc_array(rfm->ctx, total ? total : 1,
-                                      sizeof *s->gathered);
-    return s->gathered ? CRM_OK : crm_error_nomem(rfm->ctx);
-}
-
-/* One read of the table: the keys in the target buckets of dimensions
- * whose buckets hold several values. */
-static void scan_gather(const crm_rfm *rfm, rfm_select sel[3], unsigned ncut)
-{
-    int64_t key[3];
-    size_t i;
-    unsigned d;
-
-    for (i = 0; next_customer(rfm, &i, key); i++) {
-        for (d = 0; d < 3; d++) {
-            rfm_select *s = &sel[d];
-            if (s->gathered && key[d] != INT64_MIN &&
-                is_target(s, ncut, bucket_of(s, key[d])))
-                s->gathered[s->ngathered++] = key[d];
-        }
-    }
-}
-
-/* Reads the cuts of a dimension off its histogram or its sorted gather. */
-static crm_status read_cuts(const crm_rfm *rfm, rfm_select *s, rfm_cuts *c)
-{
-    unsigned k;
-
-    if (s->gathered &&
-        crm_radix_sort_i64(rfm->ctx, s->gathered, NULL, s->ngathered) != 0)
+    s->npending = 0;
+    s->pending = crm_mem_alloc_array(rfm->ctx, total ? total : 1,
+                                     sizeof *s->pending);
+    s->pending_slot = crm_mem_alloc_array(rfm->ctx, total ? total : 1,
+                                          sizeof *s->pending_slot);
+    if (!s->pending || !s->pending_slot)
         return crm_error_nomem(rfm->ctx);
-    for (k = 0; k < c->ncut; k++) {
-        size_t first = 0, b;
-        if (s->target[k].bottom) {
-            c->cut[k] = INT64_MIN;
-            continue;
-        }
-        if (!s->gathered) {
-            c->cut[k] = s->lo + (int64_t)s->target[k].bucket;
-            continue;
-        }
-        for (b = 0; b < s->target[k].bucket; b++)
-            if (is_target(s, c->ncut, b))
-                first += s->count[b];
-        c->cut[k] = s->gathered[first + s->target[k].rank - 1];
-    }
     return CRM_OK;
 }
 
-/* Histograms, targets and gathers of the active dimensions. */
-static crm_status select_all(const crm_rfm *rfm, rfm_select sel[3],
-                             rfm_cuts cuts[3])
+/* Cuts that the histogram fixes exactly (INT64_MIN, or shift 0). */
+static void exact_cuts(const rfm_select *s, rfm_cuts *c)
+{
+    unsigned k;
+
+    for (k = 0; k < c->ncut; k++)
+        if (s->target[k].bottom)
+            c->cut[k] = INT64_MIN;
+        else if (s->shift == 0)
+            c->cut[k] = s->lo + (int64_t)s->target[k].bucket;
+}
+
+/* Histograms, targets, exact cuts and room for the pending keys. */
+static crm_status select_prepare(const crm_rfm *rfm, rfm_select sel[3],
+                                 rfm_cuts cuts[3])
 {
     crm_status status = CRM_OK;
-    int gather = 0;
     unsigned d;
 
-    scan_ranges(rfm, sel);
+    bound_ranges(rfm, sel);
     for (d = 0; d < 3 && status == CRM_OK; d++)
         if (sel[d].active)
             status = hist_alloc(rfm, &sel[d]);
@@ -382,48 +351,40 @@ static crm_status select_all(const crm_rfm *rfm, rfm_select sel[3],
     for (d = 0; d < 3 && status == CRM_OK; d++) {
         if (!sel[d].active)
             continue;
-        find_targets(rfm, &sel[d], cuts[d].ncut);
-        if (sel[d].shift > 0) {
-            status = gather_alloc(rfm, &sel[d], cuts[d].ncut);
-            gather = 1;
-        }
+        find_targets(rfm, &sel[d]);
+        exact_cuts(&sel[d], &cuts[d]);
+        if (sel[d].shift > 0)
+            status = pending_alloc(rfm, &sel[d]);
     }
-    if (status == CRM_OK && gather)
-        scan_gather(rfm, sel, rfm->bins - 1);
-    for (d = 0; d < 3 && status == CRM_OK; d++)
-        if (sel[d].active)
-            status = read_cuts(rfm, &sel[d], &cuts[d]);
     return status;
 }
 
-static crm_status compute_cuts(const crm_rfm *rfm, rfm_cuts cuts[3])
+/*
+ * The score of a key outside the target buckets of a dimension whose cuts
+ * are not exact yet: cut k is below the key exactly when its bucket is.
+ * Returns 0 (and sets the key aside) for a key inside a target bucket.
+ */
+static uint8_t bucket_score(rfm_select *s, int64_t key, size_t slot)
 {
-    rfm_select sel[3];
-    crm_status status = CRM_OK;
-    unsigned d;
+    unsigned k, score = 1;
+    size_t b;
 
-    memset(sel, 0, sizeof sel);
-    for (d = 0; d < 3; d++) {
-        crm_rfm_dimension dim = (crm_rfm_dimension)d;
-        if (rfm->dims[d].use_thresholds) {
-            threshold_cuts(rfm, dim, &cuts[d]);
-            continue;
-        }
-        cuts[d].ncut = rfm->bins - 1;
-        cuts[d].strict = 1;
-        sel[d].active = rfm->map.count > 0;
+    if (key == INT64_MIN)
+        return 1;
+    b = bucket_of(s, key);
+    if (is_target(s, b)) {
+        s->pending[s->npending] = key;
+        s->pending_slot[s->npending++] = (uint32_t)slot;
+        return 0;
     }
-    if (sel[0].active || sel[1].active || sel[2].active)
-        status = select_all(rfm, sel, cuts);
-    for (d = 0; d < 3; d++) {
-        crm_mem_free(rfm->ctx, sel[d].count);
-        crm_mem_free(rfm->ctx, sel[d].gathered);
-    }
-    return status;
+    for (k = 0; k < s->ncut; k++)
+        score += s->target[k].bottom || b > s->target[k].bucket;
+    return (uint8_t)score;
 }
 
-/* Writes every customer's scores into its slot. */
-static void write_scores(crm_rfm *rfm, const rfm_cuts cuts[3])
+/* One read of the table: every score, except those set aside. */
+static void scan_scores(crm_rfm *rfm, rfm_select sel[3],
+                        const rfm_cuts cuts[3])
 {
     int64_t key[3];
     size_t i;
@@ -432,23 +393,91 @@ static void write_scores(crm_rfm *rfm, const rfm_cuts cuts[3])
     for (i = 0; next_customer(rfm, &i, key); i++) {
         rfm_slot *c = crm_i64map_slot(&rfm->map, i);
         for (d = 0; d < 3; d++)
-            c->score[d] = score_of(&cuts[d], key[d]);
+            c->score[d] = sel[d].pending ? bucket_score(&sel[d], key[d], i)
+                                         : score_of(&cuts[d], key[d]);
     }
 }
 
+/* Sorts a dimension's pending keys, reads its cuts, scores them. */
+static crm_status score_pending(crm_rfm *rfm, rfm_select *s, rfm_cuts *c,
+                                crm_rfm_dimension dim)
+{
+    size_t i;
+    unsigned k;
+
+    if (crm_radix_sort_i64(rfm->ctx, s->pending, s->pending_slot,
+                           s->npending) != 0)
+        return crm_error_nomem(rfm->ctx);
+    for (k = 0; k < c->ncut; k++) {
+        size_t first = 0, b;
+        if (s->target[k].bottom)
+            continue;
+        for (b = 0; b < s->target[k].bucket; b++)
+            if (is_target(s, b))
+                first += s->count[b];
+        c->cut[k] = s->pending[first + s->target[k].rank - 1];
+    }
+    for (i = 0; i < s->npending; i++) {
+        rfm_slot *slot = crm_i64map_slot(&rfm->map, s->pending_slot[i]);
+        slot->score[dim] = score_of(c, s->pending[i]);
+    }
+    return CRM_OK;
+}
+
+/* Cuts of every dimension and the scores written into the slots. */
+static crm_status score_all(crm_rfm *rfm, rfm_select sel[3], rfm_cuts cuts[3])
+{
+    crm_status status = CRM_OK;
+    unsigned d;
+
+    for (d = 0; d < 3; d++) {
+        crm_rfm_dimension dim = (crm_rfm_dimension)d;
+        cuts[d].ncut = rfm->bins - 1;
+        if (rfm->dims[d].use_thresholds) {
+            threshold_cuts(rfm, dim, &cuts[d]);
+            continue;
+        }
+        cuts[d].strict = 1;
+        sel[d].active = rfm->map.count > 0;
+        sel[d].ncut = cuts[d].ncut;
+    }
+    if (sel[0].active || sel[1].active || sel[2].active)
+        status = select_prepare(rfm, sel, cuts);
+    if (status != CRM_OK)
+        return status;
+    scan_scores(rfm, sel, cuts);
+    for (d = 0; d < 3 && status == CRM_OK; d++)
+        if (sel[d].pending)
+            status = score_pending(rfm, &sel[d], &cuts[d],
+                                   (crm_rfm_dimension)d);
+    return status;
+}
+
+/*
+ * Scores every customer. Scores already fresh are kept as they are; a
+ * failure leaves the handle without fresh scores, as it was.
+ */
 crm_status crm_rfm_score(crm_rfm *rfm)
 {
+    rfm_select sel[3];
     rfm_cuts cuts[3];
     crm_status status;
+    unsigned d;
 
     if (!rfm)
         return crm_error(NULL, CRM_EINVAL, "NULL rfm");
+    if (rfm->scored)
+        return CRM_OK;
     status = count_days(rfm);
+    memset(sel, 0, sizeof sel);
     if (status == CRM_OK)
-        status = compute_cuts(rfm, cuts);
-    if (status != CRM_OK)
-        return status;
-    write_scores(rfm, cuts);
-    rfm->scored = 1;
-    return CRM_OK;
+        status = score_all(rfm, sel, cuts);
+    for (d = 0; d < 3; d++) {
+        crm_mem_free(rfm->ctx, sel[d].count);
+        crm_mem_free(rfm->ctx, sel[d].pending);
+        crm_mem_free(rfm->ctx, sel[d].pending_slot);
+    }
+    if (status == CRM_OK)
+        rfm->scored = 1;
+    return status;
 }
