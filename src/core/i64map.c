@@ -1,14 +1,9 @@
 /*
  * int64-keyed open-addressing hash table (see i64map.h).
  */
-#if defined(__linux__) && !defined(_DEFAULT_SOURCE)
-#define _DEFAULT_SOURCE 1 /* madvise */
-#endif
+#define _DEFAULT_SOURCE 1 /* madvise, see core/memhint.h */
 #include <math.h>
 #include <string.h>
-#if defined(__linux__)
-#include <sys/mman.h>
-#endif
 
 #include "core/i64map.h"
 #include "core/mem.h"
@@ -68,26 +63,6 @@ static void insert_fresh(crm_i64map *map, const void *slot)
     memcpy(crm_i64map_slot(map, i), slot, map->slot_size);
 }
 
-/*
- * Asks Linux to back the whole 2 MiB pages of a large table with huge
- * pages: random probes into a table of many megabytes otherwise miss the
- * TLB on nearly every access. Only a hint; the memory stays the caller's.
- */
-static void advise_huge_pages(void *p, size_t bytes)
-{
-#if defined(__linux__) && defined(MADV_HUGEPAGE)
-    const uintptr_t huge = (uintptr_t)1 << 21;
-    uintptr_t lo = ((uintptr_t)p + huge - 1) & ~(huge - 1);
-    uintptr_t hi = ((uintptr_t)p + bytes) & ~(huge - 1);
-
-    if (hi > lo)
-        (void)madvise((void *)lo, hi - lo, MADV_HUGEPAGE);
-#else
-    (void)p;
-    (void)bytes;
-#endif
-}
-
 static int rehash(crm_ctx *ctx, crm_i64map *map, size_t capacity)
 {
     crm_i64map old = *map;
@@ -106,7 +81,7 @@ static int rehash(crm_ctx *ctx, crm_i64map *map, size_t capacity)
                  (CRM_I64MAP_ALIGN - (uintptr_t)map->block % CRM_I64MAP_ALIGN) %
                      CRM_I64MAP_ALIGN;
     map->capacity = capacity;
-    advise_huge_pages(map->slots, (capacity + 1) * map->slot_size);
+    crm_advise_huge_pages(map->slots, (capacity + 1) * map->slot_size);
     mark_all_empty(map->slots, capacity, map->slot_size);
     for (i = 0; i < old.capacity; i++)
         if (crm_i64map_used(&old, i))

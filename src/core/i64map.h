@@ -25,7 +25,7 @@
 #include <stdint.h>
 
 #include "core/ctx.h"
-#include "core/prefetch.h"
+#include "core/memhint.h"
 
 #define CRM_I64MAP_NONE UINT32_MAX
 #define CRM_I64MAP_EMPTY_KEY INT64_MIN

@@ -1,9 +1,11 @@
 /*
  * Stable LSD radix sort (see radix.h).
  */
+#define _DEFAULT_SOURCE 1 /* madvise, see core/memhint.h */
 #include <string.h>
 
 #include "core/mem.h"
+#include "core/memhint.h"
 #include "core/radix.h"
 
 #define RADIX_BITS 11
@@ -84,6 +86,11 @@ int crm_radix_sort_i64(crm_ctx *ctx, int64_t *keys, uint32_t *vals, size_t n)
         crm_mem_free(ctx, tmp_vals);
         return -1;
     }
+    /* Each pass writes to 2048 places at once: huge pages keep them in
+     * the TLB. */
+    crm_advise_huge_pages(tmp_keys, n * sizeof *tmp_keys);
+    if (tmp_vals)
+        crm_advise_huge_pages(tmp_vals, n * sizeof *tmp_vals);
     count_digits(keys, n, counts);
     dst_keys = tmp_keys;
     dst_vals = tmp_vals;

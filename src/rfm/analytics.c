@@ -10,11 +10,12 @@
  * first purchase month is known, into its cohort's cells. The caller's
  * columns are read once and never kept.
  */
+#define _DEFAULT_SOURCE 1 /* madvise, see core/memhint.h */
 #include <string.h>
 
 #include "core/civil.h"
 #include "core/mem.h"
-#include "core/prefetch.h"
+#include "core/memhint.h"
 #include "core/radix.h"
 #include "rfm/analytics_internal.h"
 
@@ -151,6 +152,9 @@ static crm_status alloc_rows(build *b)
     b->packed = crm_mem_alloc_array(b->a->ctx, n, sizeof *b->packed);
     if (!b->keys || !b->rows || !b->packed)
         return crm_error_nomem(b->a->ctx);
+    crm_advise_huge_pages(b->keys, n * sizeof *b->keys);
+    crm_advise_huge_pages(b->rows, n * sizeof *b->rows);
+    crm_advise_huge_pages(b->packed, n * sizeof *b->packed);
     return CRM_OK;
 }
 
