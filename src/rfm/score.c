@@ -217,6 +217,7 @@ typedef struct rfm_select {
     uint32_t *count;
     unsigned ncut;
     rfm_target target[CRM_RFM_MAX_BINS - 1];
+    uint8_t *score;         /* per bucket: its keys' score, 0 = set aside */
     int64_t *pending;       /* keys in target buckets (when shift > 0) */
     uint32_t *pending_slot; /* and their customers' slot indexes */
     size_t npending;
@@ -334,7 +335,35 @@ static void exact_cuts(const rfm_select *s, rfm_cuts *c)
             c->cut[k] = s->lo + (int64_t)s->target[k].bucket;
 }
 
-/* Histograms, targets, exact cuts and room for the pending keys. */
+/*
+ * The score of every bucket's keys: exact when the cuts are (shift 0);
+ * otherwise cut k is below a key exactly when its bucket is, except in
+ * the target buckets, whose keys are set aside (score 0 here).
+ */
+static crm_status bucket_scores(const crm_rfm *rfm, rfm_select *s,
+                                const rfm_cuts *c)
+{
+    size_t b;
+    unsigned k;
+
+    s->score = crm_mem_alloc(rfm->ctx, s->nbuckets);
+    if (!s->score)
+        return crm_error_nomem(rfm->ctx);
+    for (b = 0; b < s->nbuckets; b++) {
+        unsigned score = 1;
+        if (s->shift == 0) {
+            s->score[b] = score_of(c, s->lo + (int64_t)b);
+            continue;
+        }
+        for (k = 0; k < s->ncut; k++)
+            score += s->target[k].bottom || b > s->target[k].bucket;
+        s->score[b] = is_target(s, b) ? 0 : (uint8_t)score;
+    }
+    return CRM_OK;
+}
+
+/* Histograms, targets, exact cuts, bucket scores and room for the
+ * pending keys. */
 static crm_status select_prepare(const crm_rfm *rfm, rfm_select sel[3],
                                  rfm_cuts cuts[3])
 {
@@ -353,33 +382,26 @@ static crm_status select_prepare(const crm_rfm *rfm, rfm_select sel[3],
             continue;
         find_targets(rfm, &sel[d]);
         exact_cuts(&sel[d], &cuts[d]);
-        if (sel[d].shift > 0)
+        status = bucket_scores(rfm, &sel[d], &cuts[d]);
+        if (status == CRM_OK && sel[d].shift > 0)
             status = pending_alloc(rfm, &sel[d]);
     }
     return status;
 }
 
-/*
- * The score of a key outside the target buckets of a dimension whose cuts
- * are not exact yet: cut k is below the key exactly when its bucket is.
- * Returns 0 (and sets the key aside) for a key inside a target bucket.
- */
-static uint8_t bucket_score(rfm_select *s, int64_t key, size_t slot)
+/* The score of a key of an active dimension, or 0 after setting it aside. */
+static uint8_t selected_score(rfm_select *s, int64_t key, size_t slot)
 {
-    unsigned k, score = 1;
-    size_t b;
+    uint8_t score;
 
     if (key == INT64_MIN)
         return 1;
-    b = bucket_of(s, key);
-    if (is_target(s, b)) {
+    score = s->score[bucket_of(s, key)];
+    if (score == 0) {
         s->pending[s->npending] = key;
         s->pending_slot[s->npending++] = (uint32_t)slot;
-        return 0;
     }
-    for (k = 0; k < s->ncut; k++)
-        score += s->target[k].bottom || b > s->target[k].bucket;
-    return (uint8_t)score;
+    return score;
 }
 
 /* One read of the table: every score, except those set aside. */
@@ -393,8 +415,8 @@ static void scan_scores(crm_rfm *rfm, rfm_select sel[3],
     for (i = 0; next_customer(rfm, &i, key); i++) {
         rfm_slot *c = crm_i64map_slot(&rfm->map, i);
         for (d = 0; d < 3; d++)
-            c->score[d] = sel[d].pending ? bucket_score(&sel[d], key[d], i)
-                                         : score_of(&cuts[d], key[d]);
+            c->score[d] = sel[d].active ? selected_score(&sel[d], key[d], i)
+                                        : score_of(&cuts[d], key[d]);
     }
 }
 
@@ -474,6 +496,7 @@ crm_status crm_rfm_score(crm_rfm *rfm)
         status = score_all(rfm, sel, cuts);
     for (d = 0; d < 3; d++) {
         crm_mem_free(rfm->ctx, sel[d].count);
+        crm_mem_free(rfm->ctx, sel[d].score);
         crm_mem_free(rfm->ctx, sel[d].pending);
         crm_mem_free(rfm->ctx, sel[d].pending_slot);
     }
