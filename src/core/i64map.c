@@ -34,19 +34,10 @@ void crm_i64map_free(crm_ctx *ctx, crm_i64map *map)
     crm_i64map_init_slots(map, map->slot_size);
 }
 
-static void mark_all_empty(unsigned char *slots, size_t capacity,
-                           size_t slot_size)
-{
-    size_t i;
-
-    for (i = 0; i < capacity; i++)
-        *(int64_t *)(slots + i * slot_size) = CRM_I64MAP_EMPTY_KEY;
-}
-
 void crm_i64map_clear(crm_i64map *map)
 {
     if (map->slots)
-        mark_all_empty(map->slots, map->capacity, map->slot_size);
+        memset(map->slots, 0, map->capacity * map->slot_size);
     map->count = 0;
     map->spare_used = 0;
 }
@@ -81,8 +72,9 @@ static int rehash(crm_ctx *ctx, crm_i64map *map, size_t capacity)
                  (CRM_I64MAP_ALIGN - (uintptr_t)map->block % CRM_I64MAP_ALIGN) %
                      CRM_I64MAP_ALIGN;
     map->capacity = capacity;
+    /* The hint first, then the first writes: zeroed slots are empty. */
     crm_advise_huge_pages(map->slots, (capacity + 1) * map->slot_size);
-    mark_all_empty(map->slots, capacity, map->slot_size);
+    memset(map->slots, 0, (capacity + 1) * map->slot_size);
     for (i = 0; i < old.capacity; i++)
         if (crm_i64map_used(&old, i))
             insert_fresh(map, crm_i64map_slot(&old, i));

@@ -28,7 +28,7 @@
 #include "core/memhint.h"
 
 #define CRM_I64MAP_NONE UINT32_MAX
-#define CRM_I64MAP_EMPTY_KEY INT64_MIN
+#define CRM_I64MAP_EMPTY_KEY 0
 
 typedef struct crm_i64map {
     void *block;          /* the allocation holding the slots */
