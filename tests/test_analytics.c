@@ -681,6 +681,32 @@ START_TEST(test_bad_arguments)
 }
 END_TEST
 
+/* Amounts on both sides of every packing boundary, several of them wide,
+ * in an order where the customers' rows interleave: exact revenues. */
+START_TEST(test_amounts_around_packing_limits)
+{
+    crm_ctx *ctx = new_ctx();
+    crm_analytics *a = NULL;
+    int64_t t0 = jst(2024, 1, 1, 0, 0);
+    const int64_t p40 = INT64_C(1) << 40;
+    int64_t amount[8] = {p40 - 1, p40, -p40, -p40 - 1, 7, -(p40 * 3), p40 * 4, 1};
+    int64_t id[8] = {1, 2, 3, 4, 1, 2, 3, 4}, at[8], revenue[4];
+    size_t i;
+
+    for (i = 0; i < 8; i++)
+        at[i] = t0 + (int64_t)i * 86400;
+    ck_assert_int_eq(crm_analytics_new(ctx, id, at, amount, 8, t0 + 10 * 86400, JST, &a),
+                     CRM_OK);
+    ck_assert_int_eq(crm_analytics_customers(a, 4, NULL, revenue, NULL, NULL), CRM_OK);
+    ck_assert_int_eq(revenue[0], p40 + 6);
+    ck_assert_int_eq(revenue[1], -(p40 * 2));
+    ck_assert_int_eq(revenue[2], p40 * 3);
+    ck_assert_int_eq(revenue[3], -p40);
+    crm_analytics_free(a);
+    crm_ctx_free(ctx);
+}
+END_TEST
+
 START_TEST(test_overflow)
 {
     crm_ctx *ctx = new_ctx();
@@ -912,6 +938,7 @@ static Suite *analytics_suite(void)
 
     tcase_set_timeout(tc, 600);
     tcase_add_test(tc, test_deciles_distinct_spend);
+    tcase_add_test(tc, test_amounts_around_packing_limits);
     tcase_add_test(tc, test_deciles_never_split_ties);
     tcase_add_test(tc, test_returns_and_as_of);
     tcase_add_test(tc, test_f2_censoring_boundaries);

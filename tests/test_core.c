@@ -183,6 +183,76 @@ START_TEST(test_i64map_against_reference)
 }
 END_TEST
 
+/* Slots with a payload, the key INT64_MIN (kept in the spare slot) and
+ * iteration over every slot index. */
+typedef struct test_slot {
+    int64_t key;
+    int64_t sum;
+} test_slot;
+
+START_TEST(test_i64map_slots_and_every_key)
+{
+    crm_ctx *ctx = NULL;
+    crm_i64map map;
+    const int64_t keys[] = {INT64_MIN, INT64_MAX, 0, -1, 1, INT64_MIN + 1};
+    size_t i, k, seen = 0;
+    int inserted;
+
+    ck_assert_int_eq(crm_ctx_new(&ctx), CRM_OK);
+    crm_i64map_init_slots(&map, sizeof(test_slot));
+    ck_assert_ptr_null(crm_i64map_find(&map, INT64_MIN));
+    for (k = 0; k < 2000; k++) {
+        for (i = 0; i < sizeof keys / sizeof keys[0]; i++) {
+            int64_t key = keys[i] + (int64_t)(k * 7919) * (keys[i] < 0 ? 1 : -1);
+            test_slot *slot = crm_i64map_insert(ctx, &map, key, &inserted);
+            ck_assert_ptr_nonnull(slot);
+            ck_assert_int_eq(slot->key, key);
+            ck_assert_int_eq(inserted, slot->sum == 0);
+            slot->sum += 3;
+        }
+    }
+    ck_assert_uint_eq(map.count, 6 * 2000);
+    for (i = 0; i < crm_i64map_slot_count(&map); i++) {
+        const test_slot *slot = crm_i64map_slot(&map, i);
+        if (!crm_i64map_used(&map, i))
+            continue;
+        seen++;
+        ck_assert_int_eq(slot->sum, 3);
+        ck_assert_ptr_eq(crm_i64map_find(&map, slot->key), slot);
+        ck_assert_uint_eq(crm_i64map_index(&map, slot), i);
+    }
+    ck_assert_uint_eq(seen, map.count);
+    ck_assert_int_eq(crm_i64map_remove(&map, INT64_MIN), 1);
+    ck_assert_int_eq(crm_i64map_remove(&map, INT64_MIN), 0);
+    ck_assert_ptr_null(crm_i64map_find(&map, INT64_MIN));
+    ck_assert_ptr_nonnull(crm_i64map_find(&map, INT64_MAX));
+    for (k = 0; k < 2000; k++)
+        ck_assert_int_eq(crm_i64map_remove(&map, INT64_MAX - (int64_t)(k * 7919)), 1);
+    ck_assert_uint_eq(map.count, 5 * 2000 - 1);
+    ck_assert_ptr_nonnull(crm_i64map_find(&map, INT64_MIN + 1));
+    crm_i64map_free(ctx, &map);
+    crm_ctx_free(ctx);
+}
+END_TEST
+
+START_TEST(test_i64map_distinct_estimate)
+{
+    enum { N = 200000 };
+    int64_t *keys = malloc(N * sizeof *keys);
+    size_t i, distinct, estimate;
+
+    ck_assert_uint_eq(crm_i64_estimate_distinct(NULL, 0), 0);
+    for (distinct = 10; distinct <= 100000; distinct *= 10) {
+        for (i = 0; i < N; i++)
+            keys[i] = (int64_t)(i % distinct) * 104729 - 77;
+        estimate = crm_i64_estimate_distinct(keys, N);
+        ck_assert(estimate >= distinct - distinct / 20 &&
+                  estimate <= distinct + distinct / 20);
+    }
+    free(keys);
+}
+END_TEST
+
 typedef struct map_fixture {
     crm_ctx *ctx;
     crm_i64map map;
@@ -609,6 +679,8 @@ static Suite *core_suite(void)
     tcase_add_test(tc, test_mem_overflow_and_grow);
     tcase_add_test(tc, test_i64map_against_reference);
     tcase_add_test(tc, test_i64map_allocation_failures);
+    tcase_add_test(tc, test_i64map_slots_and_every_key);
+    tcase_add_test(tc, test_i64map_distinct_estimate);
     tcase_add_test(tc, test_radix_sort_matches_qsort);
     tcase_add_test(tc, test_radix_sort_extremes);
     tcase_add_test(tc, test_radix_sort_allocation_failure);

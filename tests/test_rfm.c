@@ -737,6 +737,53 @@ START_TEST(test_failed_batch_keeps_nothing)
 }
 END_TEST
 
+/* A batch that creates many customers (growing the table) and then fails
+ * leaves the fresh scores readable and unchanged, without rescoring. */
+START_TEST(test_failed_batch_keeps_scores)
+{
+    crm_ctx *ctx = NULL;
+    crm_rfm *rfm;
+    orderset o = make_orders(3000, 500, 11), more = make_orders(20000, 9000, 12);
+    result before, after;
+    int64_t rec, freq, mon;
+    int r, f, m;
+
+    ck_assert_int_eq(crm_ctx_new(&ctx), CRM_OK);
+    rfm = new_rfm(ctx);
+    ck_assert_int_eq(crm_rfm_add_orders(rfm, o.id, o.at, o.amount, o.n), CRM_OK);
+    ck_assert_int_eq(crm_rfm_add_order(rfm, INT64_MIN, AS_OF - DAY, 70), CRM_OK);
+    before = score_and_export(rfm);
+    more.id[0] = INT64_MIN;
+    more.at[more.n - 1] = INT64_MIN; /* the last row is invalid */
+    ck_assert_int_eq(crm_rfm_add_orders(rfm, more.id, more.at, more.amount, more.n),
+                     CRM_EINVAL);
+    ck_assert_int_eq(crm_rfm_lookup(rfm, INT64_MIN, &rec, &freq, &mon, &r, &f, &m),
+                     CRM_OK);
+    ck_assert_int_eq(rec, 1);
+    ck_assert_int_eq(freq, 1);
+    ck_assert_int_eq(mon, 70);
+    after = before;
+    after.id = malloc(before.n * sizeof(int64_t));
+    after.rec = malloc(before.n * sizeof(int64_t));
+    after.freq = malloc(before.n * sizeof(int64_t));
+    after.mon = malloc(before.n * sizeof(int64_t));
+    after.r = malloc(before.n);
+    after.f = malloc(before.n);
+    after.m = malloc(before.n);
+    ck_assert_uint_eq(crm_rfm_customer_count(rfm), before.n);
+    ck_assert_int_eq(crm_rfm_export(rfm, after.id, after.rec, after.freq, after.mon,
+                                    after.r, after.f, after.m, after.n),
+                     CRM_OK);
+    assert_results_equal(&before, &after);
+    result_free(&before);
+    result_free(&after);
+    orders_free(&o);
+    orders_free(&more);
+    crm_rfm_free(rfm);
+    crm_ctx_free(ctx);
+}
+END_TEST
+
 /* ---- Output ------------------------------------------------------------------ */
 
 typedef struct visit_log {
@@ -1289,6 +1336,7 @@ static Suite *rfm_suite(void)
     tcase_add_test(tc, test_bulk_per_row_and_shuffled_identical);
     tcase_add_test(tc, test_aggregates_match_orders);
     tcase_add_test(tc, test_failed_batch_keeps_nothing);
+    tcase_add_test(tc, test_failed_batch_keeps_scores);
     tcase_add_test(tc, test_export_lookup_foreach_grid);
     tcase_add_test(tc, test_grid_revenue_overflow);
     tcase_add_test(tc, test_segment_maps);

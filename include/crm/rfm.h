@@ -167,9 +167,10 @@ CRM_API crm_status crm_rfm_clear(crm_rfm *rfm);
 /*
  * Makes room for `customers` customers in total, so that a large batch does
  * not grow the tables step by step (fewer copies and page faults). Only a
- * hint: never needed for correct results. Memory kept per reserved
- * customer: 16 bytes plus 24 to 48 for the hash table (its size is a power
- * of two).
+ * hint: never needed for correct results (a large batch of orders sizes
+ * the table itself from an estimate of its distinct customers). Memory
+ * kept per reserved customer: about 48 bytes (32-byte hash slots, at most
+ * 2/3 full).
  * Errors: CRM_EINVAL (NULL rfm, customers > CRM_RFM_MAX_CUSTOMERS),
  * CRM_ENOMEM.
  */

@@ -1,9 +1,11 @@
 /*
  * Stable LSD radix sort (see radix.h).
  */
+#define _DEFAULT_SOURCE 1 /* madvise, see core/memhint.h */
 #include <string.h>
 
 #include "core/mem.h"
+#include "core/memhint.h"
 #include "core/radix.h"
 
 #define RADIX_BITS 11
@@ -45,9 +47,19 @@ static int pass_is_trivial(const size_t count[RADIX_SIZE], size_t n)
     return 1;
 }
 
-static void scatter(const int64_t *src_keys, const uint32_t *src_vals,
-                    int64_t *dst_keys, uint32_t *dst_vals, size_t n,
-                    unsigned pass, const size_t count[RADIX_SIZE])
+/* Copies payload element i of src to element at of dst (val_size 0, 4 or 8). */
+static void move_val(const void *src, size_t i, void *dst, size_t at,
+                     size_t val_size)
+{
+    if (val_size == sizeof(uint32_t))
+        ((uint32_t *)dst)[at] = ((const uint32_t *)src)[i];
+    else if (val_size == sizeof(uint64_t))
+        ((uint64_t *)dst)[at] = ((const uint64_t *)src)[i];
+}
+
+static void scatter(const int64_t *src_keys, const void *src_vals,
+                    int64_t *dst_keys, void *dst_vals, size_t val_size,
+                    size_t n, unsigned pass, const size_t count[RADIX_SIZE])
 {
     size_t offset[RADIX_SIZE];
     size_t sum = 0, i;
@@ -60,40 +72,47 @@ static void scatter(const int64_t *src_keys, const uint32_t *src_vals,
     for (i = 0; i < n; i++) {
         size_t at = offset[digit(sortable(src_keys[i]), pass)]++;
         dst_keys[at] = src_keys[i];
-        if (src_vals)
-            dst_vals[at] = src_vals[i];
+        move_val(src_vals, i, dst_vals, at, val_size);
     }
 }
 
-int crm_radix_sort_i64(crm_ctx *ctx, int64_t *keys, uint32_t *vals, size_t n)
+/* Sorts keys with a payload of val_size bytes each (0, 4 or 8). */
+static int radix_sort(crm_ctx *ctx, int64_t *keys, void *vals,
+                      size_t val_size, size_t n)
 {
     size_t (*counts)[RADIX_SIZE];
     int64_t *tmp_keys, *src_keys = keys, *dst_keys;
-    uint32_t *tmp_vals = NULL, *src_vals = vals, *dst_vals;
+    void *tmp_vals = NULL, *src_vals = vals, *dst_vals;
     unsigned pass;
 
     if (n < 2)
         return 0;
     counts = crm_mem_alloc_array(ctx, RADIX_PASSES, sizeof *counts);
     tmp_keys = crm_mem_alloc_array(ctx, n, sizeof *tmp_keys);
-    if (vals)
-        tmp_vals = crm_mem_alloc_array(ctx, n, sizeof *tmp_vals);
-    if (!counts || !tmp_keys || (vals && !tmp_vals)) {
+    if (val_size)
+        tmp_vals = crm_mem_alloc_array(ctx, n, val_size);
+    if (!counts || !tmp_keys || (val_size && !tmp_vals)) {
         crm_mem_free(ctx, counts);
         crm_mem_free(ctx, tmp_keys);
         crm_mem_free(ctx, tmp_vals);
         return -1;
     }
+    /* Each pass writes to 2048 places at once: huge pages keep them in
+     * the TLB. */
+    crm_advise_huge_pages(tmp_keys, n * sizeof *tmp_keys);
+    if (tmp_vals)
+        crm_advise_huge_pages(tmp_vals, n * val_size);
     count_digits(keys, n, counts);
     dst_keys = tmp_keys;
     dst_vals = tmp_vals;
     for (pass = 0; pass < RADIX_PASSES; pass++) {
         int64_t *swap_keys = src_keys;
-        uint32_t *swap_vals = src_vals;
+        void *swap_vals = src_vals;
 
         if (pass_is_trivial(counts[pass], n))
             continue;
-        scatter(src_keys, src_vals, dst_keys, dst_vals, n, pass, counts[pass]);
+        scatter(src_keys, src_vals, dst_keys, dst_vals, val_size, n, pass,
+                counts[pass]);
         src_keys = dst_keys;
         src_vals = dst_vals;
         dst_keys = swap_keys;
@@ -101,11 +120,22 @@ int crm_radix_sort_i64(crm_ctx *ctx, int64_t *keys, uint32_t *vals, size_t n)
     }
     if (src_keys != keys) {
         memcpy(keys, src_keys, n * sizeof *keys);
-        if (vals)
-            memcpy(vals, src_vals, n * sizeof *vals);
+        if (val_size)
+            memcpy(vals, src_vals, n * val_size);
     }
     crm_mem_free(ctx, counts);
     crm_mem_free(ctx, tmp_keys);
     crm_mem_free(ctx, tmp_vals);
     return 0;
+}
+
+int crm_radix_sort_i64(crm_ctx *ctx, int64_t *keys, uint32_t *vals, size_t n)
+{
+    return radix_sort(ctx, keys, vals, vals ? sizeof *vals : 0, n);
+}
+
+int crm_radix_sort_i64_u64(crm_ctx *ctx, int64_t *keys, uint64_t *vals,
+                           size_t n)
+{
+    return radix_sort(ctx, keys, vals, sizeof *vals, n);
 }

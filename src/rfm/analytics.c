@@ -4,33 +4,32 @@
  *
  * One sequential read of the columns validates them and packs each counted
  * order's local day and amount into one word; the ids are radix-sorted
- * carrying the packed word's position, so every customer's orders become one
- * run. Walking the runs gathers one word per order (prefetched ahead, no
- * dependent lookups), folds it into the customer and, once the customer's
- * first purchase month is known, into its cohort's cells. The caller's
- * columns are read once and never kept.
+ * carrying that word, so every customer's orders become one run of words
+ * read in order (no gather). Walking the runs folds each word into the
+ * customer and, once the customer's first purchase month is known, into
+ * its cohort's cells. The caller's columns are read once and never kept.
  */
+#define _DEFAULT_SOURCE 1 /* madvise, see core/memhint.h */
 #include <string.h>
 
 #include "core/civil.h"
 #include "core/mem.h"
-#include "core/prefetch.h"
+#include "core/memhint.h"
 #include "core/radix.h"
 #include "rfm/analytics_internal.h"
 
 #define NO_ROW UINT32_MAX
-/* Prefetch distance of the gathers (sorted positions). */
-#define GATHER_AHEAD 64
 /*
  * A packed order: bits 42..63 hold local day + PACK_DAY_BIAS, bits 0..41
- * amount + PACK_AMOUNT_BIAS; amounts that do not fit store PACK_WIDE and
- * live in the build's wide list.
+ * the amount field: amount + PACK_AMOUNT_BIAS below PACK_WIDE, or
+ * PACK_WIDE + the index of an amount too wide for that in the build's
+ * wide list.
  */
 #define PACK_DAY_BIAS 719468
 #define PACK_AMOUNT_BITS 42
 #define PACK_AMOUNT_MASK ((UINT64_C(1) << PACK_AMOUNT_BITS) - 1)
-#define PACK_AMOUNT_BIAS (INT64_C(1) << (PACK_AMOUNT_BITS - 1))
-#define PACK_WIDE PACK_AMOUNT_MASK
+#define PACK_WIDE (UINT64_C(1) << (PACK_AMOUNT_BITS - 1))
+#define PACK_AMOUNT_BIAS (INT64_C(1) << (PACK_AMOUNT_BITS - 2))
 /* 0001-01-01T00:00:00Z and 9999-12-31T23:59:59Z. */
 #define TIME_MIN INT64_C(-62135596800)
 #define TIME_MAX INT64_C(253402300799)
@@ -43,11 +42,10 @@ typedef struct build {
     int64_t as_of;
     int32_t offset_min;
     int64_t *keys;        /* counted orders' ids, sorted */
-    uint32_t *rows;       /* their positions in packed */
-    uint64_t *packed;     /* counted orders' day and amount, in row order */
+    uint64_t *packed;     /* their days and amounts, sorted with them */
+    uint32_t *rows;       /* customer indexes, when sorting revenues */
     size_t n_counted;
-    size_t *wide_at;      /* positions whose amount did not fit, ascending */
-    int64_t *wide_amount; /* and their amounts */
+    int64_t *wide_amount; /* amounts too wide to pack */
     size_t n_wide, cap_wide;
     int32_t min_day, max_day; /* over counted rows */
     int32_t *month_of_day;    /* month index of min_day .. max_day */
@@ -94,28 +92,23 @@ static crm_status check_arguments(crm_ctx *ctx, const int64_t *ids,
 }
 
 /* Remembers an amount too wide to pack. */
-static crm_status add_wide(build *b, size_t at, int64_t amount)
+static crm_status add_wide(build *b, int64_t amount)
 {
-    size_t cap = b->cap_wide;
-
-    if (b->n_wide == cap &&
-        (crm_mem_grow(b->a->ctx, (void **)&b->wide_at, &cap, b->n_wide + 1,
-                      sizeof *b->wide_at) != 0 ||
-         crm_mem_grow(b->a->ctx, (void **)&b->wide_amount, &b->cap_wide,
-                      b->n_wide + 1, sizeof *b->wide_amount) != 0))
+    if (b->n_wide == b->cap_wide &&
+        crm_mem_grow(b->a->ctx, (void **)&b->wide_amount, &b->cap_wide,
+                     b->n_wide + 1, sizeof *b->wide_amount) != 0)
         return crm_error_nomem(b->a->ctx);
-    b->wide_at[b->n_wide] = at;
     b->wide_amount[b->n_wide++] = amount;
     return CRM_OK;
 }
 
 static crm_status pack(build *b, size_t at, int32_t day, int64_t amount)
 {
-    uint64_t field = PACK_WIDE;
+    uint64_t field = PACK_WIDE + b->n_wide;
 
-    if (amount >= -PACK_AMOUNT_BIAS && amount < PACK_AMOUNT_BIAS - 1)
+    if (amount >= -PACK_AMOUNT_BIAS && amount < PACK_AMOUNT_BIAS)
         field = (uint64_t)(amount + PACK_AMOUNT_BIAS);
-    else if (add_wide(b, at, amount) != CRM_OK)
+    else if (add_wide(b, amount) != CRM_OK)
         return CRM_ENOMEM;
     b->packed[at] = (uint64_t)(day + PACK_DAY_BIAS) << PACK_AMOUNT_BITS | field;
     return CRM_OK;
@@ -126,20 +119,13 @@ static int32_t packed_day(uint64_t word)
     return (int32_t)(word >> PACK_AMOUNT_BITS) - PACK_DAY_BIAS;
 }
 
-static int64_t packed_amount(const build *b, size_t at, uint64_t word)
+static int64_t packed_amount(const build *b, uint64_t word)
 {
-    size_t lo = 0, hi = b->n_wide;
+    uint64_t field = word & PACK_AMOUNT_MASK;
 
-    if ((word & PACK_AMOUNT_MASK) != PACK_WIDE)
-        return (int64_t)(word & PACK_AMOUNT_MASK) - PACK_AMOUNT_BIAS;
-    while (lo < hi) {
-        size_t mid = lo + (hi - lo) / 2;
-        if (b->wide_at[mid] < at)
-            lo = mid + 1;
-        else
-            hi = mid;
-    }
-    return b->wide_amount[lo];
+    if (field < PACK_WIDE)
+        return (int64_t)field - PACK_AMOUNT_BIAS;
+    return b->wide_amount[field - PACK_WIDE];
 }
 
 static crm_status alloc_rows(build *b)
@@ -147,10 +133,11 @@ static crm_status alloc_rows(build *b)
     size_t n = b->n ? b->n : 1;
 
     b->keys = crm_mem_alloc_array(b->a->ctx, n, sizeof *b->keys);
-    b->rows = crm_mem_alloc_array(b->a->ctx, n, sizeof *b->rows);
     b->packed = crm_mem_alloc_array(b->a->ctx, n, sizeof *b->packed);
-    if (!b->keys || !b->rows || !b->packed)
+    if (!b->keys || !b->packed)
         return crm_error_nomem(b->a->ctx);
+    crm_advise_huge_pages(b->keys, n * sizeof *b->keys);
+    crm_advise_huge_pages(b->packed, n * sizeof *b->packed);
     return CRM_OK;
 }
 
@@ -185,11 +172,10 @@ static crm_status collect_rows(build *b)
         if ((status = pack(b, k, day, b->amounts[i])) != CRM_OK)
             return status;
         b->keys[k] = b->ids[i];
-        b->rows[k] = (uint32_t)k;
         k++;
     }
     b->n_counted = k;
-    if (crm_radix_sort_i64(b->a->ctx, b->keys, b->rows, k) != 0)
+    if (crm_radix_sort_i64_u64(b->a->ctx, b->keys, b->packed, k) != 0)
         return crm_error_nomem(b->a->ctx);
     return CRM_OK;
 }
@@ -274,11 +260,9 @@ static crm_status fold_run(build *b, size_t start, size_t end,
     c->last_day = INT32_MIN;
     c->decile = 0;
     for (j = start; j < end; j++) {
-        uint64_t word = b->packed[b->rows[j]];
-        int64_t amount = packed_amount(b, b->rows[j], word);
+        uint64_t word = b->packed[j];
+        int64_t amount = packed_amount(b, word);
 
-        if (j + GATHER_AHEAD < b->n_counted)
-            crm_prefetch(&b->packed[b->rows[j + GATHER_AHEAD]]);
         if (analytics_add(&c->revenue, amount))
             return crm_error(b->a->ctx, CRM_EOVERFLOW,
                              "crm_analytics_new: revenue of customer %lld "
@@ -336,8 +320,8 @@ static crm_status add_run_to_cohort(build *b, size_t start, size_t end,
         return status;
     cohort->size++;
     for (j = start; j < end; j++) {
-        uint64_t word = b->packed[b->rows[j]];
-        int64_t amount = packed_amount(b, b->rows[j], word);
+        uint64_t word = b->packed[j];
+        int64_t amount = packed_amount(b, word);
         int64_t k = (int64_t)month_of(b, packed_day(word)) - cohort_month;
 
         if (k < 0 || k >= CRM_ANALYTICS_MAX_OFFSETS)
@@ -420,16 +404,19 @@ static crm_status sort_cohorts(build *b)
 /*
  * Gives each customer its decile: 1 + floor(10 * h / N) with h the number
  * of customers with strictly higher revenue. Sorts (revenue, index) in the
- * build's key and row arrays, which are free by now.
+ * build's key array, free by now, and a new index array.
  */
 static crm_status assign_deciles(build *b)
 {
     crm_analytics *a = b->a;
     int64_t *keys = b->keys;
-    uint32_t *index = b->rows;
+    uint32_t *index;
     size_t n = a->n_customers, i, higher = 0;
-
     int64_t low = INT64_MAX, high = INT64_MIN;
+
+    b->rows = index = crm_mem_alloc_array(a->ctx, n ? n : 1, sizeof *index);
+    if (!index)
+        return crm_error_nomem(a->ctx);
 
     for (i = 0; i < n; i++) {
         int64_t r = a->customers[i].revenue;
@@ -513,7 +500,6 @@ crm_status crm_analytics_new(crm_ctx *ctx, const int64_t *customer_id,
     crm_mem_free(ctx, b.keys);
     crm_mem_free(ctx, b.rows);
     crm_mem_free(ctx, b.packed);
-    crm_mem_free(ctx, b.wide_at);
     crm_mem_free(ctx, b.wide_amount);
     crm_mem_free(ctx, b.month_of_day);
     crm_mem_free(ctx, b.row_of_month);

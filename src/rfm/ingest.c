@@ -1,28 +1,30 @@
 /*
  * Adding orders and aggregates to a crm_rfm (see crm/rfm.h).
  *
- * Rows are processed in blocks: the hash slots of a block's customer ids
- * are prefetched one block ahead, each row's customer is resolved (and
- * prefetched), then the block is applied. A 2M-customer table is far
- * bigger than the caches, so overlapping these misses is what makes ingest
- * fast.
+ * A customer's totals live in its hash slot, so a row costs one cache
+ * miss; the slot of the row RFM_AHEAD rows on is prefetched, which keeps
+ * that many misses in flight. A large batch of orders first sizes the
+ * table from an estimate of its distinct customers, so it is not rehashed
+ * step by step.
  *
- * A batch is all-or-nothing. New customers are appended at the end, so on
- * failure they are removed again; changes to customers that existed before
- * the batch are undone by subtracting what was added and by restoring the
- * last purchase days from a small undo log.
+ * A batch is all-or-nothing. When the handle was empty, a failure just
+ * empties it again. Otherwise the batch records the ids it creates (and
+ * marks their slots), subtracts what it added to older customers and
+ * restores their last purchase days from a small undo log.
  */
 #include "core/mem.h"
-#include "core/prefetch.h"
 #include "rfm/rfm_internal.h"
 
-#define RFM_BLOCK 32
+/* Prefetch distance in rows. */
+#define RFM_AHEAD 16
+/* Batches of at least this many orders size the table first. */
+#define RFM_PRESIZE_ROWS 4096
 
 /* One row reduced to what it adds to its customer. */
 typedef struct rfm_delta {
     int64_t id;
     int64_t total;
-    uint32_t count; /* purchases added to rfm_agg.count */
+    uint32_t count; /* purchases added to rfm_slot.count */
     uint32_t day;   /* day index of a purchase, 0 = not a purchase */
     int pair;       /* days mode: record (customer, day) */
     int skip;       /* outside the window: the row does not count */
@@ -39,7 +41,7 @@ typedef struct rfm_source {
 
 /* State to restore when a batch fails. */
 typedef struct rfm_batch {
-    size_t old_count;
+    int fresh; /* the handle was empty: undo by emptying it */
     size_t old_pairs_len;
 } rfm_batch;
 
@@ -103,91 +105,101 @@ static crm_status decode(const crm_rfm *rfm, const rfm_source *src, size_t i,
 
 /* ---- Rolling back ----------------------------------------------------------- */
 
-/*
- * Undoes rows [0, applied_end), restores last purchase days, and forgets
- * the customers that rows [0, resolved_end) created. Returns `status`.
- */
-static crm_status batch_abort(crm_rfm *rfm, const rfm_source *src,
-                              const rfm_batch *b, size_t resolved_end,
-                              size_t applied_end, crm_status status)
+/* Subtracts rows [0, applied_end) from the customers older than the batch. */
+static void unapply_rows(crm_rfm *rfm, const rfm_source *src,
+                         size_t applied_end)
 {
-    rfm_delta d;
+    rfm_delta d = {0, 0, 0, 0, 0, 1};
     size_t i;
 
     for (i = 0; i < applied_end; i++) {
-        uint32_t idx;
+        rfm_slot *c;
         if (decode(rfm, src, i, &d) != CRM_OK || d.skip)
             continue;
-        idx = crm_i64map_get(&rfm->map, d.id);
-        if (idx < b->old_count) {
-            rfm->aggs[idx].total -= d.total;
-            rfm->aggs[idx].count -= d.count;
+        c = crm_i64map_find(&rfm->map, d.id);
+        if (c && !c->is_new) {
+            c->total -= d.total;
+            c->count -= d.count;
         }
     }
+}
+
+/* Undoes rows [0, applied_end) of a failed batch. Returns `status`. */
+static crm_status batch_abort(crm_rfm *rfm, const rfm_source *src,
+                              const rfm_batch *b, size_t applied_end,
+                              crm_status status)
+{
+    rfm->pairs_len = b->old_pairs_len;
+    if (b->fresh) {
+        crm_i64map_clear(&rfm->map);
+        return status;
+    }
+    unapply_rows(rfm, src, applied_end);
     while (rfm->journal_len > 0) {
         const rfm_undo *u = &rfm->journal[--rfm->journal_len];
-        rfm->aggs[u->idx].last_day = u->last_day;
+        rfm_slot *c = crm_i64map_find(&rfm->map, u->id);
+        c->last_day = u->last_day;
     }
-    for (i = 0; i < resolved_end; i++) {
-        uint32_t idx;
-        if (decode(rfm, src, i, &d) != CRM_OK || d.skip)
-            continue;
-        idx = crm_i64map_get(&rfm->map, d.id);
-        if (idx != CRM_I64MAP_NONE && idx >= b->old_count)
-            crm_i64map_remove(&rfm->map, d.id);
-    }
-    rfm->count = b->old_count;
-    rfm->pairs_len = b->old_pairs_len;
+    while (rfm->created_len > 0)
+        crm_i64map_remove(&rfm->map, rfm->created[--rfm->created_len]);
     return status;
+}
+
+/* Ends a successful batch: its new customers are ordinary ones now. */
+static void batch_commit(crm_rfm *rfm, size_t n)
+{
+    size_t i;
+
+    for (i = 0; i < rfm->created_len; i++) {
+        rfm_slot *c = crm_i64map_find(&rfm->map, rfm->created[i]);
+        c->is_new = 0;
+    }
+    rfm->created_len = 0;
+    rfm->journal_len = 0;
+    if (n > 0)
+        rfm->scored = 0;
 }
 
 /* ---- Resolving customers ---------------------------------------------------- */
 
-/* Hash room for `len` more customers, so inserting into the map cannot fail. */
-static crm_status reserve_block(crm_rfm *rfm, size_t len)
+static crm_status push_created(crm_rfm *rfm, int64_t id)
 {
-    if (crm_i64map_reserve(rfm->ctx, &rfm->map, rfm->count + len) != 0)
+    if (rfm->created_len == rfm->created_cap &&
+        crm_mem_grow(rfm->ctx, (void **)&rfm->created, &rfm->created_cap,
+                     rfm->created_len + 1, sizeof *rfm->created) != 0)
         return crm_error_nomem(rfm->ctx);
+    rfm->created[rfm->created_len++] = id;
     return CRM_OK;
 }
 
-/* The index of customer `id`, created empty when new. */
-static crm_status resolve(crm_rfm *rfm, int64_t id, uint32_t *idx)
+/* Creates customer `id` (absent) with empty totals. */
+static crm_status create(crm_rfm *rfm, const rfm_batch *b, int64_t id,
+                         rfm_slot **out)
 {
-    uint32_t found = crm_i64map_get(&rfm->map, id);
-    rfm_agg *a;
+    rfm_slot *c;
+    int inserted;
 
-    if (found != CRM_I64MAP_NONE) {
-        *idx = found;
-        return CRM_OK;
-    }
-    if (rfm->count >= CRM_RFM_MAX_CUSTOMERS)
+    if (rfm->map.count >= CRM_RFM_MAX_CUSTOMERS)
         return crm_error(rfm->ctx, CRM_ELIMIT, "more than %u customers",
                          CRM_RFM_MAX_CUSTOMERS);
-    if (rfm->count == rfm->cap &&
-        crm_mem_grow(rfm->ctx, (void **)&rfm->aggs, &rfm->cap, rfm->count + 1,
-                     sizeof *rfm->aggs) != 0)
+    if (!b->fresh && push_created(rfm, id) != CRM_OK)
+        return CRM_ENOMEM;
+    c = crm_i64map_insert(rfm->ctx, &rfm->map, id, &inserted);
+    if (!c) {
+        rfm->created_len -= !b->fresh;
         return crm_error_nomem(rfm->ctx);
-    crm_i64map_upsert(rfm->ctx, &rfm->map, id, (uint32_t)rfm->count, &found);
-    a = &rfm->aggs[rfm->count++];
-    a->total = 0;
-    a->last_day = 0;
-    a->count = 0;
-    *idx = found;
+    }
+    c->is_new = !b->fresh;
+    *out = c;
     return CRM_OK;
 }
 
-static void prefetch_homes(const crm_rfm *rfm, const int64_t *id, size_t n)
+/* The slot of customer `id`, created when new. */
+static crm_status resolve(crm_rfm *rfm, const rfm_batch *b, int64_t id,
+                          rfm_slot **out)
 {
-    size_t k;
-
-    if (!rfm->map.keys)
-        return;
-    for (k = 0; k < n; k++) {
-        size_t home = crm_i64map_home(&rfm->map, id[k]);
-        crm_prefetch(&rfm->map.keys[home]);
-        crm_prefetch(&rfm->map.vals[home]);
-    }
+    *out = crm_i64map_find(&rfm->map, id);
+    return *out ? CRM_OK : create(rfm, b, id, out);
 }
 
 /* ---- Applying rows ---------------------------------------------------------- */
@@ -197,106 +209,132 @@ static int add_overflows(int64_t a, int64_t b)
     return b > 0 ? a > INT64_MAX - b : a < INT64_MIN - b;
 }
 
-static crm_status push_undo(crm_rfm *rfm, uint32_t idx, uint32_t last_day)
+static crm_status push_undo(crm_rfm *rfm, int64_t id, uint32_t last_day)
 {
     if (rfm->journal_len == rfm->journal_cap &&
         crm_mem_grow(rfm->ctx, (void **)&rfm->journal, &rfm->journal_cap,
                      rfm->journal_len + 1, sizeof *rfm->journal) != 0)
         return crm_error_nomem(rfm->ctx);
-    rfm->journal[rfm->journal_len].idx = idx;
+    rfm->journal[rfm->journal_len].id = id;
     rfm->journal[rfm->journal_len].last_day = last_day;
     rfm->journal_len++;
     return CRM_OK;
 }
 
-static crm_status push_pair(crm_rfm *rfm, uint32_t idx, uint32_t day)
+static crm_status push_pair(crm_rfm *rfm, int64_t id, uint32_t day)
 {
-    if (rfm->pairs_len == rfm->pairs_cap &&
-        crm_mem_grow(rfm->ctx, (void **)&rfm->pairs, &rfm->pairs_cap,
-                     rfm->pairs_len + 1, sizeof *rfm->pairs) != 0)
-        return crm_error_nomem(rfm->ctx);
-    rfm->pairs[rfm->pairs_len++] = (uint64_t)idx << 32 | day;
+    if (rfm->pairs_len == rfm->pairs_cap) {
+        size_t cap = rfm->pairs_cap;
+        if (crm_mem_grow(rfm->ctx, (void **)&rfm->pair_ids, &cap,
+                         rfm->pairs_len + 1, sizeof *rfm->pair_ids) != 0 ||
+            crm_mem_grow(rfm->ctx, (void **)&rfm->pair_days, &rfm->pairs_cap,
+                         rfm->pairs_len + 1, sizeof *rfm->pair_days) != 0)
+            return crm_error_nomem(rfm->ctx);
+    }
+    rfm->pair_ids[rfm->pairs_len] = id;
+    rfm->pair_days[rfm->pairs_len++] = day;
     return CRM_OK;
 }
 
-/* Adds row i (delta d) to customer idx, entirely or not at all. */
-static crm_status apply(crm_rfm *rfm, const rfm_batch *b, size_t i,
-                        uint32_t idx, const rfm_delta *d)
+/* Widens the value bounds to cover customer c after a row of day `day`. */
+static void widen_bounds(rfm_bounds *b, const rfm_slot *c, uint32_t day)
 {
-    rfm_agg *a = &rfm->aggs[idx];
+    if (day != 0 && day < b->min_day)
+        b->min_day = day;
+    if (day > b->max_day)
+        b->max_day = day;
+    if (c->count > b->max_count)
+        b->max_count = c->count;
+    if (c->total < b->min_total)
+        b->min_total = c->total;
+    if (c->total > b->max_total)
+        b->max_total = c->total;
+}
 
-    if (add_overflows(a->total, d->total))
+/* Adds row i (delta d) to customer c, entirely or not at all. */
+static crm_status apply(crm_rfm *rfm, const rfm_batch *b, size_t i,
+                        rfm_slot *c, const rfm_delta *d)
+{
+    if (add_overflows(c->total, d->total))
         return crm_error(rfm->ctx, CRM_EOVERFLOW,
                          "row %zu: customer %lld's net sum leaves int64", i,
                          (long long)d->id);
-    if (d->count > UINT32_MAX - a->count)
+    if (d->count > UINT32_MAX - c->count)
         return crm_error(rfm->ctx, CRM_EOVERFLOW,
                          "row %zu: customer %lld has more than 4294967295 "
                          "purchases",
                          i, (long long)d->id);
-    if (d->day > a->last_day) {
-        if (idx < b->old_count && push_undo(rfm, idx, a->last_day) != CRM_OK)
-            return CRM_ENOMEM;
-    }
-    if (d->pair && push_pair(rfm, idx, d->day) != CRM_OK)
+    if (d->day > c->last_day && !b->fresh && !c->is_new &&
+        push_undo(rfm, d->id, c->last_day) != CRM_OK)
         return CRM_ENOMEM;
-    if (d->day > a->last_day)
-        a->last_day = d->day;
-    a->total += d->total;
-    a->count += d->count;
+    if (d->pair && push_pair(rfm, d->id, d->day) != CRM_OK)
+        return CRM_ENOMEM;
+    if (d->day > c->last_day)
+        c->last_day = d->day;
+    c->total += d->total;
+    c->count += d->count;
+    widen_bounds(&rfm->bounds, c, d->day);
     return CRM_OK;
 }
 
 /* ---- The batch loop ------------------------------------------------------- */
 
+/* Sizes the table for a large batch of orders from its distinct ids. */
+static crm_status presize(crm_rfm *rfm, const rfm_source *src, size_t n)
+{
+    size_t estimate, customers, room = crm_i64map_room(&rfm->map);
+
+    if (src->aggregates || n < RFM_PRESIZE_ROWS)
+        return CRM_OK;
+    estimate = crm_i64_estimate_distinct(src->id, n);
+    customers = rfm->map.count + estimate;
+    /* 1/16 is four standard errors of the estimate: within that of the
+     * room there is (as after crm_rfm_reserve), trust the room. */
+    if (customers <= room + room / 16)
+        return CRM_OK;
+    customers += estimate / 16;
+    if (customers > CRM_RFM_MAX_CUSTOMERS)
+        customers = CRM_RFM_MAX_CUSTOMERS;
+    if (crm_i64map_reserve(rfm->ctx, &rfm->map, customers) != 0)
+        return crm_error_nomem(rfm->ctx);
+    return CRM_OK;
+}
+
 static crm_status run_batch(crm_rfm *rfm, const rfm_source *src, size_t n)
 {
     rfm_batch b;
-    rfm_delta d[RFM_BLOCK];
-    uint32_t idx[RFM_BLOCK];
-    size_t start, k;
-    crm_status status;
+    rfm_delta d = {0, 0, 0, 0, 0, 1};
+    rfm_slot *c;
+    size_t i;
+    crm_status status = presize(rfm, src, n);
 
-    b.old_count = rfm->count;
+    if (status != CRM_OK)
+        return status;
+    b.fresh = rfm->map.count == 0;
     b.old_pairs_len = rfm->pairs_len;
     rfm->journal_len = 0;
-    prefetch_homes(rfm, src->id, n < RFM_BLOCK ? n : RFM_BLOCK);
-    for (start = 0; start < n; start += RFM_BLOCK) {
-        size_t len = n - start < RFM_BLOCK ? n - start : RFM_BLOCK;
-        size_t next = n - start - len < RFM_BLOCK ? n - start - len : RFM_BLOCK;
-
-        status = reserve_block(rfm, len);
+    rfm->created_len = 0;
+    for (i = 0; i < n && i < RFM_AHEAD; i++)
+        crm_i64map_prefetch(&rfm->map, src->id[i]);
+    for (i = 0; i < n; i++) {
+        if (i + RFM_AHEAD < n)
+            crm_i64map_prefetch(&rfm->map, src->id[i + RFM_AHEAD]);
+        status = decode(rfm, src, i, &d);
+        if (status == CRM_OK && d.skip)
+            continue;
+        if (status == CRM_OK)
+            status = resolve(rfm, &b, d.id, &c);
+        if (status == CRM_OK)
+            status = apply(rfm, &b, i, c, &d);
         if (status != CRM_OK)
-            return batch_abort(rfm, src, &b, start, start, status);
-        for (k = 0; k < len; k++) {
-            status = decode(rfm, src, start + k, &d[k]);
-            if (status == CRM_OK && !d[k].skip)
-                status = resolve(rfm, d[k].id, &idx[k]);
-            if (status != CRM_OK)
-                return batch_abort(rfm, src, &b, start + k, start, status);
-            if (!d[k].skip)
-                crm_prefetch(&rfm->aggs[idx[k]]);
-        }
-        prefetch_homes(rfm, src->id + start + len, next);
-        for (k = 0; k < len; k++) {
-            if (d[k].skip)
-                continue;
-            status = apply(rfm, &b, start + k, idx[k], &d[k]);
-            if (status != CRM_OK)
-                return batch_abort(rfm, src, &b, start + len, start + k,
-                                   status);
-        }
+            return batch_abort(rfm, src, &b, i, status);
     }
-    rfm->journal_len = 0;
-    if (n > 0)
-        rfm->scored = 0;
+    batch_commit(rfm, n);
     return CRM_OK;
 }
 
 crm_status crm_rfm_reserve(crm_rfm *rfm, size_t customers)
 {
-    rfm_agg *aggs;
-
     if (!rfm)
         return crm_error(NULL, CRM_EINVAL, "NULL rfm");
     if (customers > CRM_RFM_MAX_CUSTOMERS)
@@ -305,13 +343,6 @@ crm_status crm_rfm_reserve(crm_rfm *rfm, size_t customers)
                          customers);
     if (crm_i64map_reserve(rfm->ctx, &rfm->map, customers) != 0)
         return crm_error_nomem(rfm->ctx);
-    if (customers <= rfm->cap)
-        return CRM_OK;
-    aggs = crm_mem_realloc_array(rfm->ctx, rfm->aggs, customers, sizeof *aggs);
-    if (!aggs)
-        return crm_error_nomem(rfm->ctx);
-    rfm->aggs = aggs;
-    rfm->cap = customers;
     return CRM_OK;
 }
 
@@ -367,8 +398,9 @@ crm_status crm_rfm_add_aggregates(crm_rfm *rfm, const int64_t *customer_id,
     crm_status status = check_batch(rfm, cols, 4, n, "crm_rfm_add_aggregates");
 
     /* Aggregates are usually one row per customer: size the tables once. */
-    if (status == CRM_OK && n > 1 && rfm->count + n <= CRM_RFM_MAX_CUSTOMERS)
-        status = crm_rfm_reserve(rfm, rfm->count + n);
+    if (status == CRM_OK && n > 1 &&
+        rfm->map.count + n <= CRM_RFM_MAX_CUSTOMERS)
+        status = crm_rfm_reserve(rfm, rfm->map.count + n);
     if (status != CRM_OK)
         return status;
     return run_batch(rfm, &src, n);

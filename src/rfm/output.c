@@ -11,17 +11,18 @@
 crm_status crm_rfm__sorted_order(const crm_rfm *rfm, int64_t **ids_out,
                                  uint32_t **idx_out)
 {
-    size_t n = rfm->count ? rfm->count : 1, slot, at = 0;
+    size_t n = rfm->map.count ? rfm->map.count : 1, slot, at = 0;
+    size_t slots = crm_i64map_slot_count(&rfm->map);
     int64_t *ids = crm_mem_alloc_array(rfm->ctx, n, sizeof *ids);
     uint32_t *idx = crm_mem_alloc_array(rfm->ctx, n, sizeof *idx);
 
     if (!ids || !idx)
         goto nomem;
-    for (slot = 0; rfm->map.keys && slot <= rfm->map.mask; slot++) {
-        if (rfm->map.vals[slot] == CRM_I64MAP_NONE)
+    for (slot = 0; slot < slots; slot++) {
+        if (!crm_i64map_used(&rfm->map, slot))
             continue;
-        ids[at] = rfm->map.keys[slot];
-        idx[at++] = rfm->map.vals[slot];
+        ids[at] = rfm_customer(rfm, slot)->id;
+        idx[at++] = (uint32_t)slot;
     }
     if (crm_radix_sort_i64(rfm->ctx, ids, idx, at) != 0)
         goto nomem;
@@ -53,15 +54,15 @@ crm_status crm_rfm_export(const crm_rfm *rfm, int64_t *customer_id,
 
     if (status != CRM_OK)
         return status;
-    if (capacity < rfm->count)
+    if (capacity < rfm->map.count)
         return crm_error(rfm->ctx, CRM_EINVAL,
                          "crm_rfm_export: capacity %zu is below the %zu "
                          "customers",
-                         capacity, rfm->count);
+                         capacity, rfm->map.count);
     status = crm_rfm__sorted_order(rfm, &ids, &order);
     if (status != CRM_OK)
         return status;
-    for (i = 0; i < rfm->count; i++) {
+    for (i = 0; i < rfm->map.count; i++) {
         size_t idx = order[i];
         if (customer_id)
             customer_id[i] = ids[i];
@@ -72,11 +73,11 @@ crm_status crm_rfm_export(const crm_rfm *rfm, int64_t *customer_id,
         if (monetary)
             monetary[i] = crm_rfm__monetary(rfm, idx);
         if (r)
-            r[i] = rfm->scores[3 * idx];
+            r[i] = rfm_customer(rfm, idx)->score[0];
         if (f)
-            f[i] = rfm->scores[3 * idx + 1];
+            f[i] = rfm_customer(rfm, idx)->score[1];
         if (m)
-            m[i] = rfm->scores[3 * idx + 2];
+            m[i] = rfm_customer(rfm, idx)->score[2];
     }
     crm_mem_free(rfm->ctx, ids);
     crm_mem_free(rfm->ctx, order);
@@ -88,14 +89,16 @@ crm_status crm_rfm_lookup(const crm_rfm *rfm, int64_t customer_id,
                           int64_t *monetary, int *r, int *f, int *m)
 {
     crm_status status = check_readable(rfm);
-    uint32_t idx;
+    const rfm_slot *c;
+    size_t idx;
 
     if (status != CRM_OK)
         return status;
-    idx = crm_i64map_get(&rfm->map, customer_id);
-    if (idx == CRM_I64MAP_NONE)
+    c = crm_i64map_find(&rfm->map, customer_id);
+    if (!c)
         return crm_error(rfm->ctx, CRM_ENOTFOUND, "no customer %lld",
                          (long long)customer_id);
+    idx = crm_i64map_index(&rfm->map, c);
     if (recency_days)
         *recency_days = crm_rfm__recency_days(rfm, idx);
     if (frequency)
@@ -103,11 +106,11 @@ crm_status crm_rfm_lookup(const crm_rfm *rfm, int64_t customer_id,
     if (monetary)
         *monetary = crm_rfm__monetary(rfm, idx);
     if (r)
-        *r = rfm->scores[3 * (size_t)idx];
+        *r = c->score[0];
     if (f)
-        *f = rfm->scores[3 * (size_t)idx + 1];
+        *f = c->score[1];
     if (m)
-        *m = rfm->scores[3 * (size_t)idx + 2];
+        *m = c->score[2];
     return CRM_OK;
 }
 
@@ -126,9 +129,9 @@ crm_status crm_rfm_foreach(const crm_rfm *rfm, crm_rfm_visit_fn visit,
     status = crm_rfm__sorted_order(rfm, &ids, &order);
     if (status != CRM_OK)
         return status;
-    for (i = 0; i < rfm->count && status == CRM_OK; i++) {
+    for (i = 0; i < rfm->map.count && status == CRM_OK; i++) {
         size_t idx = order[i];
-        const uint8_t *s = &rfm->scores[3 * idx];
+        const uint8_t *s = &rfm_customer(rfm, idx)->score[0];
         if (visit(user, ids[i], crm_rfm__recency_days(rfm, idx),
                   crm_rfm__frequency(rfm, idx), crm_rfm__monetary(rfm, idx),
                   s[0], s[1], s[2]) != 0)
@@ -147,7 +150,7 @@ crm_status crm_rfm_foreach(const crm_rfm *rfm, crm_rfm_visit_fn visit,
 /* Adds customer idx's net total to *sum; -1 on int64 overflow. */
 static int add_revenue(const crm_rfm *rfm, size_t idx, int64_t *sum)
 {
-    int64_t v = rfm->aggs[idx].total;
+    int64_t v = rfm_customer(rfm, idx)->total;
 
     if (v > 0 ? *sum > INT64_MAX - v : *sum < INT64_MIN - v)
         return -1;
@@ -162,12 +165,15 @@ static crm_status summarise(const crm_rfm *rfm, size_t ncell,
 {
     uint64_t count[CRM_RFM_MAX_BINS * CRM_RFM_MAX_BINS];
     int64_t sum[CRM_RFM_MAX_BINS * CRM_RFM_MAX_BINS];
-    size_t i;
+    size_t i, slots = crm_i64map_slot_count(&rfm->map);
 
     memset(count, 0, sizeof count);
     memset(sum, 0, sizeof sum);
-    for (i = 0; i < rfm->count; i++) {
-        size_t cell = cell_of(rfm, i);
+    for (i = 0; i < slots; i++) {
+        size_t cell;
+        if (!crm_i64map_used(&rfm->map, i))
+            continue;
+        cell = cell_of(rfm, i);
         count[cell]++;
         if (add_revenue(rfm, i, &sum[cell]) != 0)
             return crm_error(rfm->ctx, CRM_EOVERFLOW,
@@ -182,7 +188,7 @@ static crm_status summarise(const crm_rfm *rfm, size_t ncell,
 
 static size_t grid_cell(const crm_rfm *rfm, size_t idx)
 {
-    const uint8_t *s = &rfm->scores[3 * idx];
+    const uint8_t *s = &rfm_customer(rfm, idx)->score[0];
 
     return (size_t)(s[0] - 1) * rfm->bins + (size_t)(s[1] - 1);
 }
@@ -205,7 +211,7 @@ crm_status crm_rfm_grid(const crm_rfm *rfm, uint64_t *customers,
 
 static size_t jp4_cell(const crm_rfm *rfm, size_t idx)
 {
-    const uint8_t *s = &rfm->scores[3 * idx];
+    const uint8_t *s = &rfm_customer(rfm, idx)->score[0];
     int group = 0;
 
     crm_rfm_map_group(CRM_RFM_MAP_JP4, s[0], s[1], &group);
@@ -214,7 +220,7 @@ static size_t jp4_cell(const crm_rfm *rfm, size_t idx)
 
 static size_t rf11_cell(const crm_rfm *rfm, size_t idx)
 {
-    const uint8_t *s = &rfm->scores[3 * idx];
+    const uint8_t *s = &rfm_customer(rfm, idx)->score[0];
     int group = 0;
 
     crm_rfm_map_group(CRM_RFM_MAP_RF11, s[0], s[1], &group);

@@ -20,29 +20,21 @@ crm_status crm_rfm_new(crm_ctx *ctx, crm_rfm **out)
     rfm->bins = CRM_RFM_DEFAULT_BINS;
     rfm->frequency_mode = CRM_RFM_FREQUENCY_ORDERS;
     rfm->monetary_mode = CRM_RFM_MONETARY_TOTAL;
-    crm_i64map_init(&rfm->map);
+    crm_i64map_init_slots(&rfm->map, sizeof(rfm_slot));
+    rfm_bounds_reset(&rfm->bounds);
     *out = rfm;
     return CRM_OK;
-}
-
-static void free_results(crm_rfm *rfm)
-{
-    crm_mem_free(rfm->ctx, rfm->scores);
-    crm_mem_free(rfm->ctx, rfm->day_counts);
-    rfm->scores = NULL;
-    rfm->day_counts = NULL;
-    rfm->scored = 0;
 }
 
 void crm_rfm_free(crm_rfm *rfm)
 {
     if (!rfm)
         return;
-    free_results(rfm);
     crm_i64map_free(rfm->ctx, &rfm->map);
-    crm_mem_free(rfm->ctx, rfm->aggs);
-    crm_mem_free(rfm->ctx, rfm->pairs);
+    crm_mem_free(rfm->ctx, rfm->pair_ids);
+    crm_mem_free(rfm->ctx, rfm->pair_days);
     crm_mem_free(rfm->ctx, rfm->journal);
+    crm_mem_free(rfm->ctx, rfm->created);
     crm_mem_free(rfm->ctx, rfm);
 }
 
@@ -50,23 +42,23 @@ crm_status crm_rfm_clear(crm_rfm *rfm)
 {
     if (!rfm)
         return crm_error(NULL, CRM_EINVAL, "NULL rfm");
-    free_results(rfm);
     crm_i64map_clear(&rfm->map);
-    rfm->count = 0;
+    rfm_bounds_reset(&rfm->bounds);
     rfm->pairs_len = 0;
+    rfm->scored = 0;
     return CRM_OK;
 }
 
 size_t crm_rfm_customer_count(const crm_rfm *rfm)
 {
-    return rfm ? rfm->count : 0;
+    return rfm ? rfm->map.count : 0;
 }
 
 /* ---- Options fixing which orders count ---------------------------------- */
 
 static crm_status require_no_data(crm_rfm *rfm, const char *what)
 {
-    if (rfm->count != 0 || rfm->pairs_len != 0)
+    if (rfm->map.count != 0 || rfm->pairs_len != 0)
         return crm_error(rfm->ctx, CRM_ESTATE,
                          "%s: data was already added (crm_rfm_clear first)",
                          what);

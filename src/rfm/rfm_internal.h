@@ -16,12 +16,32 @@
 #define RFM_TIME_MIN INT64_C(-62135596800)
 #define RFM_TIME_MAX INT64_C(253402300800)
 
-/* What one customer's orders add up to: 16 bytes. */
-typedef struct rfm_agg {
-    int64_t total;     /* net sum of amounts */
-    uint32_t last_day; /* day index of the last purchase, 0 = none */
-    uint32_t count;    /* purchases (orders mode) or aggregate purchase days */
-} rfm_agg;
+/*
+ * A customer: its hash slot, holding what its orders add up to and its
+ * scores (32 bytes: adding an order touches one cache line, and the scores
+ * move with the customer when the table changes).
+ */
+typedef struct rfm_slot {
+    int64_t id;
+    int64_t total;      /* net sum of amounts */
+    uint32_t last_day;  /* day index of the last purchase, 0 = none */
+    uint32_t count;     /* purchases (orders mode) or aggregate purchase days */
+    uint32_t day_count; /* days mode: distinct purchase days, when scored */
+    uint8_t score[3];   /* r, f, m, when scored */
+    uint8_t is_new;     /* created by the batch in progress */
+} rfm_slot;
+
+/*
+ * Bounds of the customers' values, widened as rows are added and never
+ * narrowed (so still bounds after a rollback): scoring sizes its
+ * histograms from them instead of reading the table once more.
+ */
+typedef struct rfm_bounds {
+    uint32_t min_day, max_day; /* purchase days seen; min > max when none */
+    uint32_t max_count;        /* largest rfm_slot.count */
+    uint32_t max_day_count;    /* days mode: largest day_count, when scored */
+    int64_t min_total, max_total; /* over every net sum reached, and 0 */
+} rfm_bounds;
 
 /* Score options of one dimension. */
 typedef struct rfm_dim_opts {
@@ -29,9 +49,9 @@ typedef struct rfm_dim_opts {
     int64_t thresholds[CRM_RFM_MAX_BINS - 1];
 } rfm_dim_opts;
 
-/* A change to undo when a batch fails: the old last purchase day. */
+/* A change to undo when a batch fails: a customer's old last purchase day. */
 typedef struct rfm_undo {
-    uint32_t idx;
+    int64_t id;
     uint32_t last_day;
 } rfm_undo;
 
@@ -52,26 +72,28 @@ struct crm_rfm {
     crm_rfm_monetary_mode monetary_mode;
     rfm_dim_opts dims[3];
 
-    /* Customers: map from id to index into aggs. */
+    /* Customers: rfm_slot records keyed by id. A customer's index is its
+     * slot index (below crm_i64map_slot_count), map.count their number. */
     crm_i64map map;
-    rfm_agg *aggs;
-    size_t count;
-    size_t cap;
+    rfm_bounds bounds;
 
-    /* Days mode: (index << 32 | day) per purchase, deduplicated when scored. */
-    uint64_t *pairs;
+    /* Days mode: (id, day) per purchase, deduplicated when scored. */
+    int64_t *pair_ids;
+    uint32_t *pair_days;
     size_t pairs_len;
     size_t pairs_cap;
 
-    /* Undo log of the batch in progress. */
+    /* Batch in progress: undo log of existing customers' last purchase
+     * days, and the ids it created (kept only when the handle was not
+     * empty at the start of the batch). */
     rfm_undo *journal;
     size_t journal_len;
     size_t journal_cap;
+    int64_t *created;
+    size_t created_len;
+    size_t created_cap;
 
-    /* Results of the last crm_rfm_score. */
-    int scored;            /* scores match the data and options */
-    uint8_t *scores;       /* r, f, m per customer */
-    uint32_t *day_counts;  /* days mode: distinct purchase days per customer */
+    int scored; /* the slots' scores match the data and options */
 };
 
 /* The local day index of t (>= 1 for valid times). */
@@ -82,7 +104,24 @@ static inline uint32_t rfm_day_index(const crm_rfm *rfm, int64_t t)
     return (uint32_t)((uint64_t)(t + rfm->offset_sec - base) / 86400u);
 }
 
-/* Per-customer values as the public API reports them. */
+/* Bounds with nothing seen. */
+static inline void rfm_bounds_reset(rfm_bounds *b)
+{
+    b->min_day = UINT32_MAX;
+    b->max_day = 0;
+    b->max_count = 0;
+    b->max_day_count = 0;
+    b->min_total = 0;
+    b->max_total = 0;
+}
+
+/* The customer at slot index idx. */
+static inline const rfm_slot *rfm_customer(const crm_rfm *rfm, size_t idx)
+{
+    return crm_i64map_slot(&rfm->map, idx);
+}
+
+/* Per-customer values (by slot index) as the public API reports them. */
 int64_t crm_rfm__recency_days(const crm_rfm *rfm, size_t idx);
 int64_t crm_rfm__frequency(const crm_rfm *rfm, size_t idx);
 int64_t crm_rfm__monetary(const crm_rfm *rfm, size_t idx);
@@ -91,7 +130,7 @@ int64_t crm_rfm__monetary(const crm_rfm *rfm, size_t idx);
 crm_status crm_rfm__require_scores(const crm_rfm *rfm);
 
 /*
- * Customer indexes in ascending id order: *ids_out and *idx_out are new
+ * Customer slot indexes in ascending id order: *ids_out and *idx_out are new
  * arrays of crm_rfm_customer_count() elements (free both). Returns CRM_OK
  * or CRM_ENOMEM (recorded).
  */

@@ -5,9 +5,17 @@
  * function of the customer's value: score >= k exactly when L >= c_k with
  * c_k = ceil((k - 1) * n / bins), i.e. when the value is greater than the
  * c_k-th smallest value. So a quantile dimension needs only bins - 1 order
- * statistics (read off one radix sort of the values), after which every
- * customer is scored with at most 9 comparisons, like with thresholds.
+ * statistics, after which every customer is scored with at most 9
+ * comparisons, like with thresholds.
+ *
+ * The order statistics come from radix selection, all three dimensions at
+ * once, so the customer table is read a fixed number of times: once for
+ * the value ranges, once for histograms of the values' top bits, once more
+ * only when a cut falls in a bucket holding several values (to gather and
+ * sort that bucket's values), and once to write the scores.
  */
+#include <string.h>
+
 #include "core/civil.h"
 #include "core/mem.h"
 #include "core/radix.h"
@@ -24,23 +32,21 @@ typedef struct rfm_cuts {
 
 int64_t crm_rfm__recency_days(const crm_rfm *rfm, size_t idx)
 {
-    uint32_t last = rfm->aggs[idx].last_day;
+    uint32_t last = rfm_customer(rfm, idx)->last_day;
 
     return last ? (int64_t)rfm->as_of_day - (int64_t)last : -1;
 }
 
 int64_t crm_rfm__frequency(const crm_rfm *rfm, size_t idx)
 {
-    int64_t f = rfm->aggs[idx].count;
+    const rfm_slot *c = rfm_customer(rfm, idx);
 
-    if (rfm->frequency_mode == CRM_RFM_FREQUENCY_DAYS && rfm->day_counts)
-        f += rfm->day_counts[idx];
-    return f;
+    return (int64_t)c->count + c->day_count;
 }
 
 int64_t crm_rfm__monetary(const crm_rfm *rfm, size_t idx)
 {
-    int64_t total = rfm->aggs[idx].total, f;
+    int64_t total = rfm_customer(rfm, idx)->total, f;
 
     if (rfm->monetary_mode == CRM_RFM_MONETARY_TOTAL)
         return total;
@@ -57,19 +63,39 @@ crm_status crm_rfm__require_scores(const crm_rfm *rfm)
     return CRM_OK;
 }
 
-/* The key of a dimension: higher is better. Recency: minus the days. */
-static int64_t dim_key(const crm_rfm *rfm, crm_rfm_dimension dim, size_t idx)
+/*
+ * The keys of the three dimensions, higher is better: minus the recency
+ * days (INT64_MIN without purchase), frequency, monetary.
+ */
+static void customer_keys(const crm_rfm *rfm, const rfm_slot *c,
+                          int64_t key[3])
 {
-    switch (dim) {
-    case CRM_RFM_RECENCY:
-        return rfm->aggs[idx].last_day ? -crm_rfm__recency_days(rfm, idx)
-                                       : INT64_MIN;
-    case CRM_RFM_FREQUENCY:
-        return crm_rfm__frequency(rfm, idx);
-    case CRM_RFM_MONETARY:
-        break;
-    }
-    return crm_rfm__monetary(rfm, idx);
+    int64_t f = (int64_t)c->count + c->day_count;
+
+    key[CRM_RFM_RECENCY] = c->last_day
+                               ? (int64_t)c->last_day - (int64_t)rfm->as_of_day
+                               : INT64_MIN;
+    key[CRM_RFM_FREQUENCY] = f;
+    key[CRM_RFM_MONETARY] =
+        rfm->monetary_mode == CRM_RFM_MONETARY_MEAN && f > 0
+            ? crm_floor_div(c->total, f)
+            : c->total;
+}
+
+/*
+ * Moves *i to the next used slot at or after it and fills that customer's
+ * keys; returns 0 past the last slot. Loops read the table in slot order.
+ */
+static int next_customer(const crm_rfm *rfm, size_t *i, int64_t key[3])
+{
+    size_t slots = crm_i64map_slot_count(&rfm->map);
+
+    while (*i < slots && !crm_i64map_used(&rfm->map, *i))
+        ++*i;
+    if (*i == slots)
+        return 0;
+    customer_keys(rfm, rfm_customer(rfm, *i), key);
+    return 1;
 }
 
 static uint8_t score_of(const rfm_cuts *c, int64_t key)
@@ -88,31 +114,56 @@ static uint8_t score_of(const rfm_cuts *c, int64_t key)
 
 /* ---- Days mode: distinct purchase days -------------------------------------- */
 
-/* Sorts and deduplicates the (customer, day) pairs, then counts them. */
+/* (slot index << 32 | day) of every pair, prefetching the slots ahead. */
+static void pair_words(const crm_rfm *rfm, uint64_t *words)
+{
+    size_t i;
+
+    for (i = 0; i < rfm->pairs_len; i++) {
+        const rfm_slot *c = crm_i64map_find(&rfm->map, rfm->pair_ids[i]);
+        if (i + 16 < rfm->pairs_len)
+            crm_i64map_prefetch(&rfm->map, rfm->pair_ids[i + 16]);
+        words[i] = (uint64_t)crm_i64map_index(&rfm->map, c) << 32 |
+                   rfm->pair_days[i];
+    }
+}
+
+/*
+ * Counts each customer's distinct purchase days into its slot, and keeps
+ * only the distinct pairs.
+ */
 static crm_status count_days(crm_rfm *rfm)
 {
-    uint32_t *counts;
-    size_t i, out = 0;
+    uint64_t *words;
+    size_t i, out = 0, slots = crm_i64map_slot_count(&rfm->map);
 
     if (rfm->frequency_mode != CRM_RFM_FREQUENCY_DAYS)
         return CRM_OK;
-    counts = crm_mem_calloc(rfm->ctx, rfm->count ? rfm->count : 1,
-                            sizeof *counts);
-    if (!counts ||
-        crm_radix_sort_i64(rfm->ctx, (int64_t *)rfm->pairs, NULL,
+    words = crm_mem_alloc_array(rfm->ctx, rfm->pairs_len ? rfm->pairs_len : 1,
+                                sizeof *words);
+    if (!words)
+        return crm_error_nomem(rfm->ctx);
+    pair_words(rfm, words);
+    if (crm_radix_sort_i64(rfm->ctx, (int64_t *)words, NULL,
                            rfm->pairs_len) != 0) {
-        crm_mem_free(rfm->ctx, counts);
+        crm_mem_free(rfm->ctx, words);
         return crm_error_nomem(rfm->ctx);
     }
+    for (i = 0; i < slots; i++)
+        ((rfm_slot *)crm_i64map_slot(&rfm->map, i))->day_count = 0;
     for (i = 0; i < rfm->pairs_len; i++) {
-        if (out > 0 && rfm->pairs[out - 1] == rfm->pairs[i])
+        rfm_slot *c;
+        if (i > 0 && words[i - 1] == words[i])
             continue;
-        rfm->pairs[out++] = rfm->pairs[i];
-        counts[rfm->pairs[i] >> 32]++;
+        c = crm_i64map_slot(&rfm->map, (size_t)(words[i] >> 32));
+        c->day_count++;
+        if (c->day_count > rfm->bounds.max_day_count)
+            rfm->bounds.max_day_count = c->day_count;
+        rfm->pair_ids[out] = c->id;
+        rfm->pair_days[out++] = (uint32_t)words[i];
     }
     rfm->pairs_len = out;
-    crm_mem_free(rfm->ctx, rfm->day_counts);
-    rfm->day_counts = counts;
+    crm_mem_free(rfm->ctx, words);
     return CRM_OK;
 }
 
@@ -135,206 +186,321 @@ static void threshold_cuts(const crm_rfm *rfm, crm_rfm_dimension dim,
 /* The 1-based rank whose value is the cut for score k + 2. */
 static uint64_t cut_rank(const crm_rfm *rfm, unsigned k)
 {
-    return ((uint64_t)(k + 1) * rfm->count + rfm->bins - 1) / rfm->bins;
+    return ((uint64_t)(k + 1) * rfm->map.count + rfm->bins - 1) / rfm->bins;
 }
 
 /*
- * Quantile cuts by radix selection. A histogram of the keys' top bits
- * (at most RFM_HIST_BUCKETS buckets) tells which bucket holds each needed
- * order statistic; when a bucket is a single value (days, counts) that is
- * the answer, otherwise only the keys of the target buckets are gathered
- * and sorted. Keys equal to INT64_MIN (no purchase) sit below all others.
+ * Quantile cuts by radix selection. A histogram of the keys' top bits (at
+ * most RFM_HIST_BUCKETS buckets over the range the value bounds allow)
+ * tells which bucket holds each needed order statistic. When a bucket is a
+ * single value (days, counts) that is the cut. Otherwise the scoring pass
+ * scores every key outside the target buckets from its bucket alone and
+ * sets aside the few inside them, which are sorted to read the cuts and
+ * scored last. Keys equal to INT64_MIN (no purchase) sit below all others.
  */
 #define RFM_HIST_BUCKETS 65536
 
-typedef struct rfm_hist {
-    int64_t lo;
-    unsigned shift;  /* bucket = (key - lo) >> shift */
-    uint64_t bottom; /* keys equal to INT64_MIN */
-    size_t nbuckets;
-    uint32_t *count;
-} rfm_hist;
-
-static size_t bucket_of(const rfm_hist *h, int64_t key)
-{
-    return (size_t)(((uint64_t)key - (uint64_t)h->lo) >> h->shift);
-}
-
-static crm_status hist_build(const crm_rfm *rfm, crm_rfm_dimension dim,
-                             rfm_hist *h)
-{
-    int64_t lo = INT64_MAX, hi = INT64_MIN, key;
-    size_t i;
-
-    h->bottom = 0;
-    for (i = 0; i < rfm->count; i++) {
-        key = dim_key(rfm, dim, i);
-        if (key == INT64_MIN) {
-            h->bottom++;
-            continue;
-        }
-        lo = key < lo ? key : lo;
-        hi = key > hi ? key : hi;
-    }
-    if (h->bottom == rfm->count)
-        lo = hi = 0;
-    h->lo = lo;
-    for (h->shift = 0;
-         ((uint64_t)hi - (uint64_t)lo) >> h->shift >= RFM_HIST_BUCKETS;
-         h->shift++)
-        ;
-    h->nbuckets = bucket_of(h, hi) + 1;
-    h->count = crm_mem_calloc(rfm->ctx, h->nbuckets, sizeof *h->count);
-    if (!h->count)
-        return crm_error_nomem(rfm->ctx);
-    for (i = 0; i < rfm->count; i++) {
-        key = dim_key(rfm, dim, i);
-        if (key != INT64_MIN)
-            h->count[bucket_of(h, key)]++;
-    }
-    return CRM_OK;
-}
-
-/* Where each cut lies: its bucket and its 1-based rank inside it. */
+/* Where a cut lies: its bucket and its 1-based rank inside it. */
 typedef struct rfm_target {
     size_t bucket;
     uint64_t rank;
     int bottom; /* the cut is INT64_MIN */
 } rfm_target;
 
-static void hist_targets(const crm_rfm *rfm, const rfm_hist *h, unsigned ncut,
-                         rfm_target *t)
-{
-    uint64_t before = h->bottom;
-    size_t v = 0;
-    unsigned k;
+/* The selection state of one quantile dimension. */
+typedef struct rfm_select {
+    int active;
+    int64_t lo, hi;  /* bounds of the keys other than INT64_MIN */
+    unsigned shift;  /* bucket = (key - lo) >> shift */
+    uint64_t bottom; /* keys equal to INT64_MIN */
+    size_t nbuckets;
+    uint32_t *count;
+    unsigned ncut;
+    rfm_target target[CRM_RFM_MAX_BINS - 1];
+    uint8_t *score;         /* per bucket: its keys' score, 0 = set aside */
+    int64_t *pending;       /* keys in target buckets (when shift > 0) */
+    uint32_t *pending_slot; /* and their customers' slot indexes */
+    size_t npending;
+} rfm_select;
 
-    for (k = 0; k < ncut; k++) {
-        uint64_t need = cut_rank(rfm, k);
-        t[k].bottom = need <= h->bottom;
-        if (t[k].bottom)
-            continue;
-        while (before + h->count[v] < need)
-            before += h->count[v++];
-        t[k].bucket = v;
-        t[k].rank = need - before;
-    }
+static size_t bucket_of(const rfm_select *s, int64_t key)
+{
+    return (size_t)(((uint64_t)key - (uint64_t)s->lo) >> s->shift);
 }
 
-static int is_target(const rfm_target *t, unsigned ncut, size_t bucket)
+static int is_target(const rfm_select *s, size_t bucket)
 {
     unsigned k;
 
-    for (k = 0; k < ncut; k++)
-        if (!t[k].bottom && t[k].bucket == bucket)
+    for (k = 0; k < s->ncut; k++)
+        if (!s->target[k].bottom && s->target[k].bucket == bucket)
             return 1;
     return 0;
 }
 
-/* Gathers and sorts the keys of the target buckets, then reads the cuts. */
-static crm_status refine_cuts(const crm_rfm *rfm, crm_rfm_dimension dim,
-                              const rfm_hist *h, const rfm_target *t,
-                              rfm_cuts *c)
+/* The key ranges the bounds allow, per dimension. */
+static void bound_ranges(const crm_rfm *rfm, rfm_select sel[3])
 {
-    size_t total = 0, at = 0, i;
-    int64_t *keys;
+    const rfm_bounds *b = &rfm->bounds;
+    rfm_select *r = &sel[CRM_RFM_RECENCY], *f = &sel[CRM_RFM_FREQUENCY];
+    rfm_select *m = &sel[CRM_RFM_MONETARY];
+
+    r->lo = r->hi = 0;
+    if (b->min_day <= b->max_day) {
+        r->lo = (int64_t)b->min_day - (int64_t)rfm->as_of_day;
+        r->hi = (int64_t)b->max_day - (int64_t)rfm->as_of_day;
+    }
+    f->lo = 0;
+    f->hi = (int64_t)b->max_count + b->max_day_count;
+    m->lo = b->min_total;
+    m->hi = b->max_total;
+}
+
+static crm_status hist_alloc(const crm_rfm *rfm, rfm_select *s)
+{
+    for (s->shift = 0;
+         ((uint64_t)s->hi - (uint64_t)s->lo) >> s->shift >= RFM_HIST_BUCKETS;
+         s->shift++)
+        ;
+    s->nbuckets = bucket_of(s, s->hi) + 1;
+    s->count = crm_mem_calloc(rfm->ctx, s->nbuckets, sizeof *s->count);
+    return s->count ? CRM_OK : crm_error_nomem(rfm->ctx);
+}
+
+/* One read of the table: the histograms of the active dimensions. */
+static void scan_histograms(const crm_rfm *rfm, rfm_select sel[3])
+{
+    int64_t key[3];
+    size_t i;
+    unsigned d;
+
+    for (i = 0; next_customer(rfm, &i, key); i++) {
+        for (d = 0; d < 3; d++) {
+            if (!sel[d].active)
+                continue;
+            if (key[d] == INT64_MIN)
+                sel[d].bottom++;
+            else
+                sel[d].count[bucket_of(&sel[d], key[d])]++;
+        }
+    }
+}
+
+static void find_targets(const crm_rfm *rfm, rfm_select *s)
+{
+    uint64_t before = s->bottom;
+    size_t v = 0;
     unsigned k;
 
-    for (i = 0; i < h->nbuckets; i++)
-        if (is_target(t, c->ncut, i))
-            total += h->count[i];
-    keys = crm_mem_alloc_array(rfm->ctx, total ? total : 1, sizeof *keys);
-    if (!keys)
-        return crm_error_nomem(rfm->ctx);
-    for (i = 0; i < rfm->count; i++) {
-        int64_t key = dim_key(rfm, dim, i);
-        if (key != INT64_MIN && is_target(t, c->ncut, bucket_of(h, key)))
-            keys[at++] = key;
-    }
-    if (crm_radix_sort_i64(rfm->ctx, keys, NULL, at) != 0) {
-        crm_mem_free(rfm->ctx, keys);
-        return crm_error_nomem(rfm->ctx);
-    }
-    for (k = 0; k < c->ncut; k++) {
-        size_t first = 0, b;
-        if (t[k].bottom)
+    for (k = 0; k < s->ncut; k++) {
+        uint64_t need = cut_rank(rfm, k);
+        rfm_target *t = &s->target[k];
+        t->bottom = need <= s->bottom;
+        if (t->bottom)
             continue;
-        for (b = 0; b < t[k].bucket; b++)
-            if (is_target(t, c->ncut, b))
-                first += h->count[b];
-        c->cut[k] = keys[first + t[k].rank - 1];
+        while (before + s->count[v] < need)
+            before += s->count[v++];
+        t->bucket = v;
+        t->rank = need - before;
     }
-    crm_mem_free(rfm->ctx, keys);
+}
+
+/* Room for the keys of the target buckets, set aside while scoring. */
+static crm_status pending_alloc(const crm_rfm *rfm, rfm_select *s)
+{
+    size_t total = 0, b;
+
+    for (b = 0; b < s->nbuckets; b++)
+        if (is_target(s, b))
+            total += s->count[b];
+    s->npending = 0;
+    s->pending = crm_mem_alloc_array(rfm->ctx, total ? total : 1,
+                                     sizeof *s->pending);
+    s->pending_slot = crm_mem_alloc_array(rfm->ctx, total ? total : 1,
+                                          sizeof *s->pending_slot);
+    if (!s->pending || !s->pending_slot)
+        return crm_error_nomem(rfm->ctx);
     return CRM_OK;
 }
 
-static crm_status quantile_cuts(const crm_rfm *rfm, crm_rfm_dimension dim,
-                                rfm_cuts *c)
+/* Cuts that the histogram fixes exactly (INT64_MIN, or shift 0). */
+static void exact_cuts(const rfm_select *s, rfm_cuts *c)
 {
-    rfm_target t[CRM_RFM_MAX_BINS - 1];
-    rfm_hist h;
-    crm_status status = hist_build(rfm, dim, &h);
     unsigned k;
 
-    if (status != CRM_OK)
-        return status;
-    hist_targets(rfm, &h, c->ncut, t);
     for (k = 0; k < c->ncut; k++)
-        if (t[k].bottom)
+        if (s->target[k].bottom)
             c->cut[k] = INT64_MIN;
-        else if (h.shift == 0)
-            c->cut[k] = h.lo + (int64_t)t[k].bucket;
-    if (h.shift > 0)
-        status = refine_cuts(rfm, dim, &h, t, c);
-    crm_mem_free(rfm->ctx, h.count);
-    return status;
+        else if (s->shift == 0)
+            c->cut[k] = s->lo + (int64_t)s->target[k].bucket;
 }
 
-static crm_status compute_cuts(const crm_rfm *rfm, rfm_cuts cuts[3])
+/*
+ * The score of every bucket's keys: exact when the cuts are (shift 0);
+ * otherwise cut k is below a key exactly when its bucket is, except in
+ * the target buckets, whose keys are set aside (score 0 here).
+ */
+static crm_status bucket_scores(const crm_rfm *rfm, rfm_select *s,
+                                const rfm_cuts *c)
+{
+    size_t b;
+    unsigned k;
+
+    s->score = crm_mem_alloc(rfm->ctx, s->nbuckets);
+    if (!s->score)
+        return crm_error_nomem(rfm->ctx);
+    for (b = 0; b < s->nbuckets; b++) {
+        unsigned score = 1;
+        if (s->shift == 0) {
+            s->score[b] = score_of(c, s->lo + (int64_t)b);
+            continue;
+        }
+        for (k = 0; k < s->ncut; k++)
+            score += s->target[k].bottom || b > s->target[k].bucket;
+        s->score[b] = is_target(s, b) ? 0 : (uint8_t)score;
+    }
+    return CRM_OK;
+}
+
+/* Histograms, targets, exact cuts, bucket scores and room for the
+ * pending keys. */
+static crm_status select_prepare(const crm_rfm *rfm, rfm_select sel[3],
+                                 rfm_cuts cuts[3])
 {
     crm_status status = CRM_OK;
     unsigned d;
 
+    bound_ranges(rfm, sel);
+    for (d = 0; d < 3 && status == CRM_OK; d++)
+        if (sel[d].active)
+            status = hist_alloc(rfm, &sel[d]);
+    if (status != CRM_OK)
+        return status;
+    scan_histograms(rfm, sel);
     for (d = 0; d < 3 && status == CRM_OK; d++) {
-        crm_rfm_dimension dim = (crm_rfm_dimension)d;
-        if (rfm->dims[d].use_thresholds) {
-            threshold_cuts(rfm, dim, &cuts[d]);
+        if (!sel[d].active)
             continue;
-        }
-        cuts[d].ncut = rfm->bins - 1;
-        cuts[d].strict = 1;
-        if (rfm->count > 0)
-            status = quantile_cuts(rfm, dim, &cuts[d]);
+        find_targets(rfm, &sel[d]);
+        exact_cuts(&sel[d], &cuts[d]);
+        status = bucket_scores(rfm, &sel[d], &cuts[d]);
+        if (status == CRM_OK && sel[d].shift > 0)
+            status = pending_alloc(rfm, &sel[d]);
     }
     return status;
 }
 
+/* The score of a key of an active dimension, or 0 after setting it aside. */
+static uint8_t selected_score(rfm_select *s, int64_t key, size_t slot)
+{
+    uint8_t score;
+
+    if (key == INT64_MIN)
+        return 1;
+    score = s->score[bucket_of(s, key)];
+    if (score == 0) {
+        s->pending[s->npending] = key;
+        s->pending_slot[s->npending++] = (uint32_t)slot;
+    }
+    return score;
+}
+
+/* One read of the table: every score, except those set aside. */
+static void scan_scores(crm_rfm *rfm, rfm_select sel[3],
+                        const rfm_cuts cuts[3])
+{
+    int64_t key[3];
+    size_t i;
+    unsigned d;
+
+    for (i = 0; next_customer(rfm, &i, key); i++) {
+        rfm_slot *c = crm_i64map_slot(&rfm->map, i);
+        for (d = 0; d < 3; d++)
+            c->score[d] = sel[d].active ? selected_score(&sel[d], key[d], i)
+                                        : score_of(&cuts[d], key[d]);
+    }
+}
+
+/* Sorts a dimension's pending keys, reads its cuts, scores them. */
+static crm_status score_pending(crm_rfm *rfm, rfm_select *s, rfm_cuts *c,
+                                crm_rfm_dimension dim)
+{
+    size_t i;
+    unsigned k;
+
+    if (crm_radix_sort_i64(rfm->ctx, s->pending, s->pending_slot,
+                           s->npending) != 0)
+        return crm_error_nomem(rfm->ctx);
+    for (k = 0; k < c->ncut; k++) {
+        size_t first = 0, b;
+        if (s->target[k].bottom)
+            continue;
+        for (b = 0; b < s->target[k].bucket; b++)
+            if (is_target(s, b))
+                first += s->count[b];
+        c->cut[k] = s->pending[first + s->target[k].rank - 1];
+    }
+    for (i = 0; i < s->npending; i++) {
+        rfm_slot *slot = crm_i64map_slot(&rfm->map, s->pending_slot[i]);
+        slot->score[dim] = score_of(c, s->pending[i]);
+    }
+    return CRM_OK;
+}
+
+/* Cuts of every dimension and the scores written into the slots. */
+static crm_status score_all(crm_rfm *rfm, rfm_select sel[3], rfm_cuts cuts[3])
+{
+    crm_status status = CRM_OK;
+    unsigned d;
+
+    for (d = 0; d < 3; d++) {
+        crm_rfm_dimension dim = (crm_rfm_dimension)d;
+        cuts[d].ncut = rfm->bins - 1;
+        if (rfm->dims[d].use_thresholds) {
+            threshold_cuts(rfm, dim, &cuts[d]);
+            continue;
+        }
+        cuts[d].strict = 1;
+        sel[d].active = rfm->map.count > 0;
+        sel[d].ncut = cuts[d].ncut;
+    }
+    if (sel[0].active || sel[1].active || sel[2].active)
+        status = select_prepare(rfm, sel, cuts);
+    if (status != CRM_OK)
+        return status;
+    scan_scores(rfm, sel, cuts);
+    for (d = 0; d < 3 && status == CRM_OK; d++)
+        if (sel[d].pending)
+            status = score_pending(rfm, &sel[d], &cuts[d],
+                                   (crm_rfm_dimension)d);
+    return status;
+}
+
+/*
+ * Scores every customer. Scores already fresh are kept as they are; a
+ * failure leaves the handle without fresh scores, as it was.
+ */
 crm_status crm_rfm_score(crm_rfm *rfm)
 {
+    rfm_select sel[3];
     rfm_cuts cuts[3];
-    uint8_t *scores;
     crm_status status;
-    size_t i;
+    unsigned d;
 
     if (!rfm)
         return crm_error(NULL, CRM_EINVAL, "NULL rfm");
+    if (rfm->scored)
+        return CRM_OK;
     status = count_days(rfm);
+    memset(sel, 0, sizeof sel);
     if (status == CRM_OK)
-        status = compute_cuts(rfm, cuts);
-    if (status != CRM_OK)
-        return status;
-    scores = crm_mem_alloc_array(rfm->ctx, rfm->count ? rfm->count : 1, 3);
-    if (!scores)
-        return crm_error_nomem(rfm->ctx);
-    for (i = 0; i < rfm->count; i++) {
-        scores[3 * i] = score_of(&cuts[0], dim_key(rfm, CRM_RFM_RECENCY, i));
-        scores[3 * i + 1] =
-            score_of(&cuts[1], dim_key(rfm, CRM_RFM_FREQUENCY, i));
-        scores[3 * i + 2] =
-            score_of(&cuts[2], dim_key(rfm, CRM_RFM_MONETARY, i));
+        status = score_all(rfm, sel, cuts);
+    for (d = 0; d < 3; d++) {
+        crm_mem_free(rfm->ctx, sel[d].count);
+        crm_mem_free(rfm->ctx, sel[d].score);
+        crm_mem_free(rfm->ctx, sel[d].pending);
+        crm_mem_free(rfm->ctx, sel[d].pending_slot);
     }
-    crm_mem_free(rfm->ctx, rfm->scores);
-    rfm->scores = scores;
-    rfm->scored = 1;
-    return CRM_OK;
+    if (status == CRM_OK)
+        rfm->scored = 1;
+    return status;
 }
