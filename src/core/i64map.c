@@ -145,6 +145,11 @@ uint32_t crm_i64map_get(const crm_i64map *map, int64_t key)
     return slot ? slot->value : CRM_I64MAP_NONE;
 }
 
+uint32_t *crm_i64map_value_at(const crm_i64map *map, size_t i)
+{
+    return &((value_slot *)crm_i64map_slot(map, i))->value;
+}
+
 int crm_i64map_upsert(crm_ctx *ctx, crm_i64map *map, int64_t key,
                       uint32_t value, uint32_t *found)
 {

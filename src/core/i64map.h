@@ -145,6 +145,10 @@ void *crm_i64map_insert(crm_ctx *ctx, crm_i64map *map, int64_t key,
 /* Returns the key's value, or CRM_I64MAP_NONE. */
 uint32_t crm_i64map_get(const crm_i64map *map, int64_t key);
 
+/* The value stored in slot index i of an int64 -> uint32 map, for
+ * iteration (crm_i64map_used(map, i) must hold); it may be overwritten. */
+uint32_t *crm_i64map_value_at(const crm_i64map *map, size_t i);
+
 /*
  * Finds `key`, inserting it with `value` when absent. *found receives the
  * value now stored (the old one when the key existed). Returns 1 when

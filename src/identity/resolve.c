@@ -247,15 +247,20 @@ static int64_t *profiles_before(crm_identity *idn, const uint32_t *order,
 static void remap_sources(crm_identity *idn, const uint32_t *order, size_t n,
                           uint32_t *newidx, size_t old_nobs)
 {
-    size_t i;
+    size_t i, slots = crm_i64map_slot_count(&idn->smap);
 
     for (i = 0; i < old_nobs; i++)
         newidx[i] = IDN_NONE;
     for (i = 0; i < n; i++)
         newidx[order[i]] = (uint32_t)i;
-    for (i = 0; idn->smap.keys != NULL && i <= idn->smap.mask; i++)
-        if (idn->smap.vals[i] != CRM_I64MAP_NONE)
-            idn->smap.vals[i] = newidx[idn->smap.vals[i]];
+    for (i = 0; i < slots; i++) {
+        uint32_t *o;
+
+        if (!crm_i64map_used(&idn->smap, i))
+            continue;
+        o = crm_i64map_value_at(&idn->smap, i);
+        *o = newidx[*o];
+    }
 }
 
 /* Replays the table t (installed in idn) into fresh; old is restored on
