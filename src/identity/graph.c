@@ -365,15 +365,20 @@ uint32_t idn_find_const(const idn_state *st, uint32_t x)
     return x;
 }
 
+/* Path halving: every other node on the path skips to its grandparent.
+ * A logged run logs these writes too, since a rollback may undo a union
+ * that a halved path went through. */
 uint32_t idn_find(idn_run *run, uint32_t x)
 {
     uint32_t *parent = run->st->parent;
 
-    if (run->logged)
-        return idn_find_const(run->st, x);
     while (parent[x] != x) {
-        parent[x] = parent[parent[x]];
-        x = parent[x];
+        uint32_t up = parent[parent[x]];
+        if (up != parent[x] && run->logged)
+            idn_put32(run, &parent[x], up);
+        else
+            parent[x] = up;
+        x = up;
     }
     return x;
 }
