@@ -286,17 +286,8 @@ crm_status norm_postal_jp(const char *s, size_t len, unsigned flags,
 
     (void)flags;
     while (pos < len) {
-        uint32_t cp = (unsigned char)s[pos];
-        int v;
-
-        /* short path for a hyphen between ASCII digits (the usual input);
-         * digits go through the general one, which is cheap for them */
-        if (cp == '-') {
-            pos++;
-            continue;
-        }
-        cp = norm_decode(s, len, &pos);
-        v = norm_digit_value(cp);
+        uint32_t cp = norm_decode(s, len, &pos);
+        int v = norm_digit_value(cp);
 
         if (v >= 0) {
             norm_put_byte(b, (char)('0' + v));
