@@ -1094,6 +1094,78 @@ START_TEST(test_placeholders_after_normalising)
 }
 END_TEST
 
+
+/* ---- ASCII short paths agree with the general path ---- */
+
+static uint64_t next_random(uint64_t *state)
+{
+    *state = *state * UINT64_C(6364136223846793005) + 1442695040888963407u;
+    return *state >> 33;
+}
+
+/* A random ASCII value drawn from alphabet (length 1..24). */
+static size_t random_ascii(uint64_t *state, const char *alphabet, char *out)
+{
+    size_t n = 1 + next_random(state) % 24, i, k = strlen(alphabet);
+
+    for (i = 0; i < n; i++)
+        out[i] = alphabet[next_random(state) % k];
+    return n;
+}
+
+/* s with every printable character other than space turned into its
+ * full-width form (U+FF01..U+FF5E) at random: the general path folds
+ * those, the ASCII short path reads the rest. */
+static size_t widen_some(uint64_t *state, const char *s, size_t n, char *out)
+{
+    size_t i, m = 0;
+
+    for (i = 0; i < n; i++) {
+        unsigned char c = (unsigned char)s[i];
+        if (c > ' ' && c < 0x7F && next_random(state) % 2) {
+            m += crm_utf8_encode(0xFF01u + (unsigned)(c - '!'), out + m);
+        } else {
+            out[m++] = s[i];
+        }
+    }
+    return m;
+}
+
+static void check_paths_agree(crm_identity_normalizer normalizer,
+                              const char *alphabet)
+{
+    uint64_t state = 42;
+    char raw[32], wide[128], a[CRM_IDENTITY_MAX_VALUE],
+        b[CRM_IDENTITY_MAX_VALUE];
+    size_t n, m, alen, blen;
+    crm_status sa, sb;
+    int i;
+
+    for (i = 0; i < 20000; i++) {
+        n = random_ascii(&state, alphabet, raw);
+        m = widen_some(&state, raw, n, wide);
+        alen = blen = 0;
+        sa = crm_normalize_value(normalizer, 0, raw, n, a, sizeof a, &alen,
+                                 NULL);
+        sb = crm_normalize_value(normalizer, 0, wide, m, b, sizeof b, &blen,
+                                 NULL);
+        ck_assert_msg(sa == sb && (sa != CRM_OK || (alen == blen &&
+                                                    memcmp(a, b, alen) == 0)),
+                      "normaliser %d: \"%.*s\" and its widened form differ",
+                      (int)normalizer, (int)n, raw);
+    }
+}
+
+START_TEST(test_ascii_paths_agree)
+{
+    check_paths_agree(CRM_NORMALIZE_EMAIL,
+                      "abcXYZ019.-_+@@@..\"(),:;<>[\\] \t\x01~");
+    check_paths_agree(CRM_NORMALIZE_EMAIL, "aZ9@.");
+    check_paths_agree(CRM_NORMALIZE_PHONE_JP, "0123456789---+() .[]x");
+    check_paths_agree(CRM_NORMALIZE_PHONE_JP, "00789-");
+}
+END_TEST
+
 static Suite *identity_normalize_suite(void)
 {
     Suite *s = suite_create("identity_normalize");
@@ -1116,6 +1188,7 @@ static Suite *identity_normalize_suite(void)
     tcase_add_test(tc, test_never_allocates);
     tcase_add_test(tc, test_placeholders);
     tcase_add_test(tc, test_placeholders_after_normalising);
+    tcase_add_test(tc, test_ascii_paths_agree);
     suite_add_tcase(s, tc);
     return s;
 }

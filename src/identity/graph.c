@@ -172,10 +172,18 @@ int idn_value_intern(crm_identity *idn, int kind, const char *s, size_t len,
 {
     uint64_t key = idn_hash(kind, s, len);
     uint32_t v;
+    int r;
 
+    if (idn_grow_values(idn, idn->nvals + 1) ||
+        grow_bytes(idn, idn->nbytes + len))
+        return -1;
+    /* one probe finds the value or claims its slot for a new one */
     for (;;) {
-        v = crm_i64map_get(&idn->vmap, (int64_t)key);
-        if (v == CRM_I64MAP_NONE)
+        r = crm_i64map_upsert(idn->ctx, &idn->vmap, (int64_t)key,
+                              (uint32_t)idn->nvals, &v);
+        if (r < 0)
+            return -1;
+        if (r == 1)
             break;
         if (value_equals(idn, v, kind, s, len)) {
             *out = v;
@@ -183,11 +191,6 @@ int idn_value_intern(crm_identity *idn, int kind, const char *s, size_t len,
         }
         key = rehash(key);
     }
-    if (idn_grow_values(idn, idn->nvals + 1) ||
-        grow_bytes(idn, idn->nbytes + len) ||
-        crm_i64map_set(idn->ctx, &idn->vmap, (int64_t)key,
-                       (uint32_t)idn->nvals))
-        return -1;
     v = (uint32_t)idn->nvals++;
     memcpy(idn->bytes + idn->nbytes, s, len);
     idn->vals[v].off = idn->nbytes;
@@ -365,15 +368,20 @@ uint32_t idn_find_const(const idn_state *st, uint32_t x)
     return x;
 }
 
+/* Path halving: every other node on the path skips to its grandparent.
+ * A logged run logs these writes too, since a rollback may undo a union
+ * that a halved path went through. */
 uint32_t idn_find(idn_run *run, uint32_t x)
 {
     uint32_t *parent = run->st->parent;
 
-    if (run->logged)
-        return idn_find_const(run->st, x);
     while (parent[x] != x) {
-        parent[x] = parent[parent[x]];
-        x = parent[x];
+        uint32_t up = parent[parent[x]];
+        if (up != parent[x] && run->logged)
+            idn_put32(run, &parent[x], up);
+        else
+            parent[x] = up;
+        x = up;
     }
     return x;
 }

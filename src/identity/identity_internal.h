@@ -173,7 +173,7 @@ typedef struct idn_mark {
 typedef struct idn_run {
     crm_identity *idn;
     idn_state *st;
-    int logged;       /* log writes in the undo log; finds do not compress */
+    int logged;       /* log writes (path halving too) in the undo log */
     int events;       /* deliver refusal events */
     int merge_events; /* deliver MERGED events (observe) */
     int ordered;      /* observations are numbered canonically */

@@ -27,24 +27,45 @@ static uint32_t fold_full_stop(uint32_t cp)
     return cp == 0x3002 || cp == 0xFF61 ? '.' : cp;
 }
 
-/* Folds width and case into b; rejects spaces and control characters. */
+static crm_status reject_space(const char **reason)
+{
+    *reason = "email contains a space";
+    return CRM_EINVAL;
+}
+
+static crm_status reject_control(const char **reason)
+{
+    *reason = "email contains a control character";
+    return CRM_EINVAL;
+}
+
+/* Folds width and case into b; rejects spaces and control characters.
+ * ASCII bytes (the common case) take a short path with the same result:
+ * width folding and full stops never change them. */
 static crm_status fold_email(const char *s, size_t len, norm_buf *b,
                              const char **reason)
 {
     size_t pos = 0;
 
     while (pos < len) {
-        uint32_t cp = norm_decode(s, len, &pos);
+        uint32_t cp = (unsigned char)s[pos];
+
+        if (cp < 0x80) {
+            pos++;
+            if (norm_is_space(cp))
+                return reject_space(reason);
+            if (is_control(cp))
+                return reject_control(reason);
+            norm_put_byte(b, (char)norm_ascii_lower(cp));
+            continue;
+        }
+        cp = norm_decode(s, len, &pos);
 
         cp = norm_ascii_lower(fold_full_stop(norm_fold_width(cp)));
-        if (norm_is_space(cp) || is_other_space(cp)) {
-            *reason = "email contains a space";
-            return CRM_EINVAL;
-        }
-        if (is_control(cp)) {
-            *reason = "email contains a control character";
-            return CRM_EINVAL;
-        }
+        if (norm_is_space(cp) || is_other_space(cp))
+            return reject_space(reason);
+        if (is_control(cp))
+            return reject_control(reason);
         norm_put_cp(b, cp);
     }
     return CRM_OK;

@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "core/mem.h"
+#include "core/prefetch.h"
 #include "identity/identity_internal.h"
 
 /* Sorts ids[0..n) by kind then bytes and drops repeats; returns the new n. */
@@ -225,6 +226,21 @@ static void run_init(idn_run *run, crm_identity *idn)
     run->fresh = IDN_NONE;
 }
 
+/* How many observations ahead crm_identity_add prefetches the source map
+ * slot each one will be inserted at. */
+#define ADD_PREFETCH_AHEAD 8
+
+static void prefetch_source(const crm_identity *idn, int64_t source_id)
+{
+    size_t home;
+
+    if (idn->smap.keys == NULL)
+        return;
+    home = crm_i64map_home(&idn->smap, source_id);
+    crm_prefetch(&idn->smap.keys[home]);
+    crm_prefetch(&idn->smap.vals[home]);
+}
+
 crm_status crm_identity_add(crm_identity *idn, size_t n_obs,
                             const int64_t *source_ids, const int64_t *ats,
                             const size_t *offsets, const int *kinds,
@@ -253,6 +269,8 @@ crm_status crm_identity_add(crm_identity *idn, size_t n_obs,
         s = crm_error_nomem(idn->ctx);
     for (i = 0; s == CRM_OK && i < n_obs; i++) {
         size_t first = offsets[i];
+        if (i + ADD_PREFETCH_AHEAD < n_obs)
+            prefetch_source(idn, source_ids[i + ADD_PREFETCH_AHEAD]);
         s = ingest(idn, &run, source_ids[i], ats[i], offsets[i + 1] - first,
                    kinds ? kinds + first : NULL,
                    values ? values + first : NULL, lens ? lens + first : NULL,

@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "core/mem.h"
+#include "core/prefetch.h"
 #include "core/radix.h"
 #include "identity/identity_internal.h"
 
@@ -76,13 +77,49 @@ static void state_reset(crm_identity *idn, idn_state *st)
     st->npool = 0;
 }
 
-/* Replays observations 0 .. n-1, which are in canonical order. */
+/* How many observations ahead replay prefetches value slots, and then the
+ * union-find entries of their anchors (read from the prefetched slots). */
+#define REPLAY_SLOTS_AHEAD 16
+#define REPLAY_ANCHORS_AHEAD 8
+
+static void prefetch_slots(const idn_run *run, uint32_t o)
+{
+    const crm_identity *idn = run->idn;
+    uint32_t i;
+
+    for (i = idn->istart[o]; i < idn->istart[o + 1]; i++)
+        if (idn->ival[i] != IDN_NONE)
+            crm_prefetch(&run->st->vs[idn->ival[i]]);
+}
+
+static void prefetch_anchors(const idn_run *run, uint32_t o)
+{
+    const crm_identity *idn = run->idn;
+    uint32_t i, anchor;
+
+    for (i = idn->istart[o]; i < idn->istart[o + 1]; i++) {
+        if (idn->ival[i] == IDN_NONE)
+            continue;
+        anchor = run->st->vs[idn->ival[i]].anchor;
+        if (anchor != IDN_NONE)
+            crm_prefetch(&run->st->parent[anchor]);
+    }
+}
+
+/* Replays observations 0 .. n-1, which are in canonical order. Each link
+ * reads a random value slot and a random parent: both are prefetched a few
+ * observations ahead. */
 static void replay(idn_run *run, size_t n)
 {
     size_t i;
 
-    for (i = 0; i < n && !run->stopped; i++)
+    for (i = 0; i < n && !run->stopped; i++) {
+        if (i + REPLAY_SLOTS_AHEAD < n)
+            prefetch_slots(run, (uint32_t)(i + REPLAY_SLOTS_AHEAD));
+        if (i + REPLAY_ANCHORS_AHEAD < n)
+            prefetch_anchors(run, (uint32_t)(i + REPLAY_ANCHORS_AHEAD));
         idn_link_observation(run, (uint32_t)i);
+    }
 }
 
 static void emit_shared(idn_run *run)

@@ -7,6 +7,10 @@
  * the person behind every record, and prints one figure per line as
  * `name: value unit`: bulk add, batch resolve, incremental observe, lookup,
  * peak RSS, and pairwise precision and recall over observations.
+ * A second graph adds each person's name (typed with or without a space,
+ * with variant kanji, half-width kana; missing on one record in four) as a
+ * non-merging kind with limit 1, and prints its precision and recall too
+ * (over the first million observations at most).
  * Times are CPU time of the process.
  */
 #include <stdio.h>
@@ -20,10 +24,12 @@
 
 #define CHUNK 100000u
 #define IDS_PER_OBS 3
+#define MAX_IDS_PER_OBS (IDS_PER_OBS + 1) /* with a name */
 #define RECORDS_PER_PERSON 4
 #define SHOP_PHONES 50
+#define NAMES_MAX_OBS 1000000u
 
-enum { K_MEMBER, K_EMAIL, K_PHONE, K_LINE };
+enum { K_MEMBER, K_EMAIL, K_PHONE, K_LINE, K_NAME };
 
 /* ---- data generator ---- */
 
@@ -37,9 +43,10 @@ static uint64_t mix(uint64_t x)
 
 typedef struct gen {
     uint64_t people;
-    char text[CHUNK * IDS_PER_OBS][96];
-    const char *values[CHUNK * IDS_PER_OBS];
-    int kinds[CHUNK * IDS_PER_OBS];
+    int names; /* records carry the person's name (K_NAME) */
+    char text[CHUNK * MAX_IDS_PER_OBS][96];
+    const char *values[CHUNK * MAX_IDS_PER_OBS];
+    int kinds[CHUNK * MAX_IDS_PER_OBS];
     size_t offsets[CHUNK + 1];
     int64_t src[CHUNK], at[CHUNK];
 } gen;
@@ -186,6 +193,52 @@ static int identifier(char *out, uint32_t p, uint64_t i, int slot)
     }
 }
 
+/* Family names: the usual form and the variant kanji some people write
+ * (NULL when none is common). */
+static const char *const family_names[][2] = {
+    {"佐藤", NULL}, {"鈴木", NULL}, {"高橋", "髙橋"}, {"田中", NULL},
+    {"伊藤", NULL}, {"渡辺", "渡邊"}, {"山本", NULL}, {"中村", NULL},
+    {"小林", NULL}, {"加藤", NULL}, {"吉田", NULL}, {"山田", NULL},
+    {"山崎", "山﨑"}, {"松本", NULL}, {"井上", NULL}, {"木村", NULL},
+    {"斉藤", "齋藤"}, {"清水", NULL}, {"島田", "嶋田"}, {"長沢", "長澤"},
+    {"池田", NULL}, {"橋本", NULL}, {"石川", NULL}, {"前田", NULL},
+    {"藤田", NULL}, {"小川", NULL}, {"岡田", NULL}, {"後藤", NULL},
+    {"長谷川", NULL}, {"村上", NULL}, {"近藤", NULL}, {"浜田", "濱田"},
+};
+
+/* Given names: the usual form and the half-width form a katakana name is
+ * sometimes typed in (NULL for kanji and hiragana names). */
+static const char *const given_names[][2] = {
+    {"太郎", NULL}, {"花子", NULL}, {"翔太", NULL}, {"美咲", NULL},
+    {"健太", NULL}, {"陽菜", NULL}, {"大輝", NULL}, {"結衣", NULL},
+    {"蓮", NULL}, {"浩二", NULL}, {"恵子", NULL}, {"和也", NULL},
+    {"直美", NULL}, {"誠", NULL}, {"裕子", NULL}, {"拓也", NULL},
+    {"隆", NULL}, {"由美", NULL}, {"大和", NULL}, {"葵", NULL},
+    {"悠斗", NULL}, {"凛", NULL}, {"博之", NULL}, {"明美", NULL},
+    {"真一", NULL}, {"智子", NULL}, {"亮", NULL}, {"舞", NULL},
+    {"さくら", NULL}, {"ひかり", NULL}, {"エミ", "ｴﾐ"}, {"ジュン", "ｼﾞｭﾝ"},
+    {"ケン", "ｹﾝ"}, {"ナナ", "ﾅﾅ"}, {"リサ", "ﾘｻ"}, {"ユウキ", "ﾕｳｷ"},
+};
+
+#define N_FAMILY (sizeof family_names / sizeof family_names[0])
+#define N_GIVEN (sizeof given_names / sizeof given_names[0])
+
+/* Person p's name as typed on one record. The people of a household (p/3,
+ * as for family emails) share a family name and have different given
+ * names. Variants: no space, an ASCII space or U+3000 between the names;
+ * variant kanji; half-width katakana. */
+static void person_name(char *out, uint32_t p, uint64_t r)
+{
+    static const char *const spaces[] = {"", " ", "\xE3\x80\x80"};
+    uint32_t h = p / 3;
+    const char *const *family = family_names[mix(h ^ 0x55) % N_FAMILY];
+    const char *const *given =
+        given_names[(mix(h ^ 0x56) + (p % 3) * 7) % N_GIVEN];
+
+    sprintf(out, "%s%s%s", family[family[1] && r % 3 == 0],
+            spaces[(r >> 2) % 3], given[given[1] && (r >> 4) % 2 == 0]);
+}
+
 /* Generates observations first .. first + n - 1 (n <= CHUNK). */
 static void generate(gen *g, uint64_t first, size_t n)
 {
@@ -200,6 +253,12 @@ static void generate(gen *g, uint64_t first, size_t n)
         g->at[i] = 1600000000 + (int64_t)(mix(obs ^ 0x77) % 100000000);
         for (slot = 0; slot < IDS_PER_OBS; slot++) {
             g->kinds[k] = identifier(g->text[k], p, obs, slot);
+            g->values[k] = g->text[k];
+            k++;
+        }
+        if (g->names && mix(obs ^ 0x88) % 4 != 0) {
+            person_name(g->text[k], p, mix(obs ^ 0x99));
+            g->kinds[k] = K_NAME;
             g->values[k] = g->text[k];
             k++;
         }
@@ -226,7 +285,7 @@ static void check(crm_status s, crm_ctx *ctx, const char *what)
     }
 }
 
-static crm_identity *new_graph(crm_ctx *ctx)
+static crm_identity *new_graph(crm_ctx *ctx, int names)
 {
     crm_identity *idn;
     int k;
@@ -236,6 +295,8 @@ static crm_identity *new_graph(crm_ctx *ctx)
     check(crm_identity_add_kind(idn, "email", CRM_NORMALIZE_EMAIL, 0, 1, 5, &k), ctx, "kind");
     check(crm_identity_add_kind(idn, "phone", CRM_NORMALIZE_PHONE_JP, 0, 1, 3, &k), ctx, "kind");
     check(crm_identity_add_kind(idn, "line_id", CRM_NORMALIZE_EXACT, 0, 1, 1, &k), ctx, "kind");
+    if (names)
+        check(crm_identity_add_kind(idn, "name", CRM_NORMALIZE_NAME_JA, 0, 0, 1, &k), ctx, "kind");
     return idn;
 }
 
@@ -246,7 +307,7 @@ static double pairs(uint64_t n)
 
 /* Pairwise precision and recall of the profiles against the people. */
 static void quality(crm_ctx *ctx, const crm_identity *idn, const gen *g,
-                    uint64_t n)
+                    uint64_t n, const char *label)
 {
     int64_t *src = malloc(n * 8), *profile = malloc(n * 8);
     uint32_t *count = calloc(n + 1, 4), *people = calloc(g->people, 4);
@@ -274,8 +335,10 @@ static void quality(crm_ctx *ctx, const crm_identity *idn, const gen *g,
             run = 0;
         }
     }
-    printf("identity_precision: %.5f ratio\n", predicted > 0 ? both / predicted : 1.0);
-    printf("identity_recall: %.5f ratio\n", truth > 0 ? both / truth : 1.0);
+    printf("identity%s_precision: %.5f ratio\n", label,
+           predicted > 0 ? both / predicted : 1.0);
+    printf("identity%s_recall: %.5f ratio\n", label,
+           truth > 0 ? both / truth : 1.0);
     free(src);
     free(profile);
     free(count);
@@ -305,7 +368,7 @@ static double bench_lookup(crm_ctx *ctx, const crm_identity *idn, gen *g,
 
 static double bench_observe(crm_ctx *ctx, gen *g, uint64_t n)
 {
-    crm_identity *idn = new_graph(ctx);
+    crm_identity *idn = new_graph(ctx, 0);
     uint64_t first;
     double spent = 0, t;
     int64_t profile;
@@ -327,14 +390,37 @@ static double bench_observe(crm_ctx *ctx, gen *g, uint64_t n)
     return (double)n / spent;
 }
 
+/* A graph of observations 0 .. n-1 added in chunks and resolved; CPU
+ * seconds spent in add and resolve go to *add_s and *resolve_s. */
+static crm_identity *build(crm_ctx *ctx, gen *g, uint64_t n, double *add_s,
+                           double *resolve_s)
+{
+    crm_identity *idn = new_graph(ctx, g->names);
+    uint64_t first;
+    double t;
+
+    *add_s = 0;
+    for (first = 0; first < n; first += CHUNK) {
+        size_t m = n - first < CHUNK ? (size_t)(n - first) : CHUNK;
+        generate(g, first, m);
+        t = cpu_seconds();
+        check(crm_identity_add(idn, m, g->src, g->at, g->offsets, g->kinds,
+                               g->values, NULL), ctx, "add");
+        *add_s += cpu_seconds() - t;
+    }
+    t = cpu_seconds();
+    check(crm_identity_resolve(idn), ctx, "resolve");
+    *resolve_s = cpu_seconds() - t;
+    return idn;
+}
+
 int main(int argc, char **argv)
 {
     uint64_t n = argc > 1 ? strtoull(argv[1], NULL, 10) : 10000000u;
     gen *g = malloc(sizeof *g);
     crm_ctx *ctx;
     crm_identity *idn;
-    uint64_t first;
-    double add_s = 0, t, resolve_s, observe_rate, lookup_rate;
+    double add_s, resolve_s, observe_rate, lookup_rate;
     struct rusage ru;
     size_t sources, profiles;
     char label[32];
@@ -342,22 +428,12 @@ int main(int argc, char **argv)
     if (g == NULL || n < 1000 || crm_ctx_new(&ctx) != CRM_OK)
         return 1;
     g->people = n / RECORDS_PER_PERSON;
+    g->names = 0;
     if (n % 1000000 == 0)
         snprintf(label, sizeof label, "%llum", (unsigned long long)(n / 1000000));
     else
         snprintf(label, sizeof label, "%lluk", (unsigned long long)(n / 1000));
-    idn = new_graph(ctx);
-    for (first = 0; first < n; first += CHUNK) {
-        size_t m = n - first < CHUNK ? (size_t)(n - first) : CHUNK;
-        generate(g, first, m);
-        t = cpu_seconds();
-        check(crm_identity_add(idn, m, g->src, g->at, g->offsets, g->kinds,
-                               g->values, NULL), ctx, "add");
-        add_s += cpu_seconds() - t;
-    }
-    t = cpu_seconds();
-    check(crm_identity_resolve(idn), ctx, "resolve");
-    resolve_s = cpu_seconds() - t;
+    idn = build(ctx, g, n, &add_s, &resolve_s);
     check(crm_identity_counts(idn, &sources, &profiles), ctx, "counts");
     getrusage(RUSAGE_SELF, &ru);
     printf("identity_observations: %llu count\n", (unsigned long long)n);
@@ -366,12 +442,19 @@ int main(int argc, char **argv)
     printf("identity_%s_add_ms: %.0f ms\n", label, add_s * 1000);
     printf("identity_%s_resolve_ms: %.0f ms\n", label, resolve_s * 1000);
     printf("identity_peak_rss_mb: %.0f MB\n", (double)ru.ru_maxrss / 1024.0);
-    quality(ctx, idn, g, n);
+    quality(ctx, idn, g, n, "");
     lookup_rate = bench_lookup(ctx, idn, g, n);
     printf("identity_lookup_per_s: %.0f lookups/s\n", lookup_rate);
     crm_identity_free(idn);
     observe_rate = bench_observe(ctx, g, n < 1000000 ? n : 1000000);
     printf("identity_observe_per_s: %.0f observations/s\n", observe_rate);
+    /* the names graph: quality only, so at most 1M observations */
+    n = n < NAMES_MAX_OBS ? n : NAMES_MAX_OBS;
+    g->people = n / RECORDS_PER_PERSON;
+    g->names = 1;
+    idn = build(ctx, g, n, &add_s, &resolve_s);
+    quality(ctx, idn, g, n, "_names");
+    crm_identity_free(idn);
     crm_ctx_free(ctx);
     free(g);
     return 0;
