@@ -5,7 +5,7 @@
 #include <string.h>
 
 #include "core/mem.h"
-#include "core/prefetch.h"
+#include "core/memhint.h"
 #include "identity/identity_internal.h"
 
 /* Sorts ids[0..n) by kind then bytes and drops repeats; returns the new n. */
@@ -232,13 +232,7 @@ static void run_init(idn_run *run, crm_identity *idn)
 
 static void prefetch_source(const crm_identity *idn, int64_t source_id)
 {
-    size_t home;
-
-    if (idn->smap.keys == NULL)
-        return;
-    home = crm_i64map_home(&idn->smap, source_id);
-    crm_prefetch(&idn->smap.keys[home]);
-    crm_prefetch(&idn->smap.vals[home]);
+    crm_i64map_prefetch(&idn->smap, source_id);
 }
 
 crm_status crm_identity_add(crm_identity *idn, size_t n_obs,

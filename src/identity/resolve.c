@@ -6,7 +6,7 @@
 #include <string.h>
 
 #include "core/mem.h"
-#include "core/prefetch.h"
+#include "core/memhint.h"
 #include "core/radix.h"
 #include "identity/identity_internal.h"
 
