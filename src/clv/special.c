@@ -10,8 +10,11 @@
 double clv_digamma(double x)
 {
     double shift = 0.0, f;
+    int k;
 
-    while (x < 6.0) {
+    /* Six steps lift any x > 0 to 6 or beyond; the bound also ends the
+     * loop for arguments outside the domain, where the result means nothing. */
+    for (k = 0; k < 6 && x < 6.0; k++) {
         shift -= 1.0 / x;
         x += 1.0;
     }
@@ -105,16 +108,25 @@ static double hyp_log_integrand(double v, double u, void *user)
     return (h->a - 1.0) * log(u) - h->b * log(h->zc + h->z * v);
 }
 
-/* log of sum_n (B)_n / (C)_n z^n for 0 < B < C, 0 <= z; NAN when slow. */
-static double hyp_euler_series_log(double B, double C, double z)
+#define HYP_SERIES_MAX_TERMS 4000
+
+/*
+ * log of sum_n (B)_n / (C)_n z^n for 0 < B < C, 0 <= z < 1, zc = 1 - z;
+ * NAN when the series needs more than HYP_SERIES_MAX_TERMS terms. The
+ * term ratios rise towards z, so the tail after a term is at most
+ * term * z / (1 - z): the sum stops when that is below 1e-17 of the sum.
+ * The terms fall like n^(B - C) z^n: fast when C - B is large, even for z
+ * near 1, and slowly only when C - B is small and z is near 1.
+ */
+static double hyp_euler_series_log(double B, double C, double z, double zc)
 {
     double term = 1.0, sum = 1.0;
     int n;
 
-    for (n = 0; n < 4000; n++) {
+    for (n = 0; n < HYP_SERIES_MAX_TERMS; n++) {
         term *= (B + n) / (C + n) * z;
         sum += term;
-        if (term <= 1e-17 * sum * (1.0 - z))
+        if (term <= 1e-17 * sum * zc)
             return log(sum);
     }
     return NAN;
@@ -127,8 +139,8 @@ double clv_log_hyp2f1_a1(double a, double b, double z, double zc)
 
     if (z == 0.0)
         return 0.0;
-    if (B > 0.0 && z <= 0.95) {
-        double s = hyp_euler_series_log(B, a + 1.0, z);
+    if (B > 0.0) {
+        double s = hyp_euler_series_log(B, a + 1.0, z, zc);
 
         if (!isnan(s))
             return (1.0 - b) * log(zc) + s;
