@@ -132,6 +132,66 @@ static double hyp_euler_series_log(double B, double C, double z, double zc)
     return NAN;
 }
 
+#define HYP_CF_MAX_STEPS 2000
+#define HYP_CF_TINY 1e-300
+
+/*
+ * log of the same sum as hyp_euler_series_log, written as 2F1(p + q, 1;
+ * p + 1; z) with p = C - 1 > 0 and q = B - C + 1, by Gauss's continued
+ * fraction of the incomplete beta function (modified Lentz, as in Numerical
+ * Recipes' betacf). It converges fast where the series is slow: z near 1
+ * and C - B small. NAN when it needs more than HYP_CF_MAX_STEPS steps.
+ */
+static double hyp_gauss_cf_log(double B, double C, double z)
+{
+    double p = C - 1.0, q = B - C + 1.0, c = 1.0, d, h;
+    int m;
+
+    d = 1.0 - (p + q) * z / (p + 1.0);
+    d = 1.0 / (fabs(d) < HYP_CF_TINY ? HYP_CF_TINY : d);
+    h = d;
+    for (m = 1; m <= HYP_CF_MAX_STEPS; m++) {
+        double num[2], delta = 0.0;
+        int half;
+
+        num[0] = m * (q - m) * z / ((p + 2 * m - 1.0) * (p + 2 * m));
+        num[1] = -(p + m) * (p + q + m) * z / ((p + 2 * m) * (p + 2 * m + 1.0));
+        for (half = 0; half < 2; half++) {
+            d = 1.0 + num[half] * d;
+            c = 1.0 + num[half] / c;
+            d = 1.0 / (fabs(d) < HYP_CF_TINY ? HYP_CF_TINY : d);
+            c = fabs(c) < HYP_CF_TINY ? HYP_CF_TINY : c;
+            delta = d * c;
+            h *= delta;
+        }
+        if (fabs(delta - 1.0) <= 1e-16)
+            return h > 0.0 && isfinite(h) ? log(h) : NAN;
+    }
+    return NAN;
+}
+
+/*
+ * Whether the series of hyp_euler_series_log ends within its term limit:
+ * its last allowed term, Gamma(B+N) Gamma(C) / (Gamma(B) Gamma(C+N)) z^N,
+ * must be below the stopping threshold (the sum is at least 1).
+ */
+static int hyp_series_is_short(double B, double C, double z, double zc)
+{
+    double N = HYP_SERIES_MAX_TERMS;
+    double log_last = lgamma(B + N) - lgamma(B) - lgamma(C + N) + lgamma(C) +
+                      N * log(z);
+
+    return log_last < log(1e-17 * zc);
+}
+
+/* Whether Gauss's continued fraction converges fast (Numerical Recipes). */
+static int hyp_cf_is_short(double B, double C, double z)
+{
+    double p = C - 1.0, q = B - C + 1.0;
+
+    return z < (p + 1.0) / (p + q + 2.0);
+}
+
 double clv_log_hyp2f1_a1(double a, double b, double z, double zc)
 {
     double B = a + 1.0 - b;
@@ -140,8 +200,12 @@ double clv_log_hyp2f1_a1(double a, double b, double z, double zc)
     if (z == 0.0)
         return 0.0;
     if (B > 0.0) {
-        double s = hyp_euler_series_log(B, a + 1.0, z, zc);
+        double s = NAN;
 
+        if (hyp_series_is_short(B, a + 1.0, z, zc))
+            s = hyp_euler_series_log(B, a + 1.0, z, zc);
+        if (isnan(s) && hyp_cf_is_short(B, a + 1.0, z))
+            s = hyp_gauss_cf_log(B, a + 1.0, z);
         if (!isnan(s))
             return (1.0 - b) * log(zc) + s;
     }

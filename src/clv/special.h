@@ -33,10 +33,10 @@ double clv_log_integral01(double (*log_f)(double v, double u, void *user),
 /*
  * log 2F1(a, b; a + 1; z) for a > 0, b > 0, 0 <= z < 1, with zc = 1 - z
  * given by the caller (computed without cancellation). The series after
- * Euler's transformation when it converges within 4000 terms (always for
- * z <= 0.99, and near z = 1 when b is large); otherwise the integral
- * a * int_0^1 u^(a-1) (1 - z u)^-b by tanh-sinh quadrature (513 nodes).
- * Both are bounded loops, and NaN arguments end them like any other.
+ * Euler's transformation when it ends within 4000 terms (z <= 0.99, or b
+ * large); else Gauss's continued fraction (at most 2000 steps) where it
+ * converges fast; else the integral a * int_0^1 u^(a-1) (1 - z u)^-b by
+ * tanh-sinh quadrature (513 nodes). Every loop is bounded, NaN included.
  */
 double clv_log_hyp2f1_a1(double a, double b, double z, double zc);
 
