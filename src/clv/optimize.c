@@ -91,8 +91,9 @@ static void opt_direction(double h[OPT_MAX_DIM][OPT_MAX_DIM], int dim,
 }
 
 /*
- * Backtracking (Armijo) line search from theta along d. Trial points cost
- * one value each; the gradient is evaluated only at the point accepted. A
+ * Backtracking (Armijo) line search from theta along d. The first trial,
+ * usually accepted, gets its gradient at once; later trials cost one value
+ * each and the gradient is evaluated only at the point accepted. A
  * step must lower f strictly: once the steps are too small to change f in
  * floating point, the search gives up instead of accepting a point equal to
  * theta. On success theta, *f and g hold the new point; returns 0, or -1
@@ -114,10 +115,11 @@ static int opt_line_search(clv_objective f, void *user, int dim, double *theta,
 
         for (i = 0; i < dim; i++)
             trial[i] = theta[i] + step * d[i];
-        ft = f(user, trial, NULL);
+        ft = f(user, trial, k == 0 ? gt : NULL);
         if (!(isfinite(ft) && ft < *fval && ft <= *fval + 1e-4 * step * slope))
             continue;
-        ft = f(user, trial, gt);
+        if (k > 0)
+            ft = f(user, trial, gt);
         if (!(isfinite(ft) && isfinite(opt_norm_inf(gt, dim))))
             continue;
         memcpy(theta, trial, sizeof(double) * (size_t)dim);

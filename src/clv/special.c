@@ -177,11 +177,12 @@ static double hyp_gauss_cf_log(double B, double C, double z)
  */
 static int hyp_series_is_short(double B, double C, double z, double zc)
 {
-    double N = HYP_SERIES_MAX_TERMS;
-    double log_last = lgamma(B + N) - lgamma(B) - lgamma(C + N) + lgamma(C) +
-                      N * log(z);
+    double N = HYP_SERIES_MAX_TERMS, threshold = log(1e-17 * zc);
 
-    return log_last < log(1e-17 * zc);
+    if (N * log(z) < threshold)
+        return 1; /* every term is below z^n */
+    return lgamma(B + N) - lgamma(B) - lgamma(C + N) + lgamma(C) + N * log(z) <
+           threshold;
 }
 
 /* Whether Gauss's continued fraction converges fast (Numerical Recipes). */
