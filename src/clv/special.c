@@ -59,16 +59,35 @@ double clv_logistic_neg(double l)
     return 1.0 / (1.0 + exp(l));
 }
 
-/* log(1 / (1 + exp(-y))) without overflow. */
-static double log_sigmoid(double y)
-{
-    if (y >= 0)
-        return -log1p(exp(-y));
-    return y - log1p(exp(y));
-}
-
 #define TS_STEP (1.0 / 64.0)
 #define TS_HALF_NODES 256 /* s runs over [-4, 4] */
+
+/*
+ * The integrand's log at the node pair +-s, stored at vals[+-k]: at y =
+ * pi sinh(s) >= 0 the nodes are v = 1 / (1 + e) and v = e / (1 + e) with
+ * e = exp(-y), so one exp and one log1p serve both (the pair's weights are
+ * equal). *top is raised to the largest value.
+ */
+static void ts_node_pair(double (*log_f)(double v, double u, void *user),
+                         void *user, int k, double *vals, double *top)
+{
+    double s = k * TS_STEP, y = CLV_PI * sinh(s), e = exp(-y);
+    double l1 = log1p(e), big = 1.0 / (1.0 + e), small = e / (1.0 + e);
+    double lw = log(TS_STEP * CLV_PI * cosh(s)) - y - 2.0 * l1;
+    double val[2];
+    int side;
+
+    val[0] = lw + log_f(big, small, user);
+    val[1] = k == 0 ? val[0] : lw + log_f(small, big, user);
+    for (side = 0; side < 2; side++) {
+        if (isnan(val[side]))
+            val[side] = -INFINITY;
+        if (val[side] > *top)
+            *top = val[side];
+    }
+    vals[TS_HALF_NODES + k] = val[0];
+    vals[TS_HALF_NODES - k] = val[1];
+}
 
 double clv_log_integral01(double (*log_f)(double v, double u, void *user),
                           void *user)
@@ -77,18 +96,8 @@ double clv_log_integral01(double (*log_f)(double v, double u, void *user),
     double top = -INFINITY, sum = 0.0;
     int k;
 
-    for (k = -TS_HALF_NODES; k <= TS_HALF_NODES; k++) {
-        double s = k * TS_STEP, y = CLV_PI * sinh(s);
-        double lv = log_sigmoid(y), lu = log_sigmoid(-y);
-        double lw = log(TS_STEP * CLV_PI * cosh(s)) + lv + lu;
-        double val = lw + log_f(exp(lv), exp(lu), user);
-
-        if (isnan(val))
-            val = -INFINITY;
-        vals[k + TS_HALF_NODES] = val;
-        if (val > top)
-            top = val;
-    }
+    for (k = 0; k <= TS_HALF_NODES; k++)
+        ts_node_pair(log_f, user, k, vals, &top);
     if (top == -INFINITY || top == INFINITY)
         return top;
     for (k = 0; k < 2 * TS_HALF_NODES + 1; k++)
