@@ -188,13 +188,92 @@ def bench_scenario() -> None:
         report("scenario_advance_overhead_ns", wrapped_ns - raw_ns, "ns")
 
 
-BENCHES = [bench_core, bench_rfm, bench_scenario]
+def per_call_pair(name: str, raw: Callable[[], None], wrapped: Callable[[], None],
+                  calls: int) -> None:
+    """Reports bare ctypes vs binding per call for two loops of ``calls`` calls."""
+    raw_ns = median_seconds(raw) / calls * 1e9
+    wrapped_ns = median_seconds(wrapped) / calls * 1e9
+    report(f"{name}_ctypes_raw_ns", raw_ns, "ns")
+    report(f"{name}_python_ns", wrapped_ns, "ns")
+    report(f"{name}_overhead_ns", wrapped_ns - raw_ns, "ns")
+
+
+def bench_segment() -> None:
+    """Record setters and Program.matches on one record: Python vs bare ctypes."""
+    if not hasattr(crm, "Schema"):
+        return
+    import ctypes as C
+    calls = CALLS // 5
+    with crm.Context() as ctx:
+        schema = crm.Schema.standard(ctx)
+        record = schema.record()
+        program = schema.compile("order_count >= 2 AND total_spent > 10000")
+        index = schema.index_of("order_count")
+        set_int, record_handle = lib.crm_segment_record_set_int, record.handle
+
+        def raw_set() -> None:
+            for i in range(calls):
+                set_int(record_handle, index, i)
+
+        def wrapped_set() -> None:
+            setter = record.set_int
+            for i in range(calls):
+                setter(index, i)
+
+        def wrapped_item() -> None:
+            for i in range(calls):
+                record["order_count"] = i
+        per_call_pair("record_set_int", raw_set, wrapped_set, calls)
+        report("record_setitem_by_name_python_ns", median_seconds(wrapped_item) / calls * 1e9, "ns")
+
+        record["total_spent"] = 20000
+        now, result = AS_OF, C.c_int()
+        evaluate, program_handle = lib.crm_segment_program_eval, program.handle
+
+        def raw_eval() -> None:
+            for _ in range(calls):
+                evaluate(program_handle, record_handle, now, C.byref(result))
+
+        def wrapped_matches() -> None:
+            matches = program.matches
+            for _ in range(calls):
+                matches(record, now)
+        per_call_pair("program_matches", raw_eval, wrapped_matches, calls)
+
+
+def bench_identity() -> None:
+    """Identity.lookup of a known email: Python vs bare ctypes."""
+    if not hasattr(crm, "Identity"):
+        return
+    import ctypes as C
+    calls = CALLS // 5
+    with crm.Context() as ctx:
+        idn = crm.Identity(ctx)
+        idn.add_kind("email", crm.Normalizer.EMAIL, limit=5)
+        idn.observe(1, AS_OF, {"email": "taro@shop.jp"})
+        kind, value, out = idn.kind("email"), b"taro@shop.jp", C.c_int64()
+        lookup, handle = lib.crm_identity_lookup, idn.handle
+
+        def raw() -> None:
+            for _ in range(calls):
+                lookup(handle, kind, value, len(value), C.byref(out))
+
+        def wrapped() -> None:
+            find = idn.lookup
+            for _ in range(calls):
+                find("email", "taro@shop.jp")
+        per_call_pair("identity_lookup", raw, wrapped, calls)
+
+
+BENCHES = [bench_core, bench_rfm, bench_scenario, bench_segment, bench_identity]
 
 
 def main() -> int:
     print(f"# libcrm {crm.version()} from {crm.library_path}, Python {sys.version.split()[0]}")
+    only = sys.argv[1:]
     for bench in BENCHES:
-        bench()
+        if not only or bench.__name__ in only:
+            bench()
     return 0
 
 

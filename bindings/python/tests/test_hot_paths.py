@@ -80,5 +80,57 @@ class ScenarioCalls(unittest.TestCase):
             self.engine.advance(1001, AS_OF)
 
 
+@unittest.skipUnless(hasattr(crm, "Schema"), "the library has no segment module")
+class RecordAndProgram(unittest.TestCase):
+    def setUp(self):
+        self.ctx = crm.Context()
+        self.schema = crm.Schema.standard(self.ctx)
+        self.schema.add("vip", crm.AttrType.BOOL)
+        self.schema.add("tier", crm.AttrType.STRING)
+        self.program = self.schema.compile("order_count >= 2 AND vip AND tier = 'gold'")
+
+    def tearDown(self):
+        self.ctx.close()
+
+    def test_setters_by_index_and_by_name_agree(self):
+        count, vip, tier = (self.schema.index_of(n) for n in ("order_count", "vip", "tier"))
+        by_index, by_name = self.schema.record(), self.schema.record()
+        by_index.set_int(count, 3)
+        by_index.set_bool(vip, 1)
+        by_index.set_string(tier, "gold")
+        by_name.set_int("order_count", 3)
+        by_name.set_bool("vip", True)
+        by_name.set_string("tier", b"gold")
+        for record in (by_index, by_name):
+            self.assertIs(self.program.eval(record, AS_OF), crm.Result.TRUE)
+            self.assertTrue(self.program.matches(record, AS_OF))
+        by_index[count] = 2**64 + 1  # masked to 1, as ctypes does
+        self.assertIs(self.program.eval(by_index, AS_OF), crm.Result.FALSE)
+        by_index[count] = None
+        self.assertIs(self.program.eval(by_index, AS_OF), crm.Result.UNKNOWN)
+        self.assertFalse(self.program.matches(by_index, AS_OF))
+
+    def test_refused_values_raise_what_ctypes_raises(self):
+        record = self.schema.record()
+        with self.assertRaises(ctypes.ArgumentError):
+            record.set_int(0, 1.5)
+        with self.assertRaises(ctypes.ArgumentError):
+            record.set_time("last_order_at", 1.5)
+        with self.assertRaises(ctypes.ArgumentError):
+            self.program.eval(record, float(AS_OF))
+        with self.assertRaises(crm.InvalidArgumentError):
+            record.set_int(-1, 1)
+        with self.assertRaises(TypeError):
+            record.set_string(0, 5)
+
+    def test_closed(self):
+        record = self.schema.record()
+        record.close()
+        with self.assertRaisesRegex(ValueError, "closed"):
+            record.set_int(0, 1)
+        with self.assertRaisesRegex(ValueError, "closed"):
+            self.program.matches(record, AS_OF)
+
+
 if __name__ == "__main__":
     unittest.main()
