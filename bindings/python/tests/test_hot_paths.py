@@ -132,5 +132,23 @@ class RecordAndProgram(unittest.TestCase):
             self.program.matches(record, AS_OF)
 
 
+@unittest.skipUnless(hasattr(crm, "Identity"), "the library has no identity module")
+class IdentityLookup(unittest.TestCase):
+    def test_lookup_by_name_number_bytes_and_errors(self):
+        with crm.Context() as ctx:
+            idn = crm.Identity(ctx)
+            email = idn.add_kind("email", crm.Normalizer.EMAIL, limit=5)
+            idn.observe(1, AS_OF, {"email": "taro@shop.jp"})
+            self.assertEqual(idn.lookup("email", "Taro@Shop.jp"), 1)
+            self.assertEqual(idn.lookup(email, b"taro@shop.jp"), 1)
+            with self.assertRaises(crm.NotFoundError):
+                idn.lookup("email", "hanako@shop.jp")
+            with self.assertRaises(TypeError):
+                idn.lookup("email", 5)
+            idn.close()
+            with self.assertRaisesRegex(ValueError, "closed"):
+                idn.lookup("email", "taro@shop.jp")
+
+
 if __name__ == "__main__":
     unittest.main()
