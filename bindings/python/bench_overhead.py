@@ -14,6 +14,10 @@ cost of a row measured through one bulk call of the same 1M rows (bulk
 time / rows). The bulk figures compare the Python wrapper with the same C
 calls made through bare ctypes (no wrapper) on CRM_BENCH_ORDERS orders
 (default 10,000,000): that is the C time plus ~1 µs of call overhead.
+The other per-call figures (scenario advance, record setters, program
+matches, identity lookup) compare the binding with the same C call made
+through bare prototyped ctypes, arguments prepared outside the loop.
+Arguments name the benches to run (e.g. bench_segment); none runs all.
 """
 from __future__ import annotations
 
