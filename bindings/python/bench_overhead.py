@@ -47,6 +47,21 @@ def median_seconds(function: Callable[[], None], runs: int = RUNS) -> float:
     return statistics.median(times)
 
 
+def interleaved_medians(*functions: Callable[[], None], runs: int = RUNS) -> list:
+    """Median seconds of each function, run in turn each round.
+
+    On a shared machine the load drifts; interleaving exposes the figures
+    that are compared with each other to the same load.
+    """
+    times: list = [[] for _ in functions]
+    for _ in range(runs):
+        for function, samples in zip(functions, times):
+            start = time.process_time()
+            function()
+            samples.append(time.process_time() - start)
+    return [statistics.median(samples) for samples in times]
+
+
 def report(name: str, value: float, unit: str) -> None:
     print(f"{name}: {value:.{0 if value >= 100 else 3}f} {unit}", flush=True)
 
@@ -118,14 +133,13 @@ def bench_rfm() -> None:
             lib.crm_rfm_score(handle)
             lib.crm_rfm_free(handle)
 
-        raw_ms = median_seconds(raw) * 1e3
-        wrapped_ms = median_seconds(wrapped) * 1e3
+        raw_ms, wrapped_ms = (seconds * 1e3 for seconds in interleaved_medians(raw, wrapped))
         label = f"rfm_{bulk_rows // 1_000_000}m_orders" if bulk_rows >= 1_000_000 else f"rfm_{bulk_rows}_orders"
         report(f"{label}_ctypes_raw_ms", raw_ms, "ms")
         report(f"{label}_python_ms", wrapped_ms, "ms")
         report(f"{label}_python_vs_raw_pct", (wrapped_ms / raw_ms - 1) * 100, "%")
 
-        rows = CALLS
+        rows = min(CALLS, bulk_rows)
         ids, times, amounts = ids[:rows], times[:rows], amounts[:rows]
         addresses = [column.buffer_info()[0] for column in (ids, times, amounts)]
 
@@ -146,10 +160,24 @@ def bench_rfm() -> None:
             for row in zip(ids, times, amounts):
                 pass
 
-        c_row_ns = median_seconds(c_bulk) / rows * 1e9
-        loop_ns = median_seconds(per_row_loop_only) / rows * 1e9
-        python_row_ns = median_seconds(per_row) / rows * 1e9 - loop_ns
+        add_order = lib.crm_rfm_add_order
+
+        def per_row_ctypes() -> None:
+            handle = C.c_void_p()
+            lib.crm_rfm_new(ctx.handle, C.byref(handle))
+            lib.crm_rfm_set_as_of(handle, AS_OF)
+            raw_handle = handle.value
+            for row in zip(ids, times, amounts):
+                add_order(raw_handle, *row)
+            lib.crm_rfm_free(handle)
+
+        c_bulk_s, loop_s, python_s, ctypes_s = interleaved_medians(
+            c_bulk, per_row_loop_only, per_row, per_row_ctypes)
+        c_row_ns = c_bulk_s / rows * 1e9
+        python_row_ns = (python_s - loop_s) / rows * 1e9
+        ctypes_row_ns = (ctypes_s - loop_s) / rows * 1e9
         report("rfm_add_order_c_per_row_ns", c_row_ns, "ns")
+        report("rfm_add_order_ctypes_raw_per_row_ns", ctypes_row_ns, "ns")
         report("rfm_add_order_python_per_row_ns", python_row_ns, "ns")
         report("rfm_add_order_overhead_ns", python_row_ns - c_row_ns, "ns")
 
@@ -185,8 +213,7 @@ def bench_scenario() -> None:
             for _ in range(calls):
                 advance(1001, now, state)
 
-        raw_ns = median_seconds(raw) / calls * 1e9
-        wrapped_ns = median_seconds(wrapped) / calls * 1e9
+        raw_ns, wrapped_ns = (seconds / calls * 1e9 for seconds in interleaved_medians(raw, wrapped))
         report("scenario_advance_ctypes_raw_ns", raw_ns, "ns")
         report("scenario_advance_python_ns", wrapped_ns, "ns")
         report("scenario_advance_overhead_ns", wrapped_ns - raw_ns, "ns")
@@ -195,8 +222,7 @@ def bench_scenario() -> None:
 def per_call_pair(name: str, raw: Callable[[], None], wrapped: Callable[[], None],
                   calls: int) -> None:
     """Reports bare ctypes vs binding per call for two loops of ``calls`` calls."""
-    raw_ns = median_seconds(raw) / calls * 1e9
-    wrapped_ns = median_seconds(wrapped) / calls * 1e9
+    raw_ns, wrapped_ns = (seconds / calls * 1e9 for seconds in interleaved_medians(raw, wrapped))
     report(f"{name}_ctypes_raw_ns", raw_ns, "ns")
     report(f"{name}_python_ns", wrapped_ns, "ns")
     report(f"{name}_overhead_ns", wrapped_ns - raw_ns, "ns")

@@ -101,7 +101,7 @@ _RESULTS = tuple(sorted(Result))
 
 # The per-record calls without argument conversion (see _lib.unprototyped).
 _program_eval_unprototyped = unprototyped("crm_segment_program_eval")
-_int64_arg = I64.from_param
+_int64_param = I64.from_param
 
 
 def _setter(name: str) -> Tuple[Any, Any, Any]:
@@ -272,7 +272,7 @@ class Program(Handle):
             self.handle, record.handle  # raises ValueError: closed
         result = INT()
         try:
-            now_arg = _int64_arg(now)
+            now_arg = _int64_param(now)
         except TypeError:
             status = lib.crm_segment_program_eval(self._handle, record._handle, now,
                                                   ctypes.byref(result))
