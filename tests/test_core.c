@@ -477,6 +477,73 @@ START_TEST(test_writer_allocation_failure)
 }
 END_TEST
 
+/* Every varint length, each value read back whole, at any buffer end. */
+START_TEST(test_bytes_varint_lengths)
+{
+    crm_ctx *ctx = NULL;
+    crm_writer w;
+    crm_reader r;
+    unsigned bits;
+
+    ck_assert_int_eq(crm_ctx_new(&ctx), CRM_OK);
+    crm_writer_init(&w, ctx);
+    for (bits = 1; bits <= 64; bits++) {
+        uint64_t top = bits == 64 ? UINT64_MAX : (UINT64_C(1) << bits) - 1;
+        uint64_t v[3] = {top, top >> 1, top ^ (top >> 1)};
+        size_t k;
+
+        for (k = 0; k < 3; k++) {
+            w.len = 0;
+            crm_writer_put_uvarint(&w, v[k]);
+            crm_reader_init(&r, w.data, w.len);
+            ck_assert_uint_eq(crm_reader_get_uvarint(&r), v[k]);
+            ck_assert_int_eq(r.failed, 0);
+            ck_assert_uint_eq(crm_reader_left(&r), 0);
+            /* The same bytes one short: a truncated varint, not a shorter one. */
+            crm_reader_init(&r, w.data, w.len - 1);
+            ck_assert_uint_eq(crm_reader_get_uvarint(&r), 0);
+            ck_assert_int_eq(r.failed, 1);
+            ck_assert_uint_eq(crm_reader_left(&r), 0);
+        }
+    }
+    ck_assert_int_eq(w.failed, 0);
+    crm_writer_free(&w);
+    crm_ctx_free(ctx);
+}
+END_TEST
+
+/* After crm_writer_reserve(n), puts totalling n bytes never allocate. */
+START_TEST(test_writer_reserve)
+{
+    test_alloc ta;
+    crm_ctx *ctx = test_ctx_new(&ta);
+    crm_writer w;
+    size_t calls;
+
+    crm_writer_init(&w, ctx);
+    crm_writer_reserve(&w, 64);
+    ck_assert_int_eq(w.failed, 0);
+    ck_assert_uint_ge(w.cap, 64);
+    calls = ta.calls;
+    crm_writer_put_u8(&w, 1);
+    crm_writer_put_u32le(&w, 2);
+    crm_writer_put_uvarint(&w, UINT64_MAX);
+    crm_writer_put_svarint(&w, INT64_MIN);
+    crm_writer_put_bytes(&w, "0123456789", 10);
+    ck_assert_uint_eq(ta.calls, calls);
+    ck_assert_uint_eq(w.len, 1 + 4 + 10 + 10 + 10);
+    /* A failed reserve fails the writer, and later puts are no-ops. */
+    test_alloc_fail_in(&ta, 1);
+    crm_writer_reserve(&w, w.cap);
+    ck_assert_int_eq(w.failed, 1);
+    crm_writer_put_u8(&w, 1);
+    crm_writer_put_uvarint(&w, 1);
+    ck_assert_uint_eq(w.len, 35);
+    crm_writer_free(&w);
+    test_ctx_free_checked(ctx, &ta);
+}
+END_TEST
+
 /* ---- arena ------------------------------------------------------------- */
 
 START_TEST(test_arena)
@@ -618,6 +685,8 @@ static Suite *core_suite(void)
     tcase_add_test(tc, test_bytes_malformed_varint);
     tcase_add_test(tc, test_crc32c_known_vectors);
     tcase_add_test(tc, test_writer_allocation_failure);
+    tcase_add_test(tc, test_bytes_varint_lengths);
+    tcase_add_test(tc, test_writer_reserve);
     tcase_add_test(tc, test_arena);
     tcase_add_test(tc, test_civil_known_dates);
     tcase_add_test(tc, test_local_day_with_offset);

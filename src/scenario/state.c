@@ -133,6 +133,7 @@ void scn_state_encode(const scn_state *st, crm_writer *w)
     size_t i;
     int64_t prev = 0;
 
+    crm_writer_reserve(w, scn_state_max_size(st->n_journeys, st->n_sends));
     crm_writer_put_u8(w, SCN_STATE_MAGIC);
     crm_writer_put_u8(w, SCN_STATE_VERSION);
     crm_writer_put_uvarint(w, st->n_journeys);
