@@ -544,6 +544,39 @@ START_TEST(test_writer_reserve)
 }
 END_TEST
 
+/* begin/encode/end writes what the puts write; a failed begin keeps nothing. */
+START_TEST(test_writer_begin_encode_end)
+{
+    test_alloc ta;
+    crm_ctx *ctx = test_ctx_new(&ta);
+    crm_writer a, b;
+    uint8_t *p;
+
+    crm_writer_init(&a, ctx);
+    crm_writer_init(&b, ctx);
+    crm_writer_put_u8(&a, 9);
+    crm_writer_put_u32le(&a, 0xA1B2C3D4u);
+    crm_writer_put_uvarint(&a, 300);
+    crm_writer_put_svarint(&a, -1714521600);
+    crm_writer_put_u8(&b, 9);
+    p = crm_writer_begin(&b, 1 + 4 + 2 * CRM_UVARINT_MAX);
+    ck_assert_ptr_nonnull(p);
+    p = crm_encode_u32le(p, 0xA1B2C3D4u);
+    p = crm_encode_uvarint(p, 300);
+    p = crm_encode_svarint(p, -1714521600);
+    crm_writer_end(&b, p);
+    ck_assert_uint_eq(b.len, a.len);
+    ck_assert_mem_eq(b.data, a.data, a.len);
+    test_alloc_fail_in(&ta, 1);
+    ck_assert_ptr_null(crm_writer_begin(&b, b.cap));
+    ck_assert_int_eq(b.failed, 1);
+    ck_assert_uint_eq(b.len, a.len);
+    crm_writer_free(&a);
+    crm_writer_free(&b);
+    test_ctx_free_checked(ctx, &ta);
+}
+END_TEST
+
 /* ---- arena ------------------------------------------------------------- */
 
 START_TEST(test_arena)
@@ -687,6 +720,7 @@ static Suite *core_suite(void)
     tcase_add_test(tc, test_writer_allocation_failure);
     tcase_add_test(tc, test_bytes_varint_lengths);
     tcase_add_test(tc, test_writer_reserve);
+    tcase_add_test(tc, test_writer_begin_encode_end);
     tcase_add_test(tc, test_arena);
     tcase_add_test(tc, test_civil_known_dates);
     tcase_add_test(tc, test_local_day_with_offset);

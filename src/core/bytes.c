@@ -32,6 +32,12 @@ void crm_writer_grow(crm_writer *w, size_t n)
     w->data = buf;
 }
 
+uint8_t *crm_writer_begin(crm_writer *w, size_t n)
+{
+    crm_writer_reserve(w, n);
+    return w->failed ? NULL : w->data + w->len;
+}
+
 void crm_writer_put_bytes(crm_writer *w, const void *data, size_t len)
 {
     if (len == 0)

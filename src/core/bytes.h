@@ -5,16 +5,17 @@
  * or gets is checked once at the end; a failed reader has nothing left.
  *
  * The puts and gets are inline: a put writes straight into spare capacity
- * after one room check per value (crm_writer_reserve makes room for a whole
- * record at once), and a varint of one or two bytes is read without a loop.
- * Anything else takes the out-of-line slow path in bytes.c.
+ * after one room check per value, and a varint of one or two bytes is read
+ * without a loop; anything else takes the out-of-line slow path in bytes.c.
+ * A record with a known bound is written faster still: crm_writer_begin
+ * reserves the bound once, the crm_encode_* functions write through a plain
+ * cursor with no check at all, and crm_writer_end keeps what was written.
  */
 #ifndef CRM_CORE_BYTES_H
 #define CRM_CORE_BYTES_H
 
 #include <stddef.h>
 #include <stdint.h>
-#include <string.h>
 
 #include "core/ctx.h"
 
@@ -48,6 +49,49 @@ const uint8_t *crm_reader_get_bytes(crm_reader *r, size_t len);
 /* The slow path of crm_reader_get_uvarint: any length, checks every byte. */
 uint64_t crm_reader_get_uvarint_slow(crm_reader *r);
 
+/*
+ * Reserves n bytes at the end and returns where they start, for the
+ * crm_encode_* functions; crm_writer_end(w, cursor) then keeps the bytes
+ * written, at most n. NULL (and the writer fails) on allocation failure.
+ */
+uint8_t *crm_writer_begin(crm_writer *w, size_t n);
+
+static inline void crm_writer_end(crm_writer *w, const uint8_t *cursor)
+{
+    w->len = (size_t)(cursor - w->data);
+}
+
+/* Encoders into reserved space: each writes at p and returns the byte after. */
+static inline uint8_t *crm_encode_u8(uint8_t *p, uint8_t v)
+{
+    *p = v;
+    return p + 1;
+}
+
+static inline uint8_t *crm_encode_u32le(uint8_t *p, uint32_t v)
+{
+    p[0] = (uint8_t)v;
+    p[1] = (uint8_t)(v >> 8);
+    p[2] = (uint8_t)(v >> 16);
+    p[3] = (uint8_t)(v >> 24);
+    return p + 4;
+}
+
+static inline uint8_t *crm_encode_uvarint(uint8_t *p, uint64_t v)
+{
+    while (v >= 0x80) {
+        *p++ = (uint8_t)(v | 0x80);
+        v >>= 7;
+    }
+    *p++ = (uint8_t)v;
+    return p;
+}
+
+static inline uint8_t *crm_encode_svarint(uint8_t *p, int64_t v)
+{
+    return crm_encode_uvarint(p, ((uint64_t)v << 1) ^ (uint64_t)(v >> 63));
+}
+
 /* Whether n more bytes fit without growing; never true once failed. */
 static inline int crm_writer_has_room(const crm_writer *w, size_t n)
 {
@@ -73,33 +117,20 @@ static inline void crm_writer_put_u32le(crm_writer *w, uint32_t v)
 {
     uint8_t b[4];
 
-    b[0] = (uint8_t)v;
-    b[1] = (uint8_t)(v >> 8);
-    b[2] = (uint8_t)(v >> 16);
-    b[3] = (uint8_t)(v >> 24);
     if (crm_writer_has_room(w, 4)) {
-        memcpy(w->data + w->len, b, 4);
-        w->len += 4;
+        crm_writer_end(w, crm_encode_u32le(w->data + w->len, v));
     } else {
+        crm_encode_u32le(b, v);
         crm_writer_put_bytes(w, b, 4);
     }
 }
 
 static inline void crm_writer_put_uvarint(crm_writer *w, uint64_t v)
 {
-    uint8_t *p;
-
-    if (!crm_writer_has_room(w, CRM_UVARINT_MAX)) {
+    if (crm_writer_has_room(w, CRM_UVARINT_MAX))
+        crm_writer_end(w, crm_encode_uvarint(w->data + w->len, v));
+    else
         crm_writer_put_uvarint_slow(w, v);
-        return;
-    }
-    p = w->data + w->len;
-    while (v >= 0x80) {
-        *p++ = (uint8_t)(v | 0x80);
-        v >>= 7;
-    }
-    *p++ = (uint8_t)v;
-    w->len = (size_t)(p - w->data);
 }
 
 static inline void crm_writer_put_svarint(crm_writer *w, int64_t v)
