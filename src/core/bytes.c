@@ -474,11 +474,8 @@ static uint32_t load_u32le(const uint8_t *p)
     return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 | (uint32_t)p[3] << 24;
 }
 
-uint32_t crm_crc32c(uint32_t crc, const void *data, size_t len)
+static uint32_t crc32c_table(uint32_t crc, const uint8_t *p, size_t len)
 {
-    const uint8_t *p = data;
-
-    crc = ~crc;
     for (; len >= 8; p += 8, len -= 8) {
         uint32_t lo = crc ^ load_u32le(p), hi = load_u32le(p + 4);
 
@@ -489,5 +486,39 @@ uint32_t crm_crc32c(uint32_t crc, const void *data, size_t len)
     }
     for (; len > 0; p++, len--)
         crc = crc_tables[0][(crc ^ *p) & 0xFF] ^ (crc >> 8);
-    return ~crc;
+    return crc;
+}
+
+#if defined(__x86_64__) && (defined(__GNUC__) || defined(__clang__))
+#define CRC32C_SSE42 1
+/*
+ * The same CRC with the SSE 4.2 crc32 instruction (x86-64 is little-endian,
+ * so an 8-byte load folds the bytes in stream order), used when the CPU
+ * has it: several times faster than the tables on the short state records.
+ */
+__attribute__((target("sse4.2"))) static uint32_t crc32c_sse42(uint32_t crc, const uint8_t *p,
+                                                               size_t len)
+{
+    unsigned long long c = crc;
+
+    for (; len >= 8; p += 8, len -= 8) {
+        unsigned long long v;
+
+        memcpy(&v, p, 8);
+        c = __builtin_ia32_crc32di(c, v);
+    }
+    crc = (uint32_t)c;
+    for (; len > 0; p++, len--)
+        crc = __builtin_ia32_crc32qi(crc, *p);
+    return crc;
+}
+#endif
+
+uint32_t crm_crc32c(uint32_t crc, const void *data, size_t len)
+{
+#ifdef CRC32C_SSE42
+    if (__builtin_cpu_supports("sse4.2"))
+        return ~crc32c_sse42(~crc, data, len);
+#endif
+    return ~crc32c_table(~crc, data, len);
 }
