@@ -547,6 +547,106 @@ START_TEST(test_writer_allocation_failure)
 }
 END_TEST
 
+/* Every varint length, each value read back whole, at any buffer end. */
+START_TEST(test_bytes_varint_lengths)
+{
+    crm_ctx *ctx = NULL;
+    crm_writer w;
+    crm_reader r;
+    unsigned bits;
+
+    ck_assert_int_eq(crm_ctx_new(&ctx), CRM_OK);
+    crm_writer_init(&w, ctx);
+    for (bits = 1; bits <= 64; bits++) {
+        uint64_t top = bits == 64 ? UINT64_MAX : (UINT64_C(1) << bits) - 1;
+        uint64_t v[3] = {top, top >> 1, top ^ (top >> 1)};
+        size_t k;
+
+        for (k = 0; k < 3; k++) {
+            w.len = 0;
+            crm_writer_put_uvarint(&w, v[k]);
+            crm_reader_init(&r, w.data, w.len);
+            ck_assert_uint_eq(crm_reader_get_uvarint(&r), v[k]);
+            ck_assert_int_eq(r.failed, 0);
+            ck_assert_uint_eq(crm_reader_left(&r), 0);
+            /* The same bytes one short: a truncated varint, not a shorter one. */
+            crm_reader_init(&r, w.data, w.len - 1);
+            ck_assert_uint_eq(crm_reader_get_uvarint(&r), 0);
+            ck_assert_int_eq(r.failed, 1);
+            ck_assert_uint_eq(crm_reader_left(&r), 0);
+        }
+    }
+    ck_assert_int_eq(w.failed, 0);
+    crm_writer_free(&w);
+    crm_ctx_free(ctx);
+}
+END_TEST
+
+/* After crm_writer_reserve(n), puts totalling n bytes never allocate. */
+START_TEST(test_writer_reserve)
+{
+    test_alloc ta;
+    crm_ctx *ctx = test_ctx_new(&ta);
+    crm_writer w;
+    size_t calls;
+
+    crm_writer_init(&w, ctx);
+    crm_writer_reserve(&w, 64);
+    ck_assert_int_eq(w.failed, 0);
+    ck_assert_uint_ge(w.cap, 64);
+    calls = ta.calls;
+    crm_writer_put_u8(&w, 1);
+    crm_writer_put_u32le(&w, 2);
+    crm_writer_put_uvarint(&w, UINT64_MAX);
+    crm_writer_put_svarint(&w, INT64_MIN);
+    crm_writer_put_bytes(&w, "0123456789", 10);
+    ck_assert_uint_eq(ta.calls, calls);
+    ck_assert_uint_eq(w.len, 1 + 4 + 10 + 10 + 10);
+    /* A failed reserve fails the writer, and later puts are no-ops. */
+    test_alloc_fail_in(&ta, 1);
+    crm_writer_reserve(&w, w.cap);
+    ck_assert_int_eq(w.failed, 1);
+    crm_writer_put_u8(&w, 1);
+    crm_writer_put_uvarint(&w, 1);
+    ck_assert_uint_eq(w.len, 35);
+    crm_writer_free(&w);
+    test_ctx_free_checked(ctx, &ta);
+}
+END_TEST
+
+/* begin/encode/end writes what the puts write; a failed begin keeps nothing. */
+START_TEST(test_writer_begin_encode_end)
+{
+    test_alloc ta;
+    crm_ctx *ctx = test_ctx_new(&ta);
+    crm_writer a, b;
+    uint8_t *p;
+
+    crm_writer_init(&a, ctx);
+    crm_writer_init(&b, ctx);
+    crm_writer_put_u8(&a, 9);
+    crm_writer_put_u32le(&a, 0xA1B2C3D4u);
+    crm_writer_put_uvarint(&a, 300);
+    crm_writer_put_svarint(&a, -1714521600);
+    crm_writer_put_u8(&b, 9);
+    p = crm_writer_begin(&b, 1 + 4 + 2 * CRM_UVARINT_MAX);
+    ck_assert_ptr_nonnull(p);
+    p = crm_encode_u32le(p, 0xA1B2C3D4u);
+    p = crm_encode_uvarint(p, 300);
+    p = crm_encode_svarint(p, -1714521600);
+    crm_writer_end(&b, p);
+    ck_assert_uint_eq(b.len, a.len);
+    ck_assert_mem_eq(b.data, a.data, a.len);
+    test_alloc_fail_in(&ta, 1);
+    ck_assert_ptr_null(crm_writer_begin(&b, b.cap));
+    ck_assert_int_eq(b.failed, 1);
+    ck_assert_uint_eq(b.len, a.len);
+    crm_writer_free(&a);
+    crm_writer_free(&b);
+    test_ctx_free_checked(ctx, &ta);
+}
+END_TEST
+
 /* ---- arena ------------------------------------------------------------- */
 
 START_TEST(test_arena)
@@ -690,6 +790,9 @@ static Suite *core_suite(void)
     tcase_add_test(tc, test_bytes_malformed_varint);
     tcase_add_test(tc, test_crc32c_known_vectors);
     tcase_add_test(tc, test_writer_allocation_failure);
+    tcase_add_test(tc, test_bytes_varint_lengths);
+    tcase_add_test(tc, test_writer_reserve);
+    tcase_add_test(tc, test_writer_begin_encode_end);
     tcase_add_test(tc, test_arena);
     tcase_add_test(tc, test_civil_known_dates);
     tcase_add_test(tc, test_local_day_with_offset);

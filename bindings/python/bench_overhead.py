@@ -14,6 +14,10 @@ cost of a row measured through one bulk call of the same 1M rows (bulk
 time / rows). The bulk figures compare the Python wrapper with the same C
 calls made through bare ctypes (no wrapper) on CRM_BENCH_ORDERS orders
 (default 10,000,000): that is the C time plus ~1 µs of call overhead.
+The other per-call figures (scenario advance, record setters, program
+matches, identity lookup) compare the binding with the same C call made
+through bare prototyped ctypes, arguments prepared outside the loop.
+Arguments name the benches to run (e.g. bench_segment); none runs all.
 """
 from __future__ import annotations
 
@@ -41,6 +45,21 @@ def median_seconds(function: Callable[[], None], runs: int = RUNS) -> float:
         function()
         times.append(time.process_time() - start)
     return statistics.median(times)
+
+
+def interleaved_medians(*functions: Callable[[], None], runs: int = RUNS) -> list:
+    """Median seconds of each function, run in turn each round.
+
+    On a shared machine the load drifts; interleaving exposes the figures
+    that are compared with each other to the same load.
+    """
+    times: list = [[] for _ in functions]
+    for _ in range(runs):
+        for function, samples in zip(functions, times):
+            start = time.process_time()
+            function()
+            samples.append(time.process_time() - start)
+    return [statistics.median(samples) for samples in times]
 
 
 def report(name: str, value: float, unit: str) -> None:
@@ -114,14 +133,13 @@ def bench_rfm() -> None:
             lib.crm_rfm_score(handle)
             lib.crm_rfm_free(handle)
 
-        raw_ms = median_seconds(raw) * 1e3
-        wrapped_ms = median_seconds(wrapped) * 1e3
+        raw_ms, wrapped_ms = (seconds * 1e3 for seconds in interleaved_medians(raw, wrapped))
         label = f"rfm_{bulk_rows // 1_000_000}m_orders" if bulk_rows >= 1_000_000 else f"rfm_{bulk_rows}_orders"
         report(f"{label}_ctypes_raw_ms", raw_ms, "ms")
         report(f"{label}_python_ms", wrapped_ms, "ms")
         report(f"{label}_python_vs_raw_pct", (wrapped_ms / raw_ms - 1) * 100, "%")
 
-        rows = CALLS
+        rows = min(CALLS, bulk_rows)
         ids, times, amounts = ids[:rows], times[:rows], amounts[:rows]
         addresses = [column.buffer_info()[0] for column in (ids, times, amounts)]
 
@@ -142,10 +160,24 @@ def bench_rfm() -> None:
             for row in zip(ids, times, amounts):
                 pass
 
-        c_row_ns = median_seconds(c_bulk) / rows * 1e9
-        loop_ns = median_seconds(per_row_loop_only) / rows * 1e9
-        python_row_ns = median_seconds(per_row) / rows * 1e9 - loop_ns
+        add_order = lib.crm_rfm_add_order
+
+        def per_row_ctypes() -> None:
+            handle = C.c_void_p()
+            lib.crm_rfm_new(ctx.handle, C.byref(handle))
+            lib.crm_rfm_set_as_of(handle, AS_OF)
+            raw_handle = handle.value
+            for row in zip(ids, times, amounts):
+                add_order(raw_handle, *row)
+            lib.crm_rfm_free(handle)
+
+        c_bulk_s, loop_s, python_s, ctypes_s = interleaved_medians(
+            c_bulk, per_row_loop_only, per_row, per_row_ctypes)
+        c_row_ns = c_bulk_s / rows * 1e9
+        python_row_ns = (python_s - loop_s) / rows * 1e9
+        ctypes_row_ns = (ctypes_s - loop_s) / rows * 1e9
         report("rfm_add_order_c_per_row_ns", c_row_ns, "ns")
+        report("rfm_add_order_ctypes_raw_per_row_ns", ctypes_row_ns, "ns")
         report("rfm_add_order_python_per_row_ns", python_row_ns, "ns")
         report("rfm_add_order_overhead_ns", python_row_ns - c_row_ns, "ns")
 
@@ -181,20 +213,97 @@ def bench_scenario() -> None:
             for _ in range(calls):
                 advance(1001, now, state)
 
-        raw_ns = median_seconds(raw) / calls * 1e9
-        wrapped_ns = median_seconds(wrapped) / calls * 1e9
+        raw_ns, wrapped_ns = (seconds / calls * 1e9 for seconds in interleaved_medians(raw, wrapped))
         report("scenario_advance_ctypes_raw_ns", raw_ns, "ns")
         report("scenario_advance_python_ns", wrapped_ns, "ns")
         report("scenario_advance_overhead_ns", wrapped_ns - raw_ns, "ns")
 
 
-BENCHES = [bench_core, bench_rfm, bench_scenario]
+def per_call_pair(name: str, raw: Callable[[], None], wrapped: Callable[[], None],
+                  calls: int) -> None:
+    """Reports bare ctypes vs binding per call for two loops of ``calls`` calls."""
+    raw_ns, wrapped_ns = (seconds / calls * 1e9 for seconds in interleaved_medians(raw, wrapped))
+    report(f"{name}_ctypes_raw_ns", raw_ns, "ns")
+    report(f"{name}_python_ns", wrapped_ns, "ns")
+    report(f"{name}_overhead_ns", wrapped_ns - raw_ns, "ns")
+
+
+def bench_segment() -> None:
+    """Record setters and Program.matches on one record: Python vs bare ctypes."""
+    if not hasattr(crm, "Schema"):
+        return
+    import ctypes as C
+    calls = CALLS // 5
+    with crm.Context() as ctx:
+        schema = crm.Schema.standard(ctx)
+        record = schema.record()
+        program = schema.compile("order_count >= 2 AND total_spent > 10000")
+        index = schema.index_of("order_count")
+        set_int, record_handle = lib.crm_segment_record_set_int, record.handle
+
+        def raw_set() -> None:
+            for i in range(calls):
+                set_int(record_handle, index, i)
+
+        def wrapped_set() -> None:
+            setter = record.set_int
+            for i in range(calls):
+                setter(index, i)
+
+        def wrapped_item() -> None:
+            for i in range(calls):
+                record["order_count"] = i
+        per_call_pair("record_set_int", raw_set, wrapped_set, calls)
+        report("record_setitem_by_name_python_ns", median_seconds(wrapped_item) / calls * 1e9, "ns")
+
+        record["total_spent"] = 20000
+        now, result = AS_OF, C.c_int()
+        evaluate, program_handle = lib.crm_segment_program_eval, program.handle
+
+        def raw_eval() -> None:
+            for _ in range(calls):
+                evaluate(program_handle, record_handle, now, C.byref(result))
+
+        def wrapped_matches() -> None:
+            matches = program.matches
+            for _ in range(calls):
+                matches(record, now)
+        per_call_pair("program_matches", raw_eval, wrapped_matches, calls)
+
+
+def bench_identity() -> None:
+    """Identity.lookup of a known email: Python vs bare ctypes."""
+    if not hasattr(crm, "Identity"):
+        return
+    import ctypes as C
+    calls = CALLS // 5
+    with crm.Context() as ctx:
+        idn = crm.Identity(ctx)
+        idn.add_kind("email", crm.Normalizer.EMAIL, limit=5)
+        idn.observe(1, AS_OF, {"email": "taro@shop.jp"})
+        kind, value, out = idn.kind("email"), b"taro@shop.jp", C.c_int64()
+        lookup, handle = lib.crm_identity_lookup, idn.handle
+
+        def raw() -> None:
+            for _ in range(calls):
+                lookup(handle, kind, value, len(value), C.byref(out))
+
+        def wrapped() -> None:
+            find = idn.lookup
+            for _ in range(calls):
+                find("email", "taro@shop.jp")
+        per_call_pair("identity_lookup", raw, wrapped, calls)
+
+
+BENCHES = [bench_core, bench_rfm, bench_scenario, bench_segment, bench_identity]
 
 
 def main() -> int:
     print(f"# libcrm {crm.version()} from {crm.library_path}, Python {sys.version.split()[0]}")
+    only = sys.argv[1:]
     for bench in BENCHES:
-        bench()
+        if not only or bench.__name__ in only:
+            bench()
     return 0
 
 

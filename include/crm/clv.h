@@ -197,10 +197,13 @@ CRM_API crm_status crm_clv_model_set_penalty(crm_clv_model *model,
  * x > 0 and monetary > 0 only.
  * On failure the previous parameters are kept.
  * Errors: CRM_EINVAL (NULL, unit mismatch, no usable row),
- * CRM_ENOCONVERGE (the optimum is not reached in 500 iterations or a
- * parameter runs off to 0 or infinity -- more than a factor e^12 from its
- * start --, e.g. when nobody repeats or everybody spends the same; the
- * message names the parameter), CRM_ENOMEM.
+ * CRM_ENOCONVERGE (the optimum is not reached in 500 iterations, no step
+ * lowers the objective beyond rounding for 5 iterations in a row away from
+ * the optimum, or a parameter runs off to 0 or infinity -- more than a
+ * factor e^12 from its start --, e.g. when nobody repeats, everybody
+ * spends the same or purchases have no structure; the message names the
+ * parameter), CRM_ENOMEM. Every loop of the fit is bounded: at most 500
+ * iterations of at most 41 objective evaluations each.
  */
 CRM_API crm_status crm_clv_model_fit(crm_clv_model *model,
                                      const crm_clv_summary *summary);

@@ -71,12 +71,17 @@ double clv_pnbd_alive(const double *p, double x, double tx, double T);
 double clv_pnbd_conditional(const double *p, double t, double x, double tx,
                             double T);
 
-/* An objective for clv_minimize: value and gradient at theta. */
+/*
+ * An objective for clv_minimize: the value at theta and, when grad is not
+ * NULL, the gradient there (a NULL grad asks for the value only).
+ */
 typedef double (*clv_objective)(void *user, const double *theta, double *grad);
 
 /*
  * Minimises f over theta[0..dim) (dim <= 4) by BFGS with a backtracking
- * line search, starting from theta. Returns 0 when the gradient vanishes
+ * line search, starting from theta. At most 500 iterations of at most 41
+ * evaluations each; it also stops after 5 iterations in a row that lower f
+ * by no more than rounding noise. Returns 0 when the gradient vanishes
  * (theta holds the optimum), -1 otherwise with a reason in `why`.
  */
 int clv_minimize(clv_objective f, void *user, int dim, double *theta,

@@ -168,12 +168,15 @@ static double fit_value(const fit_problem *fp, const double *theta,
     return isnan(f) ? INFINITY : f;
 }
 
+/* The objective of clv_minimize; grad may be NULL (value only). */
 static double fit_objective(void *user, const double *theta, double *grad)
 {
     const fit_problem *fp = user;
     double params[4], gp[4], f;
     int i;
 
+    if (!grad)
+        return fit_value(fp, theta, params, NULL);
     if (fp->kind != CRM_CLV_PARETONBD) {
         f = fit_value(fp, theta, params, gp);
         for (i = 0; i < fp->dim; i++)

@@ -9,9 +9,11 @@
 
 #define OPT_MAX_DIM 4
 #define OPT_MAX_ITER 500
-#define OPT_GTOL 1e-7      /* largest gradient component at the optimum */
-#define OPT_MAX_STEP 2.0   /* largest change of a log-parameter per step */
-#define OPT_LOG_BOUND 30.0 /* a log-parameter this far from its start runs off */
+#define OPT_MAX_HALVINGS 40 /* line-search steps down to 2^-40 of the first */
+#define OPT_STALL_ITER 5    /* iterations in a row without real progress */
+#define OPT_GTOL 1e-7       /* largest gradient component at the optimum */
+#define OPT_MAX_STEP 2.0    /* largest change of a log-parameter per step */
+#define OPT_LOG_BOUND 30.0  /* a log-parameter this far from its start runs off */
 
 static double opt_norm_inf(const double *v, int dim)
 {
@@ -89,8 +91,13 @@ static void opt_direction(double h[OPT_MAX_DIM][OPT_MAX_DIM], int dim,
 }
 
 /*
- * Backtracking (Armijo) line search from theta along d. On success theta,
- * *f and g hold the new point; returns 0, or -1 when no step decreases f.
+ * Backtracking (Armijo) line search from theta along d. The first trial,
+ * usually accepted, gets its gradient at once; later trials cost one value
+ * each and the gradient is evaluated only at the point accepted. A
+ * step must lower f strictly: once the steps are too small to change f in
+ * floating point, the search gives up instead of accepting a point equal to
+ * theta. On success theta, *f and g hold the new point; returns 0, or -1
+ * when no step decreases f.
  */
 static int opt_line_search(clv_objective f, void *user, int dim, double *theta,
                            double *fval, double *g, const double *d)
@@ -103,20 +110,38 @@ static int opt_line_search(clv_objective f, void *user, int dim, double *theta,
         step = OPT_MAX_STEP / big;
     for (i = 0; i < dim; i++)
         slope += d[i] * g[i];
-    for (k = 0; k < 60; k++, step *= 0.5) {
+    for (k = 0; k < OPT_MAX_HALVINGS; k++, step *= 0.5) {
         double ft;
 
         for (i = 0; i < dim; i++)
             trial[i] = theta[i] + step * d[i];
-        ft = f(user, trial, gt);
-        if (isfinite(ft) && ft <= *fval + 1e-4 * step * slope &&
-            isfinite(opt_norm_inf(gt, dim))) {
-            memcpy(theta, trial, sizeof(double) * (size_t)dim);
-            memcpy(g, gt, sizeof(double) * (size_t)dim);
-            *fval = ft;
-            return 0;
-        }
+        ft = f(user, trial, k == 0 ? gt : NULL);
+        if (!(isfinite(ft) && ft < *fval && ft <= *fval + 1e-4 * step * slope))
+            continue;
+        if (k > 0)
+            ft = f(user, trial, gt);
+        if (!(isfinite(ft) && isfinite(opt_norm_inf(gt, dim))))
+            continue;
+        memcpy(theta, trial, sizeof(double) * (size_t)dim);
+        memcpy(g, gt, sizeof(double) * (size_t)dim);
+        *fval = ft;
+        return 0;
     }
+    return -1;
+}
+
+/* Whether the objective fell from before to after by more than rounding noise. */
+static int opt_progressed(double before, double after)
+{
+    return before - after > 1e-14 * (1.0 + fabs(after));
+}
+
+/* The verdict when no step helps any more, from the gradient g there. */
+static int opt_stuck(const double *g, int dim, const char **why)
+{
+    if (opt_norm_inf(g, dim) <= 1e3 * OPT_GTOL)
+        return 0; /* at the optimum to rounding noise */
+    *why = "the line search cannot decrease the objective";
     return -1;
 }
 
@@ -125,8 +150,8 @@ int clv_minimize(clv_objective f, void *user, int dim, double *theta,
 {
     double h[OPT_MAX_DIM][OPT_MAX_DIM], g[OPT_MAX_DIM], d[OPT_MAX_DIM];
     double prev[OPT_MAX_DIM], gprev[OPT_MAX_DIM], s[OPT_MAX_DIM], y[OPT_MAX_DIM];
-    double start[OPT_MAX_DIM], fval = f(user, theta, g);
-    int iter, i;
+    double start[OPT_MAX_DIM], fval = f(user, theta, g), fprev;
+    int iter, i, stalled = 0;
 
     if (!isfinite(fval) || !isfinite(opt_norm_inf(g, dim))) {
         *why = "the likelihood is not finite at the starting point";
@@ -144,12 +169,12 @@ int clv_minimize(clv_objective f, void *user, int dim, double *theta,
         opt_direction(h, dim, g, d);
         memcpy(prev, theta, sizeof prev);
         memcpy(gprev, g, sizeof gprev);
-        if (opt_line_search(f, user, dim, theta, &fval, g, d) != 0) {
-            if (opt_norm_inf(g, dim) <= 1e3 * OPT_GTOL)
-                return 0; /* at the optimum to rounding noise */
-            *why = "the line search cannot decrease the objective";
-            return -1;
-        }
+        fprev = fval;
+        if (opt_line_search(f, user, dim, theta, &fval, g, d) != 0)
+            return opt_stuck(g, dim, why);
+        stalled = opt_progressed(fprev, fval) ? 0 : stalled + 1;
+        if (stalled >= OPT_STALL_ITER)
+            return opt_stuck(g, dim, why);
         for (i = 0; i < dim; i++) {
             s[i] = theta[i] - prev[i];
             y[i] = g[i] - gprev[i];

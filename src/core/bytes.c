@@ -19,54 +19,41 @@ void crm_writer_free(crm_writer *w)
     w->len = w->cap = 0;
 }
 
-void crm_writer_put_bytes(crm_writer *w, const void *data, size_t len)
+void crm_writer_grow(crm_writer *w, size_t n)
 {
     void *buf = w->data;
 
-    if (w->failed || len == 0)
+    if (w->failed)
         return;
-    if (len > SIZE_MAX - w->len ||
-        crm_mem_grow(w->ctx, &buf, &w->cap, w->len + len, 1) != 0) {
+    if (n > SIZE_MAX - w->len || crm_mem_grow(w->ctx, &buf, &w->cap, w->len + n, 1) != 0) {
         w->failed = 1;
         return;
     }
     w->data = buf;
+}
+
+uint8_t *crm_writer_begin(crm_writer *w, size_t n)
+{
+    crm_writer_reserve(w, n);
+    return w->failed ? NULL : w->data + w->len;
+}
+
+void crm_writer_put_bytes(crm_writer *w, const void *data, size_t len)
+{
+    if (len == 0)
+        return;
+    crm_writer_reserve(w, len);
+    if (w->failed)
+        return;
     memcpy(w->data + w->len, data, len);
     w->len += len;
 }
 
-void crm_writer_put_u8(crm_writer *w, uint8_t v)
+void crm_writer_put_uvarint_slow(crm_writer *w, uint64_t v)
 {
-    crm_writer_put_bytes(w, &v, 1);
-}
-
-void crm_writer_put_u32le(crm_writer *w, uint32_t v)
-{
-    uint8_t b[4];
-
-    b[0] = (uint8_t)v;
-    b[1] = (uint8_t)(v >> 8);
-    b[2] = (uint8_t)(v >> 16);
-    b[3] = (uint8_t)(v >> 24);
-    crm_writer_put_bytes(w, b, 4);
-}
-
-void crm_writer_put_uvarint(crm_writer *w, uint64_t v)
-{
-    uint8_t b[10];
-    size_t n = 0;
-
-    while (v >= 0x80) {
-        b[n++] = (uint8_t)(v | 0x80);
-        v >>= 7;
-    }
-    b[n++] = (uint8_t)v;
-    crm_writer_put_bytes(w, b, n);
-}
-
-void crm_writer_put_svarint(crm_writer *w, int64_t v)
-{
-    crm_writer_put_uvarint(w, ((uint64_t)v << 1) ^ (uint64_t)(v >> 63));
+    crm_writer_grow(w, CRM_UVARINT_MAX);
+    if (!w->failed)
+        crm_writer_put_uvarint(w, v);
 }
 
 void crm_reader_init(crm_reader *r, const void *data, size_t len)
@@ -76,9 +63,11 @@ void crm_reader_init(crm_reader *r, const void *data, size_t len)
     r->failed = 0;
 }
 
-size_t crm_reader_left(const crm_reader *r)
+/* Marks the reader failed; a failed reader has nothing left to read. */
+static void reader_fail(crm_reader *r)
 {
-    return (size_t)(r->end - r->p);
+    r->failed = 1;
+    r->p = r->end;
 }
 
 const uint8_t *crm_reader_get_bytes(crm_reader *r, size_t len)
@@ -86,54 +75,30 @@ const uint8_t *crm_reader_get_bytes(crm_reader *r, size_t len)
     const uint8_t *at = r->p;
 
     if (r->failed || len > crm_reader_left(r)) {
-        r->failed = 1;
+        reader_fail(r);
         return NULL;
     }
     r->p += len;
     return at;
 }
 
-uint8_t crm_reader_get_u8(crm_reader *r)
+uint64_t crm_reader_get_uvarint_slow(crm_reader *r)
 {
-    const uint8_t *b = crm_reader_get_bytes(r, 1);
-
-    return b ? b[0] : 0;
-}
-
-uint32_t crm_reader_get_u32le(crm_reader *r)
-{
-    const uint8_t *b = crm_reader_get_bytes(r, 4);
-
-    if (!b)
-        return 0;
-    return (uint32_t)b[0] | (uint32_t)b[1] << 8 | (uint32_t)b[2] << 16 |
-           (uint32_t)b[3] << 24;
-}
-
-uint64_t crm_reader_get_uvarint(crm_reader *r)
-{
+    const uint8_t *p = r->p;
+    size_t left = crm_reader_left(r), i;
     uint64_t v = 0;
-    unsigned shift;
 
-    for (shift = 0; shift < 64; shift += 7) {
-        const uint8_t *b = crm_reader_get_bytes(r, 1);
-        if (!b)
-            return 0;
-        if (shift == 63 && *b > 1)
-            break;
-        v |= (uint64_t)(*b & 0x7F) << shift;
-        if (!(*b & 0x80))
+    for (i = 0; i < left && i < CRM_UVARINT_MAX; i++) {
+        if (i == CRM_UVARINT_MAX - 1 && p[i] > 1)
+            break; /* bits beyond 64 */
+        v |= (uint64_t)(p[i] & 0x7F) << (7 * i);
+        if (!(p[i] & 0x80)) {
+            r->p = p + i + 1;
             return v;
+        }
     }
-    r->failed = 1;
+    reader_fail(r);
     return 0;
-}
-
-int64_t crm_reader_get_svarint(crm_reader *r)
-{
-    uint64_t u = crm_reader_get_uvarint(r);
-
-    return (int64_t)(u >> 1) ^ -(int64_t)(u & 1);
 }
 
 /*
@@ -509,11 +474,8 @@ static uint32_t load_u32le(const uint8_t *p)
     return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 | (uint32_t)p[3] << 24;
 }
 
-uint32_t crm_crc32c(uint32_t crc, const void *data, size_t len)
+static uint32_t crc32c_table(uint32_t crc, const uint8_t *p, size_t len)
 {
-    const uint8_t *p = data;
-
-    crc = ~crc;
     for (; len >= 8; p += 8, len -= 8) {
         uint32_t lo = crc ^ load_u32le(p), hi = load_u32le(p + 4);
 
@@ -524,5 +486,39 @@ uint32_t crm_crc32c(uint32_t crc, const void *data, size_t len)
     }
     for (; len > 0; p++, len--)
         crc = crc_tables[0][(crc ^ *p) & 0xFF] ^ (crc >> 8);
-    return ~crc;
+    return crc;
+}
+
+#if defined(__x86_64__) && (defined(__GNUC__) || defined(__clang__))
+#define CRC32C_SSE42 1
+/*
+ * The same CRC with the SSE 4.2 crc32 instruction (x86-64 is little-endian,
+ * so an 8-byte load folds the bytes in stream order), used when the CPU
+ * has it: several times faster than the tables on the short state records.
+ */
+__attribute__((target("sse4.2"))) static uint32_t crc32c_sse42(uint32_t crc, const uint8_t *p,
+                                                               size_t len)
+{
+    unsigned long long c = crc;
+
+    for (; len >= 8; p += 8, len -= 8) {
+        unsigned long long v;
+
+        memcpy(&v, p, 8);
+        c = __builtin_ia32_crc32di(c, v);
+    }
+    crc = (uint32_t)c;
+    for (; len > 0; p++, len--)
+        crc = __builtin_ia32_crc32qi(crc, *p);
+    return crc;
+}
+#endif
+
+uint32_t crm_crc32c(uint32_t crc, const void *data, size_t len)
+{
+#ifdef CRC32C_SSE42
+    if (__builtin_cpu_supports("sse4.2"))
+        return ~crc32c_sse42(~crc, data, len);
+#endif
+    return ~crc32c_table(~crc, data, len);
 }

@@ -122,6 +122,11 @@ enum {
     SEND_BYTES = 1 + 10                          /* channel, time delta */
 };
 
+/* scn_state_encode writes within this bound without checking each byte. */
+_Static_assert(SCN_MAX_STEPS <= 1u << 14 && SCN_MAX_SCENARIOS < 1u << 14 &&
+                   SCN_MAX_SENDS < 1u << 14,
+               "steps and counts must fit the two-byte varints of the bound");
+
 size_t scn_state_max_size(size_t journeys, size_t sends)
 {
     return HEADER_BYTES + COUNT_BYTES + journeys * JOURNEY_BYTES + COUNT_BYTES +
@@ -130,29 +135,33 @@ size_t scn_state_max_size(size_t journeys, size_t sends)
 
 void scn_state_encode(const scn_state *st, crm_writer *w)
 {
+    uint8_t *start = crm_writer_begin(w, scn_state_max_size(st->n_journeys, st->n_sends));
+    uint8_t *p = start;
     size_t i;
     int64_t prev = 0;
 
-    crm_writer_put_u8(w, SCN_STATE_MAGIC);
-    crm_writer_put_u8(w, SCN_STATE_VERSION);
-    crm_writer_put_uvarint(w, st->n_journeys);
+    if (!p)
+        return;
+    p = crm_encode_u8(p, SCN_STATE_MAGIC);
+    p = crm_encode_u8(p, SCN_STATE_VERSION);
+    p = crm_encode_uvarint(p, st->n_journeys);
     for (i = 0; i < st->n_journeys; i++) {
         const scn_journey *j = &st->journeys[i];
 
-        crm_writer_put_u32le(w, j->id_hash);
-        crm_writer_put_uvarint(w, j->version);
-        crm_writer_put_u8(w, (uint8_t)j->flags);
-        crm_writer_put_uvarint(w, j->step);
-        crm_writer_put_uvarint(w, j->seq);
-        crm_writer_put_svarint(w, j->entered);
-        crm_writer_put_svarint(w, j->anchor - j->entered);
+        p = crm_encode_u32le(p, j->id_hash);
+        p = crm_encode_uvarint(p, j->version);
+        p = crm_encode_u8(p, (uint8_t)j->flags);
+        p = crm_encode_uvarint(p, j->step);
+        p = crm_encode_uvarint(p, j->seq);
+        p = crm_encode_svarint(p, j->entered);
+        p = crm_encode_svarint(p, j->anchor - j->entered);
     }
-    crm_writer_put_uvarint(w, st->n_sends);
+    p = crm_encode_uvarint(p, st->n_sends);
     for (i = 0; i < st->n_sends; i++) {
-        crm_writer_put_u8(w, (uint8_t)st->sends[i].channel);
-        crm_writer_put_svarint(w, st->sends[i].time - prev);
+        p = crm_encode_u8(p, (uint8_t)st->sends[i].channel);
+        p = crm_encode_svarint(p, st->sends[i].time - prev);
         prev = st->sends[i].time;
     }
-    if (!w->failed)
-        crm_writer_put_u32le(w, crm_crc32c(0, w->data, w->len));
+    p = crm_encode_u32le(p, crm_crc32c(0, start, (size_t)(p - start)));
+    crm_writer_end(w, p);
 }

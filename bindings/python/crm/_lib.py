@@ -21,7 +21,8 @@ import sys
 from pathlib import Path
 from typing import Dict, List, Optional, Sequence, Tuple
 
-__all__ = ["LibraryNotFoundError", "lib", "library_path", "declare", "DECLARED"]
+__all__ = ["LibraryNotFoundError", "lib", "library_path", "declare", "DECLARED",
+           "unprototyped", "pointer_arg"]
 
 
 class LibraryNotFoundError(OSError):
@@ -97,6 +98,28 @@ def declare(prototypes: Dict[str, Tuple[object, Sequence[object]]],
         function.restype = restype
         function.argtypes = list(argtypes)
         DECLARED[name] = (restype, argtypes)
+
+
+def unprototyped(name: str) -> "ctypes._CFuncPtr":
+    """``name`` as a function returning int with no argtypes, for per-row hot paths.
+
+    ctypes converts each argument of a prototyped function on every call
+    (a from_param call and a new argument object: about 200 ns each on a
+    loaded machine). This function converts nothing: pass it only argument
+    objects built once, :func:`pointer_arg`, ``ctypes.byref(buffer, offset)``
+    or ``ctypes.c_size_t.from_param(n)``, which ctypes hands to C as they
+    are. Its prototyped twin on ``lib`` stays the one that checks types.
+    """
+    return ctypes.CFUNCTYPE(ctypes.c_int)((name, lib))
+
+
+def pointer_arg(address: int) -> object:
+    """A prebuilt argument that passes the pointer ``address`` to an unprototyped call.
+
+    It does not keep what ``address`` points to alive: the caller must stop
+    using it once that memory is freed.
+    """
+    return ctypes.byref(ctypes.c_char.from_address(address))
 
 
 def has(name: str) -> bool:

@@ -25,7 +25,7 @@ from typing import (Any, BinaryIO, Callable, Dict, Iterable, List, Mapping, Name
 
 from ._buffers import int64_in, int64_out, same_length
 from ._callbacks import Trap
-from ._lib import c_string, declare, lib
+from ._lib import c_string, declare, lib, pointer_arg, unprototyped
 from ._types import CHARP, I64, INT, P, PI64, PSZ, SZ, U32
 from .context import Context, Handle
 from .errors import StateError
@@ -64,6 +64,9 @@ declare({
     "crm_identity_save": (INT, [P, WRITE_FN, P]),
     "crm_identity_load": (INT, [P, READ_FN, P, ctypes.POINTER(P)]),
 })
+
+# Identity.lookup without argument conversion (see _lib.unprototyped).
+_lookup_unprototyped = unprototyped("crm_identity_lookup")
 
 __all__ = ["ExplainStep", "Identity", "IdentityEvent", "IdentityEventInfo",
            "IdentityExplanation", "Normalizer", "FOLD_KANA", "FOLD_PROVIDER", "normalize"]
@@ -187,6 +190,10 @@ class Identity(Handle):
             _handle = out.value
         self._reporting = False
         self._adopt(ctx, _handle, lib.crm_identity_free)
+        # Reused by lookup's unprototyped call (an Identity is used by one thread at a time).
+        self._profile_out, self._kind_arg, self._length_arg = I64(), INT(), SZ()
+        self._lookup_args = (pointer_arg(_handle), self._kind_arg, self._length_arg,
+                             ctypes.byref(self._profile_out))
         self._trap = Trap()
         self._sink: Optional[_EventSink] = None
         self._kinds: Dict[str, int] = {}
@@ -357,11 +364,23 @@ class Identity(Handle):
 
     def lookup(self, kind: Kind, value: Value) -> int:
         """The profile holding a value. Raises NotFoundError (none, blocked or shared)."""
-        data = _value(value)
-        out = I64()
-        self._check(lib.crm_identity_lookup(self.handle, self.kind(kind), data, len(data),
-                                            ctypes.byref(out)))
-        return out.value
+        handle = self.handle  # raises when closed or inside on_event
+        data = value.encode("utf-8", "surrogatepass") if type(value) is str else _value(value)
+        number = self._kinds.get(kind) if type(kind) is str else None
+        if number is None:
+            number = self.kind(kind)
+        try:
+            self._kind_arg.value = number
+        except TypeError:  # the prototyped call raises ctypes' ArgumentError
+            status = lib.crm_identity_lookup(handle, number, data, len(data),
+                                             ctypes.byref(self._profile_out))
+        else:
+            self._length_arg.value = len(data)
+            handle_arg, kind_arg, length_arg, profile_arg = self._lookup_args
+            status = _lookup_unprototyped(handle_arg, kind_arg, data, length_arg, profile_arg)
+        if status:
+            self._check(status)
+        return self._profile_out.value
 
     def counts(self) -> Tuple[int, int]:
         """(observations, profiles)."""

@@ -15,7 +15,7 @@ from typing import Any, Callable, Iterator, List, NamedTuple, Optional, Tuple
 
 from ._buffers import int64_in, same_length
 from ._callbacks import Trap
-from ._lib import declare, lib
+from ._lib import declare, lib, pointer_arg, unprototyped
 from ._types import I64, INT, P, PI64, PINT, SZ
 from .context import Context, Handle
 from .errors import InvalidArgumentError, check
@@ -51,6 +51,10 @@ declare({
     "crm_rfm_map_group_count": (ctypes.c_uint, [INT]),
     "crm_rfm_group_name": (ctypes.c_char_p, [INT, INT, INT]),
 })
+
+# crm_rfm_add_orders without argument conversion: Rfm.add_order passes it
+# one row through buffers built once per Rfm.
+_add_orders_unprototyped = unprototyped("crm_rfm_add_orders")
 
 __all__ = ["Dimension", "FrequencyMode", "Lang", "MonetaryMode", "Rfm", "RfmMap",
            "RfmResults", "RfmScore", "rfm_group_name", "rfm_map_group", "rfm_map_group_count"]
@@ -167,7 +171,10 @@ class Rfm(Handle):
             self.set_monetary_mode(monetary_mode)
         if bins != 5:
             self.set_bins(bins)
-        self._add_order = lib.crm_rfm_add_order
+        row = (I64 * 3)()
+        self._row = memoryview(row).cast("B").cast("q")  # stores faster than ctypes
+        self._row_args = (pointer_arg(out.value), ctypes.byref(row, 0), ctypes.byref(row, 8),
+                          ctypes.byref(row, 16), SZ.from_param(1))
 
     def clear(self) -> None:
         """Forgets every customer and score, keeping the options."""
@@ -221,10 +228,26 @@ class Rfm(Handle):
                                                amounts.address, n))
 
     def add_order(self, customer_id: int, ordered_at: int, amount: int) -> None:
-        """Adds one order (same result as add_orders with one row)."""
-        status = self._add_order(self._handle, customer_id, ordered_at, amount)
+        """Adds one order (same result as add_orders with one row).
+
+        The hot path of per-row loading: the row goes through a buffer kept
+        by the Rfm to crm_rfm_add_orders (what crm_rfm_add_order does in C),
+        so ctypes converts nothing per call. Values the buffer refuses (not
+        an int, or out of the int64 range) take the prototyped call, which
+        treats them as before: ArgumentError, or the value masked to 64 bits.
+        """
+        if self._handle is None:
+            self.handle  # raises ValueError: closed
+        row = self._row
+        try:
+            row[0] = customer_id
+            row[1] = ordered_at
+            row[2] = amount
+        except (TypeError, ValueError):  # ValueError: out of the int64 range
+            status = lib.crm_rfm_add_order(self._handle, customer_id, ordered_at, amount)
+        else:
+            status = _add_orders_unprototyped(*self._row_args)
         if status:
-            self.handle  # raises when closed
             self._ctx.check(status)
 
     def add_aggregates(self, customer_id: Any, last_purchase_at: Any, purchase_count: Any,

@@ -21,7 +21,7 @@ from enum import IntEnum
 from typing import Any, Callable, List, NamedTuple, Optional, Tuple, Union
 
 from ._callbacks import Trap
-from ._lib import c_string, declare, lib
+from ._lib import c_string, declare, lib, pointer_arg, unprototyped
 from ._types import CHARP, I32, I64, INT, P, SZ, U32
 from .context import Context, Handle
 from .errors import ELIMIT
@@ -54,6 +54,11 @@ declare({
                                    ctypes.POINTER(SZ), ctypes.POINTER(I64)]),
     "crm_scenario_state_check": (INT, [P, CHARP, SZ]),
 })
+
+# The two per-customer calls without argument conversion (see _lib.unprototyped):
+# ScenarioEngine builds their arguments itself, with the ctypes types above.
+_ON_EVENT = (unprototyped("crm_scenario_on_event"), lib.crm_scenario_on_event)
+_ADVANCE = (unprototyped("crm_scenario_advance"), lib.crm_scenario_advance)
 
 __all__ = ["CapMode", "ScenarioAction", "ScenarioActionKind", "ScenarioEngine", "ScenarioReason",
            "ScenarioResult", "scenario_state_check"]
@@ -166,9 +171,10 @@ class _Collector:
         self.actions.append(action)
         return self.on_action(action) if self.on_action is not None else None
 
-    def start(self, on_action: Optional[Callable[[ScenarioAction], Any]]) -> None:
-        self.actions = []
-        self.on_action = on_action
+
+# ScenarioResult(...) runs the NamedTuple's Python-level __new__ (about
+# 300 ns here); the per-customer calls build the same tuple directly.
+_new_result = tuple.__new__
 
 
 class ScenarioEngine(Handle):
@@ -192,6 +198,12 @@ class ScenarioEngine(Handle):
         self._state_out = ctypes.create_string_buffer(1024)
         self._out_len = SZ()
         self._wake = I64()
+        self._handle_arg = pointer_arg(out.value)
+        self._result_args = (ctypes.byref(self._out_len), ctypes.byref(self._wake))
+        self._customer, self._offset, self._now = I64(), I32(), I64()
+        self._state_len = SZ()
+        self._output_for: Any = None
+        self._fast_output_args: Tuple[Any, ...] = ()
         if default_offset:
             self.set_default_offset(default_offset)
         if quiet_hours is not None:
@@ -264,8 +276,8 @@ class ScenarioEngine(Handle):
         CallbackError. Raises CorruptError / VersionError for bad state.
         """
         event = c_string(event_type)
-        return self._run(lib.crm_scenario_on_event, customer, offset, state, record,
-                         (event, now), on_action)
+        return self._run(_ON_EVENT, customer, offset, state, record,
+                         event, now, on_action)
 
     def advance(self, customer: int, now: int, state: Any = b"", *, record: Any = None,
                 offset: Optional[int] = None,
@@ -274,26 +286,77 @@ class ScenarioEngine(Handle):
 
         Arguments and results as :meth:`on_event`, without an event.
         """
-        return self._run(lib.crm_scenario_advance, customer, offset, state, record, (now,),
+        return self._run(_ADVANCE, customer, offset, state, record, None, now,
                          on_action)
 
-    def _run(self, function: Any, customer: int, offset: Optional[int], state: Any,
-             record: Any, middle: Tuple[Any, ...], on_action: Any) -> ScenarioResult:
-        handle = self.handle
-        data = _state_bytes(state)
+    def _run(self, functions: Tuple[Any, Any], customer: int, offset: Optional[int], state: Any,
+             record: Any, event: Optional[bytes], now: int,
+             on_action: Any) -> ScenarioResult:
+        """Calls on_event (``event`` bytes) or advance (``event`` None).
+
+        ``functions`` is (unprototyped, prototyped). The unprototyped one
+        gets arguments converted here into ctypes objects reused by every
+        call; a value they refuse takes the prototyped call instead, which
+        raises ctypes' usual ArgumentError or converts it as it always did.
+        """
+        handle = self._handle
+        if handle is None:
+            handle = self.handle  # raises ValueError: closed
+        data = state if type(state) is bytes else _state_bytes(state)
         record_handle = record.handle if record is not None else None
+        try:
+            args = self._reused_args(customer, offset, data, record_handle, event, now)
+            call = functions[0]
+        except TypeError:
+            args = ((handle, customer, _offset(offset), data, len(data), record_handle)
+                    + ((now,) if event is None else (event, now)))
+            call = functions[1]
         collector = self._collector
+        trap = collector.trap
         while True:
-            collector.start(on_action)
+            collector.actions = []
+            collector.on_action = on_action
             out = self._state_out
-            status = function(handle, customer, _offset(offset), data, len(data), record_handle,
-                              *middle, collector.c_function, None, out, len(out),
-                              ctypes.byref(self._out_len), ctypes.byref(self._wake))
-            collector.trap.reraise()
-            if status == ELIMIT and self._out_len.value > len(out):
-                self._state_out = ctypes.create_string_buffer(self._out_len.value)
-                continue
-            self._check(status)
+            if call is functions[1]:
+                output_args: Tuple[Any, ...] = (out, len(out), *self._result_args)
+            elif out is self._output_for:
+                output_args = self._fast_output_args
+            else:  # first call, grown or replaced
+                self._output_for = out
+                output_args = self._fast_output_args = (
+                    ctypes.byref(out), SZ.from_param(len(out)), *self._result_args)
+            status = call(*args, collector.c_function, None, *output_args)
+            if trap.error is not None:
+                trap.reraise()
+            if status:
+                if status == ELIMIT and self._out_len.value > len(out):
+                    self._state_out = ctypes.create_string_buffer(self._out_len.value)
+                    continue
+                self._check(status)
             wake = self._wake.value
-            return ScenarioResult(collector.actions, ctypes.string_at(out, self._out_len.value),
-                                  None if wake == _NEVER else wake)
+            return _new_result(ScenarioResult, (collector.actions, out.raw[:self._out_len.value],
+                                                None if wake == _NEVER else wake))
+
+    def _reused_args(self, customer: int, offset: Optional[int], data: bytes,
+                     record_handle: Optional[int], event: Optional[bytes],
+                     now: int) -> Tuple[Any, ...]:
+        """The arguments before the callback, for the unprototyped call.
+
+        Raises TypeError for a value the ctypes type refuses (out-of-range
+        ints are masked, as ctypes does for prototyped calls).
+        """
+        self._customer.value = customer
+        self._state_len.value = len(data)
+        self._now.value = now
+        if offset is None:
+            offset_arg: Any = OFFSET_DEFAULT  # a Python int goes to C as an int
+        else:
+            self._offset.value = offset
+            offset_arg = self._offset
+        record_arg = None if record_handle is None else pointer_arg(record_handle)
+        if event is None:
+            return (self._handle_arg, self._customer, offset_arg, data, self._state_len,
+                    record_arg, self._now)
+        return (self._handle_arg, self._customer, offset_arg, data, self._state_len, record_arg,
+                event, self._now)
+

@@ -16,7 +16,7 @@ from enum import IntEnum
 from typing import Any, Dict, Iterable, Iterator, List, NamedTuple, Optional, Sequence, Tuple, Union
 
 from ._buffers import Pinned, int64_in
-from ._lib import c_string, declare, lib
+from ._lib import c_string, declare, lib, pointer_arg, unprototyped
 from ._types import CHARP, I64, INT, P, PSZ, PU32, SZ, U32
 from .context import Context, Handle
 
@@ -95,6 +95,26 @@ class Result(IntEnum):
     TRUE = 1
     UNKNOWN = 2
 
+
+#: Result by its value: Result(value) goes through Enum's Python-level lookup.
+_RESULTS = tuple(sorted(Result))
+
+# The per-record calls without argument conversion (see _lib.unprototyped).
+_program_eval_unprototyped = unprototyped("crm_segment_program_eval")
+_int64_param = I64.from_param
+
+
+def _setter(name: str) -> Tuple[Any, Any, Any]:
+    """(unprototyped by index, prototyped by index, prototyped by name) of a record setter."""
+    return (unprototyped(name), getattr(lib, name), getattr(lib, name + "_by_name"))
+
+
+_SET_INT = _setter("crm_segment_record_set_int")
+_SET_DECIMAL = _setter("crm_segment_record_set_decimal")
+_SET_MONEY = _setter("crm_segment_record_set_money")
+_SET_TIME = _setter("crm_segment_record_set_time")
+_SET_BOOL = _setter("crm_segment_record_set_bool")
+_SET_STRING = _setter("crm_segment_record_set_string")
 
 #: Names of the standard schema's attributes, in index order.
 STANDARD_ATTRIBUTES = (
@@ -222,6 +242,7 @@ class Program(Handle):
         schema._check(lib.crm_segment_compile(schema.handle, data, len(data), offset_min,
                                               ctypes.byref(out)))
         self._adopt(schema, out.value, lib.crm_segment_program_free)
+        self._handle_arg = pointer_arg(out.value)
         self.schema = schema
 
     @property
@@ -233,14 +254,34 @@ class Program(Handle):
 
     def eval(self, record: "Record", now: int) -> Result:
         """TRUE, FALSE or UNKNOWN for ``record`` at time ``now`` (Unix seconds)."""
-        result = INT()
-        self._check(lib.crm_segment_program_eval(self.handle, record.handle, now,
-                                                 ctypes.byref(result)))
-        return Result(result.value)
+        return _RESULTS[self._eval(record, now)]
 
     def matches(self, record: "Record", now: int) -> bool:
         """True when the rule is TRUE for ``record`` (UNKNOWN does not match)."""
-        return self.eval(record, now) is Result.TRUE
+        return self._eval(record, now) == 1  # Result.TRUE
+
+    def _eval(self, record: "Record", now: int) -> int:
+        """The result as an int: the per-record path of eval and matches.
+
+        Programs are shared across threads, so every argument is built per
+        call (nothing reused); the unprototyped call only skips converting
+        the two handles. A ``now`` ctypes refuses takes the prototyped call,
+        which raises ArgumentError as before.
+        """
+        if self._handle is None or record._handle is None:
+            self.handle, record.handle  # raises ValueError: closed
+        result = INT()
+        try:
+            now_arg = _int64_param(now)
+        except TypeError:
+            status = lib.crm_segment_program_eval(self._handle, record._handle, now,
+                                                  ctypes.byref(result))
+        else:
+            status = _program_eval_unprototyped(self._handle_arg, record._handle_arg, now_arg,
+                                                ctypes.byref(result))
+        if status:
+            self._check(status)
+        return result.value
 
     def explain(self, record: "Record", now: int) -> Explanation:
         """The result and the clause that decided it."""
@@ -283,6 +324,9 @@ class Record(Handle):
         out = P()
         schema._check(lib.crm_segment_record_new(schema.handle, ctypes.byref(out)))
         self._adopt(schema, out.value, lib.crm_segment_record_free)
+        self._handle_arg = pointer_arg(out.value)
+        # Reused by the setters' unprototyped calls (a Record is used by one thread at a time).
+        self._index_arg, self._int64_arg, self._length_arg = U32(), I64(), SZ()
         self.schema = schema
 
     def clear(self) -> None:
@@ -290,37 +334,36 @@ class Record(Handle):
         lib.crm_segment_record_clear(self.handle)
 
     def __setitem__(self, attr: Union[int, str], value: Any) -> None:
-        index = self.schema.index_of(attr)
+        schema = self.schema
+        index = schema._index.get(attr) if type(attr) is str else None
+        if index is None:
+            index = schema.index_of(attr)
         if value is None:
             return self.set_null(index)
-        kind = self.schema._types[index]
-        if kind is AttrType.DECIMAL:
-            return self.set_decimal(index, round(value * DECIMAL_SCALE))
-        setter = _SETTERS[kind]
-        setter(self, index, value)
+        _SETTER_OF_TYPE[schema._types[index]](self, index, value)
 
     def set_null(self, attr: Union[int, str]) -> None:
         self._by(attr, lib.crm_segment_record_set_null, lib.crm_segment_record_set_null_by_name)
 
     def set_int(self, attr: Union[int, str], value: int) -> None:
-        self._by(attr, lib.crm_segment_record_set_int, lib.crm_segment_record_set_int_by_name, value)
+        self._set_int64(attr, _SET_INT, value)
 
     def set_decimal(self, attr: Union[int, str], scaled: int) -> None:
         """Sets a decimal attribute from its value already scaled by 10^4 (1.5 -> 15000)."""
-        self._by(attr, lib.crm_segment_record_set_decimal,
-                 lib.crm_segment_record_set_decimal_by_name, scaled)
+        self._set_int64(attr, _SET_DECIMAL, scaled)
 
     def set_money(self, attr: Union[int, str], minor_units: int) -> None:
-        self._by(attr, lib.crm_segment_record_set_money,
-                 lib.crm_segment_record_set_money_by_name, minor_units)
+        self._set_int64(attr, _SET_MONEY, minor_units)
 
     def set_bool(self, attr: Union[int, str], value: bool) -> None:
-        self._by(attr, lib.crm_segment_record_set_bool,
-                 lib.crm_segment_record_set_bool_by_name, 1 if value else 0)
+        flag = 1 if value else 0
+        if self._fast_index(attr):
+            self._status(_SET_BOOL[0](self._handle_arg, self._index_arg, flag))
+        else:
+            self._by(attr, _SET_BOOL[1], _SET_BOOL[2], flag)
 
     def set_time(self, attr: Union[int, str], unix_seconds: int) -> None:
-        self._by(attr, lib.crm_segment_record_set_time,
-                 lib.crm_segment_record_set_time_by_name, unix_seconds)
+        self._set_int64(attr, _SET_TIME, unix_seconds)
 
     def get_time(self, attr: Union[int, str]) -> Optional[int]:
         """The time attribute's value in Unix seconds, or None when it is NULL."""
@@ -330,9 +373,13 @@ class Record(Handle):
         return seconds.value if present.value else None
 
     def set_string(self, attr: Union[int, str], value: str) -> None:
-        data = c_string(value)
-        self._by(attr, lib.crm_segment_record_set_string,
-                 lib.crm_segment_record_set_string_by_name, data, len(data))
+        data = value.encode("utf-8", "surrogatepass") if type(value) is str else c_string(value)
+        if self._fast_index(attr):
+            self._length_arg.value = len(data)
+            self._status(_SET_STRING[0](self._handle_arg, self._index_arg, data,
+                                        self._length_arg))
+        else:
+            self._by(attr, _SET_STRING[1], _SET_STRING[2], data, len(data))
 
     def add_string(self, attr: Union[int, str], item: str) -> None:
         """Adds one item to a string-set attribute (a NULL set becomes a one-item set)."""
@@ -349,6 +396,30 @@ class Record(Handle):
         self._check(lib.crm_segment_record_set_strings(self.handle, self.schema.index_of(attr),
                                                        pointers, lengths, count))
 
+    def _set_int64(self, attr: Union[int, str], setter: Tuple[Any, Any, Any],
+                   value: int) -> None:
+        """Calls an int64 setter, unprototyped when the index and value allow it."""
+        if self._fast_index(attr):
+            try:
+                self._int64_arg.value = value
+            except TypeError:  # the prototyped call raises ctypes' ArgumentError
+                pass
+            else:
+                return self._status(setter[0](self._handle_arg, self._index_arg,
+                                              self._int64_arg))
+        self._by(attr, setter[1], setter[2], value)
+
+    def _fast_index(self, attr: Union[int, str]) -> bool:
+        """Loads a plain int index into the reused argument; False: take the prototyped call."""
+        if type(attr) is not int or self._handle is None:
+            return False
+        self._index_arg.value = attr
+        return True
+
+    def _status(self, status: int) -> None:
+        if status:
+            self._ctx.check(status)
+
     def _by(self, attr: Union[int, str], by_index: Any, by_name: Any, *args: Any) -> None:
         if isinstance(attr, str):
             status = by_name(self.handle, c_string(attr), *args)
@@ -358,14 +429,14 @@ class Record(Handle):
             self._ctx.check(status)
 
 
-_SETTERS = {
-    AttrType.INT: Record.set_int,
-    AttrType.MONEY: Record.set_money,
-    AttrType.TIME: Record.set_time,
-    AttrType.BOOL: Record.set_bool,
-    AttrType.STRING: Record.set_string,
-    AttrType.STRING_SET: Record.set_strings,
-}
+def _set_decimal_number(record: Record, index: int, value: Any) -> None:
+    record.set_decimal(index, round(value * DECIMAL_SCALE))
+
+
+#: Record[...] = value's setter, indexed by AttrType value (indexing a tuple
+#: with an IntEnum is C-level; hashing one for a dict runs Python code).
+_SETTER_OF_TYPE = (None, Record.set_int, _set_decimal_number, Record.set_money, Record.set_bool,
+                   Record.set_string, Record.set_time, Record.set_strings)
 
 
 class SegmentSet(Handle):

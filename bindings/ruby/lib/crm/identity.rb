@@ -141,6 +141,7 @@ module CRM
       adopt(ctx, handle, :crm_identity_free)
       @trap = Trap.new
       @kinds = {}
+      @lookup_out = FFI::MemoryPointer.new(:int64) # reused: one thread at a time
       self.shared_limit = shared_limit if shared_limit
       self.profile_cap = profile_cap if profile_cap
       on_event(&on_event) if on_event
@@ -263,8 +264,8 @@ module CRM
 
     # The profile holding a value; CRM::NotFoundError (none, blocked or shared).
     def lookup(kind, value)
-      value = Identity.value(value)
-      out = FFI::MemoryPointer.new(:int64)
+      value = value.is_a?(String) ? value : Identity.value(value)
+      out = @lookup_out
       check(CRM::Native.crm_identity_lookup(pointer, kind(kind), value, value.bytesize, out))
       out.read_int64
     end

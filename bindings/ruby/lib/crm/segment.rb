@@ -197,7 +197,7 @@ module CRM
 
       # true, false or :unknown for +record+ at +now+ (Unix seconds).
       def eval(record, now)
-        result = FFI::MemoryPointer.new(:int)
+        result = record.eval_result # the record's: a Program is shared across threads
         check(CRM::Native.crm_segment_program_eval(pointer, record.pointer, now, result))
         RESULTS.fetch(result.read_int)
       end
@@ -243,12 +243,17 @@ module CRM
     class Record < CRM::Handle
       attr_reader :schema
 
+      # Where Program#eval has C write its result: allocating it per call
+      # cost more than the call (a Record is used by one thread at a time).
+      attr_reader :eval_result # :nodoc:
+
       def initialize(schema)
         super()
         out = Segment.out_pointer
         schema.check(CRM::Native.crm_segment_record_new(schema.pointer, out))
         adopt(schema, out.read_pointer, :crm_segment_record_free)
         @schema = schema
+        @eval_result = FFI::MemoryPointer.new(:int)
       end
 
       def clear
@@ -275,7 +280,10 @@ module CRM
       end
 
       def set_int(attr, value)
-        by(attr, :crm_segment_record_set_int, value)
+        return by(attr, :crm_segment_record_set_int, value) unless attr.is_a?(Integer)
+
+        check(CRM::Native.crm_segment_record_set_int(pointer, attr, value)) # the per-row path
+        nil
       end
 
       # Sets a decimal from its value already scaled by 10^4 (1.5 -> 15000).
