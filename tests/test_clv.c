@@ -872,10 +872,11 @@ static crm_clv_summary *uniform_orders_summary(crm_ctx *ctx, uint64_t seed)
 
 START_TEST(test_fit_flat_ridge_finishes)
 {
-    /* Seeds 1 and 2 ran for hours before the fit stopped accepting steps
-     * that do not lower the likelihood and summed 2F1 by its series near
-     * z = 1. Each fit now takes about 0.1 s; the alarm turns a hang into a
-     * failure instead of waiting for the test runner's timeout. */
+    /* Pareto/NBD on seeds 1 and 2 was still running after 5 minutes
+     * before the line search stopped accepting steps that do not lower the
+     * likelihood and 2F1 near z = 1 stopped going to the quadrature. Each
+     * fit now takes about 0.1 s (release build); the alarm turns a hang
+     * into a failure instead of waiting for the test runner's timeout. */
     static const crm_clv_kind kinds[2] = {CRM_CLV_PARETONBD, CRM_CLV_BGNBD};
     crm_ctx *ctx = new_ctx();
     uint64_t seed;
