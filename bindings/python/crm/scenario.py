@@ -200,7 +200,7 @@ class ScenarioEngine(Handle):
         self._wake = I64()
         self._handle_arg = pointer_arg(out.value)
         self._result_args = (ctypes.byref(self._out_len), ctypes.byref(self._wake))
-        self._customer, self._offset, self._now = I64(), I32(), I64()
+        self._customer, self._offset_arg, self._now = I64(), I32(), I64()
         self._state_len = SZ()
         self._output_for: Any = None
         self._fast_output_args: Tuple[Any, ...] = ()
@@ -351,8 +351,8 @@ class ScenarioEngine(Handle):
         if offset is None:
             offset_arg: Any = OFFSET_DEFAULT  # a Python int goes to C as an int
         else:
-            self._offset.value = offset
-            offset_arg = self._offset
+            self._offset_arg.value = offset
+            offset_arg = self._offset_arg
         record_arg = None if record_handle is None else pointer_arg(record_handle)
         if event is None:
             return (self._handle_arg, self._customer, offset_arg, data, self._state_len,
