@@ -1105,6 +1105,82 @@ static crm_identity *random_graph(crm_ctx *ctx)
     return idn;
 }
 
+/* A non-merging kind with limit 1 (a person's name): a profile counts the
+ * name its records carry even when another profile holds it first, so a
+ * family email does not tie together two people with different names. */
+static crm_identity *named_graph(crm_ctx *ctx)
+{
+    crm_identity *idn = NULL;
+    int k;
+
+    ck_assert_int_eq(crm_identity_new(ctx, &idn), CRM_OK);
+    ck_assert_int_eq(crm_identity_add_kind(idn, "email", CRM_NORMALIZE_ICASE, 0, 1, 5, &k), CRM_OK);
+    ck_assert_int_eq(crm_identity_add_kind(idn, "name", CRM_NORMALIZE_ICASE, 0, 0, 1, &k), CRM_OK);
+    return idn;
+}
+
+static int64_t observe_named(crm_identity *idn, int64_t source,
+                             const char *email, const char *name)
+{
+    int kinds[2] = {0, 1};
+    const char *values[2] = {email, name};
+    int64_t profile = 0;
+
+    ck_assert_int_eq(crm_identity_observe(idn, source, source, name ? 2 : 1,
+                                          kinds, values, NULL, &profile),
+                     CRM_OK);
+    return profile;
+}
+
+START_TEST(test_held_name_keeps_family_apart)
+{
+    static const char *const emails[] = {"fam@x", "other@x", "fam@x",
+                                         "fam@x", "fam@x"};
+    static const char *const names[] = {"Taro", "Hanako", "Hanako", "taro",
+                                        NULL};
+    static const int64_t want[] = {1, 2, 3, 1, 1};
+    crm_ctx *ctx;
+    crm_identity *idn, *batch, *back = NULL;
+    membuf m = {0};
+    int64_t src[5], at[5], p;
+    size_t off[6], i, n = 0;
+    int kinds[10];
+    const char *values[10];
+
+    ck_assert_int_eq(crm_ctx_new(&ctx), CRM_OK);
+    idn = named_graph(ctx);
+    batch = named_graph(ctx);
+    off[0] = 0;
+    for (i = 0; i < 5; i++) {
+        ck_assert_int_eq(observe_named(idn, (int64_t)i + 1, emails[i], names[i]), want[i]);
+        src[i] = at[i] = (int64_t)i + 1;
+        kinds[n] = 0;
+        values[n++] = emails[i];
+        if (names[i]) {
+            kinds[n] = 1;
+            values[n++] = names[i];
+        }
+        off[i + 1] = n;
+    }
+    ck_assert_int_eq(crm_identity_add(batch, 5, src, at, off, kinds, values, NULL), CRM_OK);
+    ck_assert_int_eq(crm_identity_resolve(batch), CRM_OK);
+    for (i = 0; i < 5; i++)
+        ck_assert_int_eq(profile_of(batch, (int64_t)i + 1), want[i]);
+    /* the held names survive saving: Hanako still cannot join Taro */
+    ck_assert_int_eq(crm_identity_save(batch, mem_write, &m), CRM_OK);
+    ck_assert_int_eq(crm_identity_load(ctx, mem_read, &m, &back), CRM_OK);
+    ck_assert_int_eq(observe_named(back, 6, "fam@x", "HANAKO"), 6);
+    ck_assert_int_eq(observe_named(back, 7, "fam@x", "TARO"), 1);
+    ck_assert_int_eq(crm_identity_lookup(back, 1, "taro", 4, &p), CRM_OK);
+    ck_assert_int_eq(p, 1);
+    crm_identity_free(back);
+    crm_identity_free(batch);
+    crm_identity_free(idn);
+    free(m.data);
+    crm_ctx_free(ctx);
+}
+END_TEST
+
 START_TEST(test_save_load_round_trip)
 {
     crm_ctx *ctx;
@@ -1379,6 +1455,7 @@ static Suite *identity_suite(void)
     tcase_add_test(tc, test_explain);
     tcase_add_test(tc, test_profile_values_and_export);
     tcase_add_test(tc, test_bad_input);
+    tcase_add_test(tc, test_held_name_keeps_family_apart);
     tcase_add_test(tc, test_save_load_round_trip);
     tcase_add_test(tc, test_load_rejects_damage);
     tcase_add_loop_test(tc, test_alloc_failures, RUN_NEW, RUN_LOAD + 1);

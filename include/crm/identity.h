@@ -41,6 +41,9 @@
  *                limited kind than its limit (two member ids) is refused and
  *                reported as CRM_IDENTITY_CONFLICT; the link refused is the
  *                one through the observation's lowest-priority identifier.
+ *                A non-merging kind with limit 1 (a name) counts the value
+ *                a profile's records carry even when another profile holds
+ *                it too, so two profiles with different names never merge.
  *   Shared value a value that would tie together more than K profiles that
  *                hold different values of a limited kind (a family's email,
  *                the shop's own phone typed at checkout, team@ addresses)

@@ -460,9 +460,21 @@ static uint32_t *counters(idn_run *run, uint32_t root)
     return run->st->cnt + (size_t)root * run->idn->ncnt;
 }
 
-/* Whether root may take one more value of kind: IDN_L_LINKED or the
+/* Whether a held slot (one value per profile) of root may take value v. */
+static int held_fits(const uint32_t *c, uint32_t slot, uint32_t v)
+{
+    return c[slot] == 0 || c[slot] == v + 1;
+}
+
+/* Whether held slot j of roots a and b names two different values. */
+static int held_differ(const uint32_t *ca, const uint32_t *cb, size_t j)
+{
+    return ca[j] != 0 && cb[j] != 0 && ca[j] != cb[j];
+}
+
+/* Whether root may take one more value v of kind: IDN_L_LINKED or the
  * refusing state. */
-static uint8_t check_grow(idn_run *run, uint32_t root, int kind)
+static uint8_t check_grow(idn_run *run, uint32_t root, int kind, uint32_t v)
 {
     const crm_identity *idn = run->idn;
     const uint32_t *c = counters(run, root);
@@ -470,6 +482,8 @@ static uint8_t check_grow(idn_run *run, uint32_t root, int kind)
 
     if (c[0] >= idn->profile_cap)
         return IDN_L_CAPPED;
+    if (slot != 0 && idn->slot_held[slot])
+        return held_fits(c, slot, v) ? IDN_L_LINKED : IDN_L_CONFLICT;
     if (slot != 0 && c[slot] >= idn->slot_limit[slot])
         return IDN_L_CONFLICT;
     return IDN_L_LINKED;
@@ -482,9 +496,12 @@ static uint8_t check_merge(idn_run *run, uint32_t a, uint32_t b)
     const uint32_t *ca = counters(run, a), *cb = counters(run, b);
     size_t j;
 
-    for (j = 1; j < idn->ncnt; j++)
-        if (ca[j] > 0 && cb[j] > 0 && ca[j] + cb[j] > idn->slot_limit[j])
+    for (j = 1; j < idn->ncnt; j++) {
+        if (idn->slot_held[j] ? held_differ(ca, cb, j)
+                              : ca[j] > 0 && cb[j] > 0 &&
+                                    ca[j] + cb[j] > idn->slot_limit[j])
             return IDN_L_CONFLICT;
+    }
     if (ca[0] > 0 && cb[0] > 0 && ca[0] + cb[0] > idn->profile_cap)
         return IDN_L_CAPPED;
     return IDN_L_LINKED;
@@ -499,7 +516,8 @@ static int contested(idn_run *run, uint32_t a, uint32_t b)
     size_t j;
 
     for (j = 1; j < run->idn->ncnt; j++)
-        if (ca[j] > 0 && cb[j] > 0)
+        if (run->idn->slot_held[j] ? held_differ(ca, cb, j)
+                                   : ca[j] > 0 && cb[j] > 0)
             return 1;
     return 0;
 }
@@ -512,7 +530,9 @@ static void attach(idn_run *run, uint32_t root, uint32_t o, uint32_t v,
 
     idn_put32(run, &run->st->vs[v].anchor, o);
     idn_put32(run, &c[0], c[0] + 1);
-    if (slot != 0)
+    if (slot != 0 && run->idn->slot_held[slot])
+        idn_put32(run, &c[slot], v + 1);
+    else if (slot != 0)
         idn_put32(run, &c[slot], c[slot] + 1);
 }
 
@@ -539,8 +559,12 @@ static void unite(idn_run *run, uint32_t a, uint32_t b)
     size_t j;
 
     idn_put32(run, &st->parent[loser], winner);
-    for (j = 0; j < run->idn->ncnt; j++)
-        idn_put32(run, &cw[j], cw[j] + cl[j]);
+    for (j = 0; j < run->idn->ncnt; j++) {
+        if (!run->idn->slot_held[j])
+            idn_put32(run, &cw[j], cw[j] + cl[j]);
+        else if (cw[j] == 0)
+            idn_put32(run, &cw[j], cl[j]);
+    }
     idn_put32(run, &st->next[a], nb);
     idn_put32(run, &st->next[b], na);
     report_merge(run, winner, loser);
@@ -609,6 +633,23 @@ static uint8_t refuse(idn_run *run, uint8_t why, uint32_t root,
     return why;
 }
 
+/* A non-merging value v another profile holds: a held slot of root still
+ * takes it (or refuses it when root holds another value). */
+static uint8_t hold_elsewhere(idn_run *run, uint32_t root, uint32_t v,
+                              int kind)
+{
+    uint32_t slot = run->idn->kinds[kind].slot;
+    uint32_t *c = counters(run, root);
+
+    if (slot == 0 || !run->idn->slot_held[slot])
+        return IDN_L_ELSEWHERE;
+    if (!held_fits(c, slot, v))
+        return refuse(run, IDN_L_CONFLICT, root, IDN_NONE, v);
+    if (c[slot] == 0)
+        idn_put32(run, &c[slot], v + 1);
+    return IDN_L_ELSEWHERE;
+}
+
 /* Links observation o with value v; returns the link state. */
 static uint8_t link_value(idn_run *run, uint32_t o, uint32_t v)
 {
@@ -629,7 +670,7 @@ static uint8_t link_value(idn_run *run, uint32_t o, uint32_t v)
         return IDN_L_SHARED;
     root = idn_find(run, o);
     if (st->vs[v].anchor == IDN_NONE) {
-        why = check_grow(run, root, kind);
+        why = check_grow(run, root, kind, v);
         if (why != IDN_L_LINKED)
             return refuse(run, why, root, IDN_NONE, v);
         attach(run, root, o, v, kind);
@@ -640,7 +681,7 @@ static uint8_t link_value(idn_run *run, uint32_t o, uint32_t v)
         return merges ? IDN_L_LINKED : IDN_L_HELD;
     if (!merges) {
         mark_multi(run, v);
-        return IDN_L_ELSEWHERE;
+        return hold_elsewhere(run, root, v, kind);
     }
     why = check_merge(run, root, owner);
     if (why != IDN_L_LINKED)
@@ -654,9 +695,26 @@ static uint8_t link_value(idn_run *run, uint32_t o, uint32_t v)
     return IDN_L_LINKED;
 }
 
-/* First attaches the values no profile holds yet, so that the record's own
- * identifiers count when it is tied to other profiles; then links the rest
- * in kind priority order. */
+/* First pass for value v that a profile holds already: when v is of a held
+ * slot, o's profile takes it now (it is linked in the second pass). */
+static void claim_held(idn_run *run, uint32_t o, uint32_t v)
+{
+    const crm_identity *idn = run->idn;
+    uint32_t flags = run->st->vs[v].flags;
+    uint32_t slot = idn->kinds[IDN_VSLOT_KIND(flags)].slot;
+    uint32_t *c;
+
+    if (slot == 0 || !idn->slot_held[slot] || (flags & IDN_F_SHARED) ||
+        (IDN_VSLOT_STATIC(flags) & (IDN_V_BLOCKED | IDN_V_PLACEHOLDER)))
+        return;
+    c = counters(run, idn_find(run, o));
+    if (c[slot] == 0)
+        idn_put32(run, &c[slot], v + 1);
+}
+
+/* First attaches the values no profile holds yet (and claims held slots),
+ * so that the record's own identifiers count when it is tied to other
+ * profiles; then links the rest in kind priority order. */
 void idn_link_observation(idn_run *run, uint32_t o)
 {
     crm_identity *idn = run->idn;
@@ -667,9 +725,12 @@ void idn_link_observation(idn_run *run, uint32_t o)
     for (pass = 0; pass < 2; pass++) {
         for (i = idn->istart[o]; i < idn->istart[o + 1]; i++) {
             uint32_t v = idn->ival[i];
-            if (v == IDN_NONE || st->istate[i] != IDN_L_NONE ||
-                (pass == 0 && st->vs[v].anchor != IDN_NONE))
+            if (v == IDN_NONE || st->istate[i] != IDN_L_NONE)
                 continue;
+            if (pass == 0 && st->vs[v].anchor != IDN_NONE) {
+                claim_held(run, o, v);
+                continue;
+            }
             idn_put8(run, &st->istate[i], link_value(run, o, v));
         }
     }

@@ -134,6 +134,10 @@ struct crm_identity {
     int frozen;                     /* kinds fixed: observations exist */
     size_t ncnt;                    /* counters per profile */
     uint32_t slot_limit[IDN_MAX_KINDS + 1];
+    /* slot of a non-merging kind with limit 1: the counter holds the
+     * profile's value + 1 (0 = none) instead of a count, so that a profile
+     * counts a value other profiles hold too */
+    uint8_t slot_held[IDN_MAX_KINDS + 1];
 
     /* values */
     char *bytes;

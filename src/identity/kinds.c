@@ -224,6 +224,8 @@ void idn_freeze_kinds(crm_identity *idn)
         idn->kinds[i].slot = 0;
         if (idn->kinds[i].limit > 0) {
             idn->kinds[i].slot = slot;
+            idn->slot_held[slot] =
+                !idn->kinds[i].merges && idn->kinds[i].limit == 1;
             idn->slot_limit[slot++] = idn->kinds[i].limit;
         }
     }

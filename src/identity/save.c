@@ -392,6 +392,27 @@ static crm_status get_observation(crm_identity *idn, crm_reader *r,
     return ins == 0 ? corrupt(idn->ctx, "a source_id appears twice") : CRM_OK;
 }
 
+/* Rebuilds the held slots: the value of every identifier whose link held
+ * it (here or in another profile). */
+static void set_held_slots(crm_identity *idn)
+{
+    idn_state *st = &idn->st;
+    size_t o;
+    uint32_t k, v, slot;
+
+    for (o = 0; o < idn->nobs; o++) {
+        for (k = idn->istart[o]; k < idn->istart[o + 1]; k++) {
+            v = idn->ival[k];
+            if (v == IDN_NONE || (st->istate[k] != IDN_L_HELD &&
+                                  st->istate[k] != IDN_L_ELSEWHERE))
+                continue;
+            slot = idn->kinds[idn->vals[v].kind].slot;
+            if (slot != 0 && idn->slot_held[slot])
+                st->cnt[(size_t)st->parent[o] * idn->ncnt + slot] = v + 1;
+        }
+    }
+}
+
 /* Checks roots, anchors and refusal lists; rebuilds member cycles and
  * counters. */
 static crm_status link_structure(crm_identity *idn)
@@ -426,9 +447,10 @@ static crm_status link_structure(crm_identity *idn)
             return corrupt(idn->ctx, "bad anchor");
         slot = idn->kinds[idn->vals[i].kind].slot;
         st->cnt[(size_t)st->parent[a] * idn->ncnt]++;
-        if (slot != 0)
+        if (slot != 0 && !idn->slot_held[slot])
             st->cnt[(size_t)st->parent[a] * idn->ncnt + slot]++;
     }
+    set_held_slots(idn);
     for (i = 0; i < st->npool; i++)
         if (st->pool[i].obs >= idn->nobs)
             return corrupt(idn->ctx, "bad refusal entry");
