@@ -5,6 +5,7 @@
 #include <math.h>
 #include <string.h>
 
+#include "core/hash.h"
 #include "core/i64map.h"
 #include "core/mem.h"
 
@@ -214,16 +215,6 @@ int crm_i64map_remove(crm_i64map *map, int64_t key)
 #define HLL_BITS 12
 #define HLL_REGISTERS (1u << HLL_BITS)
 
-static uint64_t mix64(uint64_t x)
-{
-    x ^= x >> 30;
-    x *= UINT64_C(0xbf58476d1ce4e5b9);
-    x ^= x >> 27;
-    x *= UINT64_C(0x94d049bb133111eb);
-    x ^= x >> 31;
-    return x;
-}
-
 /* 1 + the number of leading zero bits of the low 64 - HLL_BITS bits. */
 static uint8_t hll_rank(uint64_t h)
 {
@@ -247,7 +238,7 @@ size_t crm_i64_estimate_distinct(const int64_t *keys, size_t n)
 
     memset(reg, 0, sizeof reg);
     for (i = 0; i < n; i++) {
-        uint64_t h = mix64((uint64_t)keys[i]);
+        uint64_t h = crm_mix64((uint64_t)keys[i]);
         unsigned r = (unsigned)(h >> (64 - HLL_BITS));
         uint8_t rank = hll_rank(h);
         if (rank > reg[r])

@@ -5,21 +5,12 @@
  */
 #include <string.h>
 
+#include "core/hash.h"
 #include "core/mem.h"
 #include "identity/identity_internal.h"
 #include "identity/normalize.h"
 
 /* ---- values ---- */
-
-static uint64_t mix64(uint64_t x)
-{
-    x ^= x >> 33;
-    x *= UINT64_C(0xff51afd7ed558ccd);
-    x ^= x >> 33;
-    x *= UINT64_C(0xc4ceb9fe1a85ec53);
-    x ^= x >> 33;
-    return x;
-}
 
 uint64_t idn_hash(int kind, const char *s, size_t len)
 {
@@ -37,13 +28,13 @@ uint64_t idn_hash(int kind, const char *s, size_t len)
         memcpy(&w, s + i, len - i);
         h = (h ^ w) * UINT64_C(0x100000001b3);
     }
-    return mix64(h);
+    return crm_mix64(h);
 }
 
 /* The next key of a collision chain. */
 static uint64_t rehash(uint64_t key)
 {
-    return mix64(key + UINT64_C(0x9e3779b97f4a7c15));
+    return crm_mix64(key + UINT64_C(0x9e3779b97f4a7c15));
 }
 
 static int value_equals(const crm_identity *idn, uint32_t v, int kind,
