@@ -65,7 +65,7 @@ struct crm_scenario_engine {
 typedef struct call {
     crm_scenario_engine *e;
     int64_t customer;
-    uint64_t customer_mix; /* scn_mix64(customer): every key and A/B bucket starts with it */
+    uint64_t customer_mix; /* crm_mix64(customer): every key and A/B bucket starts with it */
     int32_t offset;
     const crm_segment_record *record;
     const char *event;
@@ -353,11 +353,11 @@ crm_status crm_scenario_engine_set_max_lateness(crm_scenario_engine *e, int64_t 
 static uint64_t action_key(const call *c, uint64_t scenario_hash, uint64_t step_hash,
                            uint32_t seq, int64_t due, int kind)
 {
-    uint64_t h = scn_mix64(scenario_hash ^ c->customer_mix);
+    uint64_t h = crm_mix64(scenario_hash ^ c->customer_mix);
 
-    h = scn_mix64(h ^ step_hash);
-    h = scn_mix64(h ^ ((uint64_t)seq << 8 | (uint64_t)kind));
-    return scn_mix64(h ^ (uint64_t)due);
+    h = crm_mix64(h ^ step_hash);
+    h = crm_mix64(h ^ ((uint64_t)seq << 8 | (uint64_t)kind));
+    return crm_mix64(h ^ (uint64_t)due);
 }
 
 /* Queues an action; sends carry their step's channel, template and params. */
@@ -542,8 +542,8 @@ static int run_send(call *c, scn_journey *j, const scn_def *def, const scn_step 
 
 static uint32_t split_target(const call *c, const scn_def *def, const scn_step *s)
 {
-    uint64_t h = scn_mix64(c->customer_mix ^ def->key_hash) ^ s->id_hash;
-    uint64_t point = scn_mix64(h) % s->total_weight;
+    uint64_t h = crm_mix64(c->customer_mix ^ def->key_hash) ^ s->id_hash;
+    uint64_t point = crm_mix64(h) % s->total_weight;
     uint32_t k;
     for (k = 0; k + 1 < s->nvariants && point >= s->weights[k]; k++)
         point -= s->weights[k];
@@ -1039,7 +1039,7 @@ crm_status crm_scenario_on_event(crm_scenario_engine *engine, int64_t customer,
     memset(&c, 0, sizeof c);
     c.e = engine;
     c.customer = customer;
-    c.customer_mix = scn_mix64((uint64_t)customer);
+    c.customer_mix = crm_mix64((uint64_t)customer);
     c.offset = offset_min;
     c.record = record;
     c.event = event_type;
@@ -1062,7 +1062,7 @@ crm_status crm_scenario_advance(crm_scenario_engine *engine, int64_t customer,
     memset(&c, 0, sizeof c);
     c.e = engine;
     c.customer = customer;
-    c.customer_mix = scn_mix64((uint64_t)customer);
+    c.customer_mix = crm_mix64((uint64_t)customer);
     c.offset = offset_min;
     c.record = record;
     c.now = now;

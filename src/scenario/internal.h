@@ -11,6 +11,7 @@
 #include "core/arena.h"
 #include "core/bytes.h"
 #include "core/ctx.h"
+#include "core/hash.h"
 #include "crm/scenario.h"
 #include "scenario/cond.h"
 
@@ -193,12 +194,5 @@ int64_t scn_date_fire(int64_t year, unsigned month, unsigned day, int32_t days,
 /* Deterministic 64-bit hashes: idempotency keys and A/B buckets. */
 uint64_t scn_hash64(uint64_t h, const void *data, size_t len);
 
-/* The splitmix64 finaliser; inline because every reported action mixes four times. */
-static inline uint64_t scn_mix64(uint64_t z)
-{
-    z = (z ^ (z >> 30)) * UINT64_C(0xbf58476d1ce4e5b9);
-    z = (z ^ (z >> 27)) * UINT64_C(0x94d049bb133111eb);
-    return z ^ (z >> 31);
-}
 
 #endif
