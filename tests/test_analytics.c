@@ -127,6 +127,45 @@ START_TEST(test_deciles_never_split_ties)
 }
 END_TEST
 
+/* Every customer's decile is 1 + floor(10 * h / N), h counting strictly
+ * higher revenues: many ties, negative revenues, an uneven N. */
+START_TEST(test_deciles_match_definition)
+{
+    enum { N = 137 };
+    crm_ctx *ctx = new_ctx();
+    static table t;
+    int64_t spend[N];
+    uint64_t seed = 7;
+    size_t i, j;
+    crm_analytics *a;
+
+    t.n = 0;
+    for (i = 0; i < N; i++) {
+        seed = seed * 6364136223846793005u + 1442695040888963407u;
+        spend[i] = 100 * (int64_t)(1 + (seed >> 33) % 9);
+        add(&t, (int64_t)i * 1000 - 50000, jst(2024, 1, 5, 9, 0), spend[i]);
+        if (seed >> 20 & 1) {
+            add(&t, (int64_t)i * 1000 - 50000, jst(2024, 1, 6, 9, 0), -250);
+            spend[i] -= 250;
+        }
+    }
+    a = build(ctx, &t, jst(2024, 3, 1, 0, 0));
+    for (i = 0; i < N; i++) {
+        size_t higher = 0;
+        int32_t decile;
+
+        for (j = 0; j < N; j++)
+            higher += spend[j] > spend[i];
+        ck_assert_int_eq(crm_analytics_customer_decile(
+                             a, (int64_t)i * 1000 - 50000, &decile),
+                         CRM_OK);
+        ck_assert_int_eq(decile, (int32_t)(1 + 10 * higher / N));
+    }
+    crm_analytics_free(a);
+    crm_ctx_free(ctx);
+}
+END_TEST
+
 START_TEST(test_returns_and_as_of)
 {
     crm_ctx *ctx = new_ctx();
@@ -940,6 +979,7 @@ static Suite *analytics_suite(void)
     tcase_add_test(tc, test_deciles_distinct_spend);
     tcase_add_test(tc, test_amounts_around_packing_limits);
     tcase_add_test(tc, test_deciles_never_split_ties);
+    tcase_add_test(tc, test_deciles_match_definition);
     tcase_add_test(tc, test_returns_and_as_of);
     tcase_add_test(tc, test_f2_censoring_boundaries);
     tcase_add_test(tc, test_f2_curve_matches_single_windows);

@@ -382,6 +382,56 @@ START_TEST(test_radix_sort_extremes)
 }
 END_TEST
 
+/* Keys base + r * stride (r < count, from a fixed sequence) sorted with a
+ * 64-bit payload, against qsort; the ends of the span are always present. */
+static void check_radix_span(int64_t base, uint64_t count, uint64_t stride)
+{
+    enum { N = 6000 };
+    crm_ctx *ctx = NULL;
+    int64_t *keys = malloc(N * sizeof *keys);
+    uint64_t *vals = malloc(N * sizeof *vals);
+    keyed *ref = malloc(N * sizeof *ref);
+    uint64_t seed = count ^ stride;
+    size_t i;
+
+    ck_assert_int_eq(crm_ctx_new(&ctx), CRM_OK);
+    for (i = 0; i < N; i++) {
+        uint64_t r = (seed >> 11) % count;
+
+        seed = seed * 6364136223846793005u + 1442695040888963407u;
+        if (i == 7 || i == 11)
+            r = i == 7 ? 0 : count - 1;
+        keys[i] = (int64_t)((uint64_t)base + r * stride);
+    }
+    for (i = 0; i < N; i++) {
+        vals[i] = (uint64_t)i << 40 | (uint64_t)i;
+        ref[i] = (keyed){keys[i], (uint32_t)i};
+    }
+    qsort(ref, N, sizeof *ref, cmp_keyed_stable);
+    ck_assert_int_eq(crm_radix_sort_i64_u64(ctx, keys, vals, N), 0);
+    for (i = 0; i < N; i++) {
+        ck_assert_int_eq(keys[i], ref[i].key);
+        ck_assert_uint_eq(vals[i], (uint64_t)ref[i].val << 40 | ref[i].val);
+    }
+    crm_ctx_free(ctx);
+    free(keys);
+    free(vals);
+    free(ref);
+}
+
+START_TEST(test_radix_sort_narrow_spans)
+{
+    check_radix_span(INT64_MIN, 1000, 1);           /* one pass, at INT64_MIN */
+    check_radix_span(INT64_MAX - 999, 1000, 1);     /* one pass, at INT64_MAX */
+    check_radix_span(-500000, 1000, UINT64_C(1) << 22); /* only the top digit */
+    check_radix_span(-3, 1u << 15, 2048);           /* the upper two digits */
+    check_radix_span(INT64_MIN, 3, 0x7FFFFFFF);     /* span 2^32 - 2 */
+    check_radix_span(INT64_MAX - 0xFFFFFFFF, 2, 0xFFFFFFFF); /* span 2^32 - 1 */
+    check_radix_span(-7, 2, UINT64_C(0x100000000)); /* span 2^32: 64-bit path */
+    check_radix_span(42, 1, 1);                     /* all equal */
+}
+END_TEST
+
 START_TEST(test_radix_sort_allocation_failure)
 {
     test_alloc ta;
@@ -399,6 +449,29 @@ START_TEST(test_radix_sort_allocation_failure)
     test_alloc_fail_in(&ta, 0);
     ck_assert_int_eq(crm_radix_sort_i64(ctx, keys, vals, 3), 0);
     ck_assert_int_eq(keys[0], 1);
+    ck_assert_uint_eq(vals[0], 1);
+    test_ctx_free_checked(ctx, &ta);
+}
+END_TEST
+
+/* Keys spanning more than 2^32 take the 64-bit path: its allocations too. */
+START_TEST(test_radix_sort_wide_allocation_failure)
+{
+    test_alloc ta;
+    crm_ctx *ctx = test_ctx_new(&ta);
+    int64_t keys[] = {INT64_MAX, INT64_MIN, 0};
+    uint64_t vals[] = {0, 1, 2};
+    size_t k;
+
+    for (k = 1; k <= 3; k++) {
+        test_alloc_fail_in(&ta, k);
+        ck_assert_int_eq(crm_radix_sort_i64_u64(ctx, keys, vals, 3), -1);
+        ck_assert_int_eq(keys[0], INT64_MAX); /* unchanged */
+        ck_assert_uint_eq(vals[0], 0);
+    }
+    test_alloc_fail_in(&ta, 0);
+    ck_assert_int_eq(crm_radix_sort_i64_u64(ctx, keys, vals, 3), 0);
+    ck_assert_int_eq(keys[0], INT64_MIN);
     ck_assert_uint_eq(vals[0], 1);
     test_ctx_free_checked(ctx, &ta);
 }
@@ -783,6 +856,8 @@ static Suite *core_suite(void)
     tcase_add_test(tc, test_i64map_distinct_estimate);
     tcase_add_test(tc, test_radix_sort_matches_qsort);
     tcase_add_test(tc, test_radix_sort_extremes);
+    tcase_add_test(tc, test_radix_sort_narrow_spans);
+    tcase_add_test(tc, test_radix_sort_wide_allocation_failure);
     tcase_add_test(tc, test_radix_sort_allocation_failure);
     tcase_add_test(tc, test_utf8_validation);
     tcase_add_test(tc, test_utf8_roundtrip);

@@ -11,6 +11,7 @@
 #define RADIX_BITS 11
 #define RADIX_SIZE (1u << RADIX_BITS)
 #define RADIX_PASSES 6 /* ceil(64 / 11) */
+#define NARROW_PASSES 3 /* ceil(32 / 11) */
 
 static uint64_t sortable(int64_t key)
 {
@@ -77,7 +78,7 @@ static void scatter(const int64_t *src_keys, const void *src_vals,
 }
 
 /* Sorts keys with a payload of val_size bytes each (0, 4 or 8). */
-static int radix_sort(crm_ctx *ctx, int64_t *keys, void *vals,
+static int radix_sort_wide(crm_ctx *ctx, int64_t *keys, void *vals,
                       size_t val_size, size_t n)
 {
     size_t (*counts)[RADIX_SIZE];
@@ -127,6 +128,144 @@ static int radix_sort(crm_ctx *ctx, int64_t *keys, void *vals,
     crm_mem_free(ctx, tmp_keys);
     crm_mem_free(ctx, tmp_vals);
     return 0;
+}
+
+/*
+ * Keys whose range fits 32 bits are sorted as 32-bit offsets from the
+ * smallest key: each pass moves 4 key bytes instead of 8. The first pass
+ * reads the caller's keys, the last writes them back.
+ */
+typedef struct narrow {
+    int64_t *keys;
+    int64_t min;
+    size_t n, val_size;
+    uint32_t *offsets[2];
+    void *vals[2];
+    size_t counts[NARROW_PASSES][RADIX_SIZE];
+} narrow;
+
+static uint32_t offset_of(int64_t key, int64_t min)
+{
+    return (uint32_t)((uint64_t)key - (uint64_t)min);
+}
+
+static void count_offset_digits(narrow *s)
+{
+    size_t i;
+    unsigned pass;
+
+    memset(s->counts, 0, sizeof s->counts);
+    for (i = 0; i < s->n; i++) {
+        uint32_t off = offset_of(s->keys[i], s->min);
+        for (pass = 0; pass < NARROW_PASSES; pass++)
+            s->counts[pass][digit(off, pass)]++;
+    }
+}
+
+static void start_offsets(const size_t count[RADIX_SIZE],
+                          size_t offset[RADIX_SIZE])
+{
+    size_t sum = 0;
+    unsigned d;
+
+    for (d = 0; d < RADIX_SIZE; d++) {
+        offset[d] = sum;
+        sum += count[d];
+    }
+}
+
+/* One pass from offsets[side] (or the caller's keys, from_keys) into the
+ * other offsets (or the caller's keys, to_keys); payloads move from
+ * vals[side] to the other side. */
+static void scatter_narrow(narrow *s, int from_keys, int to_keys,
+                           unsigned side, unsigned pass)
+{
+    size_t offset[RADIX_SIZE], i;
+    const uint32_t *src = s->offsets[side];
+    uint32_t *dst = s->offsets[!side];
+    const void *src_vals = s->vals[side];
+    void *dst_vals = s->vals[!side];
+
+    start_offsets(s->counts[pass], offset);
+    for (i = 0; i < s->n; i++) {
+        uint32_t off = from_keys ? offset_of(s->keys[i], s->min) : src[i];
+        size_t at = offset[digit(off, pass)]++;
+
+        if (to_keys)
+            s->keys[at] = (int64_t)((uint64_t)s->min + off);
+        else
+            dst[at] = off;
+        move_val(src_vals, i, dst_vals, at, s->val_size);
+    }
+}
+
+static void sort_narrow(narrow *s)
+{
+    unsigned passes[NARROW_PASSES], m = 0, p, side = 0;
+    size_t i;
+
+    count_offset_digits(s);
+    for (p = 0; p < NARROW_PASSES; p++)
+        if (!pass_is_trivial(s->counts[p], s->n))
+            passes[m++] = p;
+    for (p = 0; p < m; p++) {
+        scatter_narrow(s, p == 0, p + 1 == m && m > 1, side, passes[p]);
+        side = !side;
+    }
+    if (m == 1)
+        for (i = 0; i < s->n; i++)
+            s->keys[i] = (int64_t)((uint64_t)s->min + s->offsets[1][i]);
+    if (side == 1 && s->val_size)
+        memcpy(s->vals[0], s->vals[1], s->n * s->val_size);
+}
+
+static int radix_sort_narrow(crm_ctx *ctx, int64_t *keys, void *vals,
+                             size_t val_size, size_t n, int64_t min)
+{
+    narrow *s = crm_mem_alloc(ctx, sizeof *s);
+    uint32_t *buffer = crm_mem_alloc_array(ctx, n, 2 * sizeof *buffer);
+    void *tmp_vals = val_size ? crm_mem_alloc_array(ctx, n, val_size) : NULL;
+
+    if (!s || !buffer || (val_size && !tmp_vals)) {
+        crm_mem_free(ctx, s);
+        crm_mem_free(ctx, buffer);
+        crm_mem_free(ctx, tmp_vals);
+        return -1;
+    }
+    crm_advise_huge_pages(buffer, n * 2 * sizeof *buffer);
+    if (tmp_vals)
+        crm_advise_huge_pages(tmp_vals, n * val_size);
+    s->keys = keys;
+    s->min = min;
+    s->n = n;
+    s->val_size = val_size;
+    s->offsets[0] = buffer;
+    s->offsets[1] = buffer + n;
+    s->vals[0] = vals;
+    s->vals[1] = tmp_vals;
+    sort_narrow(s);
+    crm_mem_free(ctx, s);
+    crm_mem_free(ctx, buffer);
+    crm_mem_free(ctx, tmp_vals);
+    return 0;
+}
+
+static int radix_sort(crm_ctx *ctx, int64_t *keys, void *vals,
+                      size_t val_size, size_t n)
+{
+    int64_t min, max;
+    size_t i;
+
+    if (n < 2)
+        return 0;
+    min = max = keys[0];
+    for (i = 1; i < n; i++) {
+        min = keys[i] < min ? keys[i] : min;
+        max = keys[i] > max ? keys[i] : max;
+    }
+    if ((uint64_t)max - (uint64_t)min <= UINT32_MAX)
+        return radix_sort_narrow(ctx, keys, vals, val_size, n, min);
+    return radix_sort_wide(ctx, keys, vals, val_size, n);
 }
 
 int crm_radix_sort_i64(crm_ctx *ctx, int64_t *keys, uint32_t *vals, size_t n)

@@ -2,6 +2,8 @@
  * Stable LSD radix sort of int64 keys carrying a uint32 payload (an index).
  * O(n) passes of 11 bits; a pass in which every key has the same digit is
  * skipped, so small value ranges (days, counts) cost two or three passes.
+ * Keys spanning less than 2^32 are sorted as 32-bit offsets from the
+ * smallest key, which moves less memory per pass.
  */
 #ifndef CRM_CORE_RADIX_H
 #define CRM_CORE_RADIX_H
@@ -14,12 +16,14 @@
 /*
  * Sorts keys[0..n) ascending (signed order), moving vals with them; equal
  * keys keep their input order. `vals` may be NULL. Allocates scratch of
- * n * 12 bytes. Returns 0, or -1 on allocation failure (arrays unchanged).
+ * at most n * 12 bytes. Returns 0, or -1 on allocation failure (arrays
+ * unchanged).
  */
 int crm_radix_sort_i64(crm_ctx *ctx, int64_t *keys, uint32_t *vals, size_t n);
 
 /*
- * The same with a uint64_t payload (not NULL): n * 16 bytes of scratch.
+ * The same with a uint64_t payload (not NULL): at most n * 16 bytes of
+ * scratch.
  * Carrying a record's packed fields spares a random gather after sorting.
  */
 int crm_radix_sort_i64_u64(crm_ctx *ctx, int64_t *keys, uint64_t *vals,

@@ -43,7 +43,6 @@ typedef struct build {
     int32_t offset_min;
     int64_t *keys;        /* counted orders' ids, sorted */
     uint64_t *packed;     /* their days and amounts, sorted with them */
-    uint32_t *rows;       /* customer indexes, when sorting revenues */
     size_t n_counted;
     int64_t *wide_amount; /* amounts too wide to pack */
     size_t n_wide, cap_wide;
@@ -402,36 +401,45 @@ static crm_status sort_cohorts(build *b)
 }
 
 /*
- * Gives each customer its decile: 1 + floor(10 * h / N) with h the number
- * of customers with strictly higher revenue. Sorts (revenue, index) in the
- * build's key array, free by now, and a new index array.
+ * Puts revenue - low in the build's key array (free by now) and returns
+ * low: sorting offsets from the lowest revenue (when they fit) spares the
+ * radix passes that mixed signs would make non-trivial; order and ties
+ * are unchanged.
  */
-static crm_status assign_deciles(build *b)
+static int64_t revenue_keys(build *b)
 {
-    crm_analytics *a = b->a;
-    int64_t *keys = b->keys;
-    uint32_t *index;
-    size_t n = a->n_customers, i, higher = 0;
+    const crm_analytics *a = b->a;
+    size_t n = a->n_customers, i;
     int64_t low = INT64_MAX, high = INT64_MIN;
-
-    b->rows = index = crm_mem_alloc_array(a->ctx, n ? n : 1, sizeof *index);
-    if (!index)
-        return crm_error_nomem(a->ctx);
 
     for (i = 0; i < n; i++) {
         int64_t r = a->customers[i].revenue;
         low = r < low ? r : low;
         high = r > high ? r : high;
     }
-    /* Sorting revenue - low (when that fits) spares the radix passes that
-     * mixed signs would make non-trivial; order and ties are unchanged. */
     if ((uint64_t)high - (uint64_t)low > (uint64_t)INT64_MAX)
         low = 0;
-    for (i = 0; i < n; i++) {
-        keys[i] = a->customers[i].revenue - low;
-        index[i] = (uint32_t)i;
-    }
-    if (crm_radix_sort_i64(a->ctx, keys, index, n) != 0)
+    for (i = 0; i < n; i++)
+        b->keys[i] = a->customers[i].revenue - low;
+    return low;
+}
+
+/*
+ * Gives each customer its decile: 1 + floor(10 * h / N) with h the number
+ * of customers with strictly higher revenue. The decile only falls as
+ * revenue rises, so the sorted revenues give each decile's lowest key,
+ * and one sequential pass over the customers compares against those
+ * (no scattered writes).
+ */
+static crm_status assign_deciles(build *b)
+{
+    crm_analytics *a = b->a;
+    int64_t *keys = b->keys;
+    int64_t floor_key[CRM_ANALYTICS_DECILES] = {0};
+    size_t n = a->n_customers, i, higher = 0;
+    int64_t low = revenue_keys(b);
+
+    if (crm_radix_sort_i64(a->ctx, keys, NULL, n) != 0)
         return crm_error_nomem(a->ctx);
     for (i = n; i > 0; i--) {
         size_t pos = i - 1;
@@ -440,12 +448,20 @@ static crm_status assign_deciles(build *b)
         if (pos + 1 < n && keys[pos] != keys[pos + 1])
             higher = n - 1 - pos;
         decile = (unsigned)(1 + (10 * (uint64_t)higher) / n);
-        a->customers[index[pos]].decile = (uint8_t)decile;
+        floor_key[decile - 1] = keys[pos];
         a->decile_customers[decile - 1]++;
         if (analytics_add(&a->decile_revenue[decile - 1], keys[pos] + low))
             return crm_error(a->ctx, CRM_EOVERFLOW,
                              "crm_analytics_new: a decile's revenue "
                              "overflows int64");
+    }
+    for (i = 0; i < n; i++) {
+        int64_t key = a->customers[i].revenue - low;
+        unsigned d = 0;
+
+        while (a->decile_customers[d] == 0 || key < floor_key[d])
+            d++;
+        a->customers[i].decile = (uint8_t)(d + 1);
     }
     return CRM_OK;
 }
@@ -498,7 +514,6 @@ crm_status crm_analytics_new(crm_ctx *ctx, const int64_t *customer_id,
     b.offset_min = utc_offset_min;
     status = run_build(&b);
     crm_mem_free(ctx, b.keys);
-    crm_mem_free(ctx, b.rows);
     crm_mem_free(ctx, b.packed);
     crm_mem_free(ctx, b.wide_amount);
     crm_mem_free(ctx, b.month_of_day);
