@@ -42,27 +42,27 @@ static int edge_usable(const crm_identity *idn, uint32_t v, uint8_t state,
 static int graph_build(const crm_identity *idn, explain_graph *g,
                        int linked_only)
 {
-    size_t nodes = idn->nobs + idn->nvals, v;
+    size_t nodes = idn->obs.nobs + idn->nvals, v;
     uint32_t o, k;
 
     memset(g, 0, sizeof *g);
     g->start = crm_mem_calloc(idn->ctx, idn->nvals + 2, 4);
-    g->post_obs = crm_mem_alloc_array(idn->ctx, idn->nidents + 1, 4);
-    g->post_state = crm_mem_alloc_array(idn->ctx, idn->nidents + 1, 1);
+    g->post_obs = crm_mem_alloc_array(idn->ctx, idn->obs.nidents + 1, 4);
+    g->post_state = crm_mem_alloc_array(idn->ctx, idn->obs.nidents + 1, 1);
     g->prev = crm_mem_alloc_array(idn->ctx, nodes + 1, 4);
     g->prev_state = crm_mem_alloc_array(idn->ctx, nodes + 1, 1);
     g->queue = crm_mem_alloc_array(idn->ctx, nodes + 1, 4);
     if (!g->start || !g->post_obs || !g->post_state || !g->prev ||
         !g->prev_state || !g->queue)
         return -1;
-    for (k = 0; k < idn->nidents; k++)
-        if (edge_usable(idn, idn->ival[k], idn->st.istate[k], linked_only))
-            g->start[idn->ival[k] + 2]++;
+    for (k = 0; k < idn->obs.nidents; k++)
+        if (edge_usable(idn, idn->obs.ival[k], idn->st.istate[k], linked_only))
+            g->start[idn->obs.ival[k] + 2]++;
     for (v = 0; v < idn->nvals; v++)
         g->start[v + 2] += g->start[v + 1];
-    for (o = 0; o < idn->nobs; o++) {
-        for (k = idn->istart[o]; k < idn->istart[o + 1]; k++) {
-            uint32_t val = idn->ival[k];
+    for (o = 0; o < idn->obs.nobs; o++) {
+        for (k = idn->obs.istart[o]; k < idn->obs.istart[o + 1]; k++) {
+            uint32_t val = idn->obs.ival[k];
             if (!edge_usable(idn, val, idn->st.istate[k], linked_only))
                 continue;
             g->post_obs[g->start[val + 1]] = o;
@@ -79,7 +79,7 @@ static int search(const crm_identity *idn, explain_graph *g, uint32_t a,
                   uint32_t b, int linked_only)
 {
     size_t head = 0, tail = 0;
-    uint32_t nobs = (uint32_t)idn->nobs, k, p;
+    uint32_t nobs = (uint32_t)idn->obs.nobs, k, p;
 
     g->prev[a] = a;
     g->queue[tail++] = a;
@@ -88,8 +88,8 @@ static int search(const crm_identity *idn, explain_graph *g, uint32_t a,
         if (node == b)
             return 1;
         if (node < nobs) {
-            for (k = idn->istart[node]; k < idn->istart[node + 1]; k++) {
-                uint32_t v = idn->ival[k];
+            for (k = idn->obs.istart[node]; k < idn->obs.istart[node + 1]; k++) {
+                uint32_t v = idn->obs.ival[k];
                 if (!edge_usable(idn, v, idn->st.istate[k], linked_only) ||
                     g->prev[nobs + v] != IDN_NONE)
                     continue;
@@ -116,7 +116,7 @@ static crm_status deliver(const crm_identity *idn, explain_graph *g,
                           uint32_t a, uint32_t b, crm_identity_explain_fn fn,
                           void *user)
 {
-    uint32_t nobs = (uint32_t)idn->nobs, node = b;
+    uint32_t nobs = (uint32_t)idn->obs.nobs, node = b;
     size_t n = 0, i;
 
     /* reverse the path into queue: observation, value, observation ... */
@@ -133,7 +133,7 @@ static crm_status deliver(const crm_identity *idn, explain_graph *g,
         crm_identity_event why =
             linked ? (crm_identity_event)0
                    : idn_state_event(s1 != IDN_L_LINKED ? s1 : s2);
-        if (fn(user, idn->src[from], idn->src[to], idn->vals[v].kind,
+        if (fn(user, idn->obs.src[from], idn->obs.src[to], idn->vals[v].kind,
                idn->bytes + idn->vals[v].off, idn->vals[v].len, linked, why) != 0)
             return crm_error(idn->ctx, CRM_ECALLBACK,
                              "the explain callback returned non-zero");
@@ -198,9 +198,9 @@ static crm_status holder_of(const crm_identity *idn, int kind,
         *out = idn->st.vs[v].anchor;
         return CRM_OK;
     }
-    for (o = 0; v != IDN_NONE && o < idn->nobs; o++) {
-        for (k = idn->istart[o]; k < idn->istart[o + 1]; k++) {
-            if (idn->ival[k] == v) {
+    for (o = 0; v != IDN_NONE && o < idn->obs.nobs; o++) {
+        for (k = idn->obs.istart[o]; k < idn->obs.istart[o + 1]; k++) {
+            if (idn->obs.ival[k] == v) {
                 *out = o;
                 return CRM_OK;
             }

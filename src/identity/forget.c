@@ -45,8 +45,8 @@ static int collect_members(crm_identity *idn, forget_job *job)
     size_t i, n = 0;
 
     qsort(job->roots, job->nroots, sizeof *job->roots, u32_cmp);
-    for (i = 0; i < idn->nobs; i++)
-        n += !idn->dead[i] && is_root(job, idn_find_const(&idn->st,
+    for (i = 0; i < idn->obs.nobs; i++)
+        n += !idn->obs.dead[i] && is_root(job, idn_find_const(&idn->st,
                                                           (uint32_t)i));
     job->members = crm_mem_alloc_array(idn->ctx, n ? n : 1, 4);
     job->old_profile = crm_mem_alloc_array(idn->ctx, n ? n : 1, 8);
@@ -56,7 +56,7 @@ static int collect_members(crm_identity *idn, forget_job *job)
     for (i = 0; i < job->nroots; i++) {
         uint32_t r = job->roots[i], m = r;
         do {
-            job->old_profile[job->nmembers] = idn->src[r];
+            job->old_profile[job->nmembers] = idn->obs.src[r];
             job->members[job->nmembers++] = m;
             m = idn->st.next[m];
         } while (m != r);
@@ -74,8 +74,8 @@ static void reset_members(idn_run *run, const forget_job *job)
 
     for (i = 0; i < job->nmembers; i++) {
         uint32_t m = job->members[i];
-        for (k = idn->istart[m]; k < idn->istart[m + 1]; k++) {
-            uint32_t v = idn->ival[k];
+        for (k = idn->obs.istart[m]; k < idn->obs.istart[m + 1]; k++) {
+            uint32_t v = idn->obs.ival[k];
             idn_put8(run, &idn->st.istate[k], IDN_L_NONE);
             if (v != IDN_NONE && idn->st.vs[v].anchor != IDN_NONE &&
                 is_root(job, idn_find_const(&idn->st, idn->st.vs[v].anchor)))
@@ -95,13 +95,13 @@ static void report_splits(idn_run *run, const forget_job *job)
         uint32_t m = job->members[i];
         uint32_t r = idn_find_const(&idn->st, m);
         int seen = 0;
-        if (idn->dead[m] || idn->src[r] == job->old_profile[i])
+        if (idn->obs.dead[m] || idn->obs.src[r] == job->old_profile[i])
             continue;
         for (j = 0; j < i && !seen; j++)
-            seen = !idn->dead[job->members[j]] &&
+            seen = !idn->obs.dead[job->members[j]] &&
                    idn_find_const(&idn->st, job->members[j]) == r;
         if (!seen)
-            idn_emit(run, CRM_IDENTITY_SPLIT, job->old_profile[i], idn->src[r],
+            idn_emit(run, CRM_IDENTITY_SPLIT, job->old_profile[i], idn->obs.src[r],
                      0, IDN_NONE);
     }
 }
@@ -111,8 +111,8 @@ static int value_held(const crm_identity *idn, uint32_t v)
 {
     size_t i;
 
-    for (i = 0; i < idn->nidents; i++)
-        if (idn->ival[i] == v)
+    for (i = 0; i < idn->obs.nidents; i++)
+        if (idn->obs.ival[i] == v)
             return 1;
     return 0;
 }
@@ -136,9 +136,9 @@ static crm_status replay_members(crm_identity *idn, idn_run *run,
 
     for (i = 0; i < job->nmembers; i++) {
         uint32_t m = job->members[i];
-        if (!idn->dead[m]) {
+        if (!idn->obs.dead[m]) {
             job->order[n++] = m;
-            nids += idn->istart[m + 1] - idn->istart[m];
+            nids += idn->obs.istart[m + 1] - idn->obs.istart[m];
         }
     }
     if (idn_canonical_order(idn, job->order, n, job->order) != 0 ||
@@ -175,15 +175,15 @@ static crm_status forget(crm_identity *idn, uint32_t dead_obs,
         return crm_error_nomem(idn->ctx);
     reset_members(&run, job);
     if (dead_obs != IDN_NONE) {
-        lo = idn->istart[dead_obs];
-        hi = idn->istart[dead_obs + 1];
-        idn_put8(&run, &idn->dead[dead_obs], 1);
+        lo = idn->obs.istart[dead_obs];
+        hi = idn->obs.istart[dead_obs + 1];
+        idn_put8(&run, &idn->obs.dead[dead_obs], 1);
         idn->nlive--;
     }
-    for (k = 0; k < idn->nidents; k++)
+    for (k = 0; k < idn->obs.nidents; k++)
         if ((k >= lo && k < hi) || (dead_val != IDN_NONE &&
-                                    idn->ival[k] == dead_val))
-            idn_put32(&run, &idn->ival[k], IDN_NONE);
+                                    idn->obs.ival[k] == dead_val))
+            idn_put32(&run, &idn->obs.ival[k], IDN_NONE);
     s = replay_members(idn, &run, job);
     if (s != CRM_OK) {
         idn_rollback(idn, &m);
@@ -217,7 +217,7 @@ crm_status crm_identity_forget_source(crm_identity *idn, int64_t source_id)
                          (long long)source_id);
     memset(&job, 0, sizeof job);
     root = idn_find_const(&idn->st, o);
-    nvals = idn->istart[o + 1] - idn->istart[o];
+    nvals = idn->obs.istart[o + 1] - idn->obs.istart[o];
     vals = crm_mem_alloc_array(idn->ctx, nvals ? nvals : 1, 4);
     job.roots = crm_mem_alloc_array(idn->ctx, 1, 4);
     if (vals == NULL || job.roots == NULL) {
@@ -225,7 +225,7 @@ crm_status crm_identity_forget_source(crm_identity *idn, int64_t source_id)
         job_free(idn, &job);
         return crm_error_nomem(idn->ctx);
     }
-    memcpy(vals, idn->ival + idn->istart[o], nvals * 4);
+    memcpy(vals, idn->obs.ival + idn->obs.istart[o], nvals * 4);
     job.roots[job.nroots++] = root;
     s = forget(idn, o, IDN_NONE, &job);
     if (s == CRM_OK) {
@@ -244,9 +244,9 @@ static int roots_holding(crm_identity *idn, uint32_t v, forget_job *job)
     size_t o, cap = 0;
     uint32_t k;
 
-    for (o = 0; o < idn->nobs; o++) {
-        for (k = idn->istart[o]; k < idn->istart[o + 1]; k++) {
-            if (idn->ival[k] != v)
+    for (o = 0; o < idn->obs.nobs; o++) {
+        for (k = idn->obs.istart[o]; k < idn->obs.istart[o + 1]; k++) {
+            if (idn->obs.ival[k] != v)
                 continue;
             void *p = job->roots;
             if (crm_mem_grow(idn->ctx, &p, &cap, job->nroots + 1, 4) != 0)

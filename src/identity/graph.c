@@ -114,20 +114,20 @@ int idn_grow_obs(crm_identity *idn, size_t need)
 {
     size_t c;
 
-    if (need <= idn->obs_cap && idn->istart != NULL)
+    if (need <= idn->obs.obs_cap && idn->obs.istart != NULL)
         return 0;
     if (need >= IDN_NONE)
         return -1;
-    c = next_cap(idn->obs_cap, need);
-    if (resize(idn, &idn->src, c, 8) || resize(idn, &idn->at, c, 8) ||
-        resize(idn, &idn->istart, c + 1, 4) || resize(idn, &idn->dead, c, 1) ||
+    c = next_cap(idn->obs.obs_cap, need);
+    if (resize(idn, &idn->obs.src, c, 8) || resize(idn, &idn->obs.at, c, 8) ||
+        resize(idn, &idn->obs.istart, c + 1, 4) || resize(idn, &idn->obs.dead, c, 1) ||
         resize(idn, &idn->st.parent, c, 4) ||
         resize(idn, &idn->st.next, c, 4) ||
         resize(idn, &idn->st.cnt, c * idn->ncnt, 4))
         return -1;
-    if (idn->obs_cap == 0)
-        idn->istart[0] = 0;
-    idn->obs_cap = c;
+    if (idn->obs.obs_cap == 0)
+        idn->obs.istart[0] = 0;
+    idn->obs.obs_cap = c;
     return 0;
 }
 
@@ -135,14 +135,14 @@ int idn_grow_idents(crm_identity *idn, size_t need)
 {
     size_t c;
 
-    if (need <= idn->idents_cap)
+    if (need <= idn->obs.idents_cap)
         return 0;
     if (need >= IDN_NONE)
         return -1;
-    c = next_cap(idn->idents_cap, need);
-    if (resize(idn, &idn->ival, c, 4) || resize(idn, &idn->st.istate, c, 1))
+    c = next_cap(idn->obs.idents_cap, need);
+    if (resize(idn, &idn->obs.ival, c, 4) || resize(idn, &idn->st.istate, c, 1))
         return -1;
-    idn->idents_cap = c;
+    idn->obs.idents_cap = c;
     return 0;
 }
 
@@ -270,10 +270,10 @@ idn_mark idn_mark_take(const crm_identity *idn)
 {
     idn_mark m;
 
-    m.nobs = idn->nobs;
+    m.nobs = idn->obs.nobs;
     m.nvals = idn->nvals;
     m.nbytes = idn->nbytes;
-    m.nidents = idn->nidents;
+    m.nidents = idn->obs.nidents;
     m.npool = idn->st.npool;
     m.nlive = idn->nlive;
     return m;
@@ -331,14 +331,14 @@ void idn_rollback(crm_identity *idn, const idn_mark *m)
         else
             *(uint8_t *)e->slot = (uint8_t)e->old;
     }
-    for (i = idn->nobs; i > m->nobs; i--)
-        crm_i64map_remove(&idn->smap, idn->src[i - 1]);
+    for (i = idn->obs.nobs; i > m->nobs; i--)
+        crm_i64map_remove(&idn->smap, idn->obs.src[i - 1]);
     for (i = idn->nvals; i > m->nvals; i--)
         value_unmap(idn, (uint32_t)(i - 1));
-    idn->nobs = m->nobs;
+    idn->obs.nobs = m->nobs;
     idn->nvals = m->nvals;
     idn->nbytes = m->nbytes;
-    idn->nidents = m->nidents;
+    idn->obs.nidents = m->nidents;
     idn->st.npool = m->npool;
     idn->nlive = m->nlive;
     idn->undo_failed = 0;
@@ -379,9 +379,9 @@ uint32_t idn_find(idn_run *run, uint32_t x)
 
 int idn_earlier(const crm_identity *idn, uint32_t a, uint32_t b)
 {
-    if (idn->at[a] != idn->at[b])
-        return idn->at[a] < idn->at[b];
-    return idn->src[a] < idn->src[b];
+    if (idn->obs.at[a] != idn->obs.at[b])
+        return idn->obs.at[a] < idn->obs.at[b];
+    return idn->obs.src[a] < idn->obs.src[b];
 }
 
 void idn_reset_observation(idn_run *run, uint32_t o)
@@ -535,7 +535,7 @@ static void report_merge(idn_run *run, uint32_t winner, uint32_t loser)
         return;
     if (run->fresh == loser)
         return; /* the new observation joined an existing profile */
-    idn_emit(run, CRM_IDENTITY_MERGED, idn->src[winner], idn->src[loser], 0,
+    idn_emit(run, CRM_IDENTITY_MERGED, idn->obs.src[winner], idn->obs.src[loser], 0,
              IDN_NONE);
 }
 
@@ -595,7 +595,7 @@ static void track_refusal(idn_run *run, uint32_t v, uint32_t owner,
         (st->vs[v].flags & IDN_F_SHARED) == 0) {
         idn_put32(run, &st->vs[v].flags, st->vs[v].flags | IDN_F_SHARED);
         run->new_shared = 1;
-        idn_emit(run, CRM_IDENTITY_SHARED, idn->src[owner], 0, 0, v);
+        idn_emit(run, CRM_IDENTITY_SHARED, idn->obs.src[owner], 0, 0, v);
     }
 }
 
@@ -614,8 +614,8 @@ static uint8_t refuse(idn_run *run, uint8_t why, uint32_t root,
     crm_identity_event ev = why == IDN_L_CAPPED ? CRM_IDENTITY_CAPPED
                                                 : CRM_IDENTITY_CONFLICT;
 
-    idn_emit(run, ev, idn->src[root],
-             other == IDN_NONE ? 0 : idn->src[other], 0, v);
+    idn_emit(run, ev, idn->obs.src[root],
+             other == IDN_NONE ? 0 : idn->obs.src[other], 0, v);
     if (other != IDN_NONE) {
         mark_multi(run, v);
         if (why == IDN_L_CONFLICT)
@@ -653,7 +653,7 @@ static uint8_t link_value(idn_run *run, uint32_t o, uint32_t v)
     uint8_t why;
 
     if (IDN_VSLOT_STATIC(flags) & (IDN_V_BLOCKED | IDN_V_PLACEHOLDER)) {
-        idn_emit(run, CRM_IDENTITY_BLOCKED, idn->src[idn_find(run, o)], 0, 0,
+        idn_emit(run, CRM_IDENTITY_BLOCKED, idn->obs.src[idn_find(run, o)], 0, 0,
                  v);
         return IDN_L_BLOCKED;
     }
@@ -714,8 +714,8 @@ void idn_link_observation(idn_run *run, uint32_t o)
     int pass;
 
     for (pass = 0; pass < 2; pass++) {
-        for (i = idn->istart[o]; i < idn->istart[o + 1]; i++) {
-            uint32_t v = idn->ival[i];
+        for (i = idn->obs.istart[o]; i < idn->obs.istart[o + 1]; i++) {
+            uint32_t v = idn->obs.ival[i];
             if (v == IDN_NONE || st->istate[i] != IDN_L_NONE)
                 continue;
             if (pass == 0 && st->vs[v].anchor != IDN_NONE) {

@@ -123,6 +123,17 @@ typedef struct idn_undo_entry {
     uint32_t width; /* 4 or 1 */
 } idn_undo_entry;
 
+/* The observation columns; resolve builds a new table and swaps it in. */
+typedef struct idn_obs_table {
+    int64_t *src;
+    int64_t *at;
+    uint32_t *istart; /* nobs + 1 entries */
+    uint32_t *ival;
+    uint8_t *dead;
+    size_t nobs, obs_cap;
+    size_t nidents, idents_cap;
+} idn_obs_table;
+
 struct crm_identity {
     crm_ctx *ctx;
     idn_kind kinds[IDN_MAX_KINDS];
@@ -147,13 +158,8 @@ struct crm_identity {
     crm_i64map vmap;
 
     /* observations */
-    int64_t *src;
-    int64_t *at;
-    uint32_t *istart; /* nobs + 1 entries */
-    uint8_t *dead;
-    size_t nobs, obs_cap, nlive;
-    uint32_t *ival;
-    size_t nidents, idents_cap;
+    idn_obs_table obs;
+    size_t nlive;
     crm_i64map smap; /* source_id -> observation */
 
     idn_state st;

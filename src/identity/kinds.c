@@ -57,11 +57,11 @@ void crm_identity_free(crm_identity *idn)
     crm_mem_free(ctx, idn->bytes);
     crm_mem_free(ctx, idn->vals);
     crm_i64map_free(ctx, &idn->vmap);
-    crm_mem_free(ctx, idn->src);
-    crm_mem_free(ctx, idn->at);
-    crm_mem_free(ctx, idn->istart);
-    crm_mem_free(ctx, idn->dead);
-    crm_mem_free(ctx, idn->ival);
+    crm_mem_free(ctx, idn->obs.src);
+    crm_mem_free(ctx, idn->obs.at);
+    crm_mem_free(ctx, idn->obs.istart);
+    crm_mem_free(ctx, idn->obs.dead);
+    crm_mem_free(ctx, idn->obs.ival);
     crm_i64map_free(ctx, &idn->smap);
     free_state(ctx, &idn->st);
     crm_mem_free(ctx, idn->undo);
@@ -329,18 +329,18 @@ void idn_unfreeze_if_empty(crm_identity *idn)
 {
     crm_ctx *ctx = idn->ctx;
 
-    if (!idn->frozen || idn->nobs > 0)
+    if (!idn->frozen || idn->obs.nobs > 0)
         return;
-    crm_mem_free(ctx, idn->src);
-    crm_mem_free(ctx, idn->at);
-    crm_mem_free(ctx, idn->istart);
-    crm_mem_free(ctx, idn->dead);
+    crm_mem_free(ctx, idn->obs.src);
+    crm_mem_free(ctx, idn->obs.at);
+    crm_mem_free(ctx, idn->obs.istart);
+    crm_mem_free(ctx, idn->obs.dead);
     crm_mem_free(ctx, idn->st.parent);
     crm_mem_free(ctx, idn->st.next);
     crm_mem_free(ctx, idn->st.cnt);
-    idn->src = idn->at = NULL;
-    idn->istart = idn->st.parent = idn->st.next = idn->st.cnt = NULL;
-    idn->dead = NULL;
-    idn->obs_cap = 0;
+    idn->obs.src = idn->obs.at = NULL;
+    idn->obs.istart = idn->st.parent = idn->st.next = idn->st.cnt = NULL;
+    idn->obs.dead = NULL;
+    idn->obs.obs_cap = 0;
     idn->frozen = 0;
 }

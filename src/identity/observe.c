@@ -68,11 +68,11 @@ static int add_composite(crm_identity *idn, int k, uint32_t *ids, size_t *n)
 static crm_status append_observation(crm_identity *idn, int64_t source_id,
                                      int64_t at, uint32_t *out)
 {
-    uint32_t found, o = (uint32_t)idn->nobs;
+    uint32_t found, o = (uint32_t)idn->obs.nobs;
     size_t j;
     int r;
 
-    if (idn_grow_obs(idn, idn->nobs + 1) != 0)
+    if (idn_grow_obs(idn, idn->obs.nobs + 1) != 0)
         return crm_error_nomem(idn->ctx);
     r = crm_i64map_upsert(idn->ctx, &idn->smap, source_id, o, &found);
     if (r < 0)
@@ -81,12 +81,12 @@ static crm_status append_observation(crm_identity *idn, int64_t source_id,
         return crm_error(idn->ctx, CRM_EEXIST,
                          "source_id %lld is already present",
                          (long long)source_id);
-    idn->nobs++;
+    idn->obs.nobs++;
     idn->nlive++;
-    idn->src[o] = source_id;
-    idn->at[o] = at;
-    idn->dead[o] = 0;
-    idn->istart[o + 1] = idn->istart[o];
+    idn->obs.src[o] = source_id;
+    idn->obs.at[o] = at;
+    idn->obs.dead[o] = 0;
+    idn->obs.istart[o + 1] = idn->obs.istart[o];
     idn->st.parent[o] = o;
     idn->st.next[o] = o;
     for (j = 0; j < idn->ncnt; j++)
@@ -172,13 +172,13 @@ static crm_status ingest(crm_identity *idn, idn_run *run, int64_t source_id,
         if (idn->kinds[i].nparts && add_composite(idn, (int)i, ids, &nids))
             return crm_error_nomem(idn->ctx);
     nids = sort_unique(idn, ids, nids);
-    if (idn_grow_idents(idn, idn->nidents + nids) != 0)
+    if (idn_grow_idents(idn, idn->obs.nidents + nids) != 0)
         return crm_error_nomem(idn->ctx);
     for (i = 0; i < nids; i++) {
-        idn->ival[idn->nidents] = ids[i];
-        idn->st.istate[idn->nidents++] = IDN_L_NONE;
+        idn->obs.ival[idn->obs.nidents] = ids[i];
+        idn->st.istate[idn->obs.nidents++] = IDN_L_NONE;
     }
-    idn->istart[o + 1] = (uint32_t)idn->nidents;
+    idn->obs.istart[o + 1] = (uint32_t)idn->obs.nidents;
     *out_obs = o;
     return CRM_OK;
 }
@@ -253,12 +253,12 @@ crm_status crm_identity_add(crm_identity *idn, size_t n_obs,
     s = check_offsets(idn, n_obs, offsets);
     if (s != CRM_OK)
         return s;
-    if (n_obs >= IDN_NONE - idn->nobs)
+    if (n_obs >= IDN_NONE - idn->obs.nobs)
         return crm_error(idn->ctx, CRM_ELIMIT, "too many observations");
     idn_freeze_kinds(idn);
     m = idn_mark_take(idn);
     run_init(&run, idn);
-    if (idn_grow_obs(idn, idn->nobs + n_obs) != 0 ||
+    if (idn_grow_obs(idn, idn->obs.nobs + n_obs) != 0 ||
         crm_i64map_reserve(idn->ctx, &idn->smap, idn->smap.count + n_obs))
         s = crm_error_nomem(idn->ctx);
     for (i = 0; s == CRM_OK && i < n_obs; i++) {
@@ -294,7 +294,7 @@ crm_status crm_identity_observe(crm_identity *idn, int64_t source_id,
     run_init(&run, idn);
     s = ingest(idn, &run, source_id, at, n, kinds, values, lens, &o);
     if (s == CRM_OK && !run.stopped) {
-        nids = idn->istart[o + 1] - idn->istart[o];
+        nids = idn->obs.istart[o + 1] - idn->obs.istart[o];
         if (idn_undo_reserve(idn, nids * (idn->ncnt + 8) + 8) != 0 ||
             idn_grow_pool(idn, &idn->st, idn->st.npool + nids) != 0)
             s = crm_error_nomem(idn->ctx);
@@ -309,6 +309,6 @@ crm_status crm_identity_observe(crm_identity *idn, int64_t source_id,
     if (s != CRM_OK)
         return s;
     run.logged = 0;
-    *out_profile = idn->src[idn_find(&run, o)];
+    *out_profile = idn->obs.src[idn_find(&run, o)];
     return CRM_OK;
 }

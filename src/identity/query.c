@@ -19,7 +19,7 @@ crm_status crm_identity_profile_of(const crm_identity *idn, int64_t source_id,
     if (o == CRM_I64MAP_NONE)
         return crm_error(idn->ctx, CRM_ENOTFOUND, "source_id %lld unknown",
                          (long long)source_id);
-    *out_profile = idn->src[idn_find_const(&idn->st, o)];
+    *out_profile = idn->obs.src[idn_find_const(&idn->st, o)];
     return CRM_OK;
 }
 
@@ -45,7 +45,7 @@ crm_status crm_identity_lookup(const crm_identity *idn, int kind,
         (idn->st.vs[v].flags & (IDN_F_SHARED | IDN_F_MULTI)))
         return crm_error(idn->ctx, CRM_ENOTFOUND,
                          "no single profile holds this value");
-    *out_profile = idn->src[idn_find_const(&idn->st, idn->st.vs[v].anchor)];
+    *out_profile = idn->obs.src[idn_find_const(&idn->st, idn->st.vs[v].anchor)];
     return CRM_OK;
 }
 
@@ -57,8 +57,8 @@ crm_status crm_identity_counts(const crm_identity *idn, size_t *out_sources,
     if (idn == NULL)
         return CRM_EINVAL;
     if (out_profiles != NULL) {
-        for (i = 0; i < idn->nobs; i++)
-            roots += !idn->dead[i] && idn->st.parent[i] == i;
+        for (i = 0; i < idn->obs.nobs; i++)
+            roots += !idn->obs.dead[i] && idn->st.parent[i] == i;
         *out_profiles = roots;
     }
     if (out_sources != NULL)
@@ -93,9 +93,9 @@ crm_status crm_identity_export(const crm_identity *idn, int64_t *source_ids,
         crm_mem_free(idn->ctx, obs);
         return crm_error_nomem(idn->ctx);
     }
-    for (i = 0; i < idn->nobs; i++) {
-        if (!idn->dead[i]) {
-            keys[n] = idn->src[i];
+    for (i = 0; i < idn->obs.nobs; i++) {
+        if (!idn->obs.dead[i]) {
+            keys[n] = idn->obs.src[i];
             obs[n++] = (uint32_t)i;
         }
     }
@@ -106,7 +106,7 @@ crm_status crm_identity_export(const crm_identity *idn, int64_t *source_ids,
     }
     for (i = 0; i < n; i++) {
         source_ids[i] = keys[i];
-        profiles[i] = idn->src[idn_find_const(&idn->st, obs[i])];
+        profiles[i] = idn->obs.src[idn_find_const(&idn->st, obs[i])];
     }
     crm_mem_free(idn->ctx, keys);
     crm_mem_free(idn->ctx, obs);
@@ -122,7 +122,7 @@ static crm_status profile_value_list(const crm_identity *idn, uint32_t root,
     uint32_t m = root, j, *ids, *tmp;
 
     do {
-        n += idn->istart[m + 1] - idn->istart[m];
+        n += idn->obs.istart[m + 1] - idn->obs.istart[m];
         m = idn->st.next[m];
     } while (m != root);
     ids = crm_mem_alloc_array(idn->ctx, n + 1, 4);
@@ -134,9 +134,9 @@ static crm_status profile_value_list(const crm_identity *idn, uint32_t root,
     }
     n = 0;
     do {
-        for (j = idn->istart[m]; j < idn->istart[m + 1]; j++)
-            if (idn->ival[j] != IDN_NONE)
-                ids[n++] = idn->ival[j];
+        for (j = idn->obs.istart[m]; j < idn->obs.istart[m + 1]; j++)
+            if (idn->obs.ival[j] != IDN_NONE)
+                ids[n++] = idn->obs.ival[j];
         m = idn->st.next[m];
     } while (m != root);
     idn_sort_values(idn, ids, tmp, n);

@@ -22,14 +22,14 @@ int idn_canonical_order(crm_identity *idn, const uint32_t *in, size_t n,
     if (in != NULL)
         memcpy(out, in, n * sizeof *out);
     else
-        for (i = 0; i < idn->nobs; i++)
-            if (!idn->dead[i])
+        for (i = 0; i < idn->obs.nobs; i++)
+            if (!idn->obs.dead[i])
                 out[k++] = (uint32_t)i;
     for (i = 0; i < n; i++)
-        keys[i] = idn->src[out[i]];
+        keys[i] = idn->obs.src[out[i]];
     if (crm_radix_sort_i64(idn->ctx, keys, out, n) == 0) {
         for (i = 0; i < n; i++)
-            keys[i] = idn->at[out[i]];
+            keys[i] = idn->obs.at[out[i]];
         r = crm_radix_sort_i64(idn->ctx, keys, out, n);
     }
     crm_mem_free(idn->ctx, keys);
@@ -39,9 +39,9 @@ int idn_canonical_order(crm_identity *idn, const uint32_t *in, size_t n,
 static int state_alloc(crm_identity *idn, idn_state *st)
 {
     crm_ctx *ctx = idn->ctx;
-    size_t no = idn->obs_cap ? idn->obs_cap : 1;
+    size_t no = idn->obs.obs_cap ? idn->obs.obs_cap : 1;
     size_t nv = idn->vals_cap ? idn->vals_cap : 1;
-    size_t ni = idn->idents_cap ? idn->idents_cap : 1;
+    size_t ni = idn->obs.idents_cap ? idn->obs.idents_cap : 1;
 
     memset(st, 0, sizeof *st);
     st->parent = crm_mem_alloc_array(ctx, no, 4);
@@ -62,18 +62,18 @@ static void state_reset(crm_identity *idn, idn_state *st)
 {
     size_t i;
 
-    for (i = 0; i < idn->nobs; i++) {
+    for (i = 0; i < idn->obs.nobs; i++) {
         st->parent[i] = (uint32_t)i;
         st->next[i] = (uint32_t)i;
     }
-    memset(st->cnt, 0, idn->nobs * idn->ncnt * 4);
+    memset(st->cnt, 0, idn->obs.nobs * idn->ncnt * 4);
     for (i = 0; i < idn->nvals; i++) {
         st->vs[i].anchor = IDN_NONE;
         st->track_head[i] = IDN_NONE;
         st->vs[i].flags = (st->vs[i].flags & IDN_F_SHARED) |
                           idn_vslot_meta(&idn->vals[i]);
     }
-    memset(st->istate, IDN_L_NONE, idn->nidents);
+    memset(st->istate, IDN_L_NONE, idn->obs.nidents);
     st->npool = 0;
 }
 
@@ -87,9 +87,9 @@ static void prefetch_slots(const idn_run *run, uint32_t o)
     const crm_identity *idn = run->idn;
     uint32_t i;
 
-    for (i = idn->istart[o]; i < idn->istart[o + 1]; i++)
-        if (idn->ival[i] != IDN_NONE)
-            crm_prefetch(&run->st->vs[idn->ival[i]]);
+    for (i = idn->obs.istart[o]; i < idn->obs.istart[o + 1]; i++)
+        if (idn->obs.ival[i] != IDN_NONE)
+            crm_prefetch(&run->st->vs[idn->obs.ival[i]]);
 }
 
 static void prefetch_anchors(const idn_run *run, uint32_t o)
@@ -97,10 +97,10 @@ static void prefetch_anchors(const idn_run *run, uint32_t o)
     const crm_identity *idn = run->idn;
     uint32_t i, anchor;
 
-    for (i = idn->istart[o]; i < idn->istart[o + 1]; i++) {
-        if (idn->ival[i] == IDN_NONE)
+    for (i = idn->obs.istart[o]; i < idn->obs.istart[o + 1]; i++) {
+        if (idn->obs.ival[i] == IDN_NONE)
             continue;
-        anchor = run->st->vs[idn->ival[i]].anchor;
+        anchor = run->st->vs[idn->obs.ival[i]].anchor;
         if (anchor != IDN_NONE)
             crm_prefetch(&run->st->parent[anchor]);
     }
@@ -145,7 +145,7 @@ static crm_status replay_to_fixpoint(crm_identity *idn, idn_state *st)
     do {
         run.new_shared = 0;
         state_reset(idn, st);
-        replay(&run, idn->nobs);
+        replay(&run, idn->obs.nobs);
         if (idn->undo_failed)
             return CRM_ENOMEM;
     } while (run.new_shared);
@@ -154,7 +154,7 @@ static crm_status replay_to_fixpoint(crm_identity *idn, idn_state *st)
     run.events = 1;
     state_reset(idn, st);
     emit_shared(&run);
-    replay(&run, idn->nobs);
+    replay(&run, idn->obs.nobs);
     if (idn->undo_failed)
         return CRM_ENOMEM;
     return run.stopped ? CRM_ECALLBACK : CRM_OK;
@@ -174,50 +174,17 @@ static crm_status report_moves(crm_identity *idn, idn_state *st,
     run.idn = idn;
     run.st = st;
     run.events = 1;
-    for (i = 0; i < idn->nobs && !run.stopped; i++) {
-        int64_t now = idn->src[idn_find(&run, (uint32_t)i)];
+    for (i = 0; i < idn->obs.nobs && !run.stopped; i++) {
+        int64_t now = idn->obs.src[idn_find(&run, (uint32_t)i)];
         if (was[i] != now)
-            idn_emit(&run, CRM_IDENTITY_MOVED, was[i], idn->src[i], now,
+            idn_emit(&run, CRM_IDENTITY_MOVED, was[i], idn->obs.src[i], now,
                      IDN_NONE);
     }
     return run.stopped ? CRM_ECALLBACK : CRM_OK;
 }
 
-/* The observation columns, swapped as a whole by resolve. */
-typedef struct obs_table {
-    int64_t *src, *at;
-    uint32_t *istart, *ival;
-    uint8_t *dead;
-    size_t nobs, nidents, obs_cap, idents_cap;
-} obs_table;
 
-static void table_get(const crm_identity *idn, obs_table *t)
-{
-    t->src = idn->src;
-    t->at = idn->at;
-    t->istart = idn->istart;
-    t->ival = idn->ival;
-    t->dead = idn->dead;
-    t->nobs = idn->nobs;
-    t->nidents = idn->nidents;
-    t->obs_cap = idn->obs_cap;
-    t->idents_cap = idn->idents_cap;
-}
-
-static void table_put(crm_identity *idn, const obs_table *t)
-{
-    idn->src = t->src;
-    idn->at = t->at;
-    idn->istart = t->istart;
-    idn->ival = t->ival;
-    idn->dead = t->dead;
-    idn->nobs = t->nobs;
-    idn->nidents = t->nidents;
-    idn->obs_cap = t->obs_cap;
-    idn->idents_cap = t->idents_cap;
-}
-
-static void table_free(crm_identity *idn, obs_table *t)
+static void table_free(crm_identity *idn, idn_obs_table *t)
 {
     crm_mem_free(idn->ctx, t->src);
     crm_mem_free(idn->ctx, t->at);
@@ -228,14 +195,14 @@ static void table_free(crm_identity *idn, obs_table *t)
 
 /* The live observations in the given order, without forgotten values. */
 static int table_build(crm_identity *idn, const uint32_t *order, size_t n,
-                       obs_table *t)
+                       idn_obs_table *t)
 {
     size_t i, m = 0, cap = n < 8 ? 8 : n;
     uint32_t k;
 
     for (i = 0; i < n; i++)
-        for (k = idn->istart[order[i]]; k < idn->istart[order[i] + 1]; k++)
-            m += idn->ival[k] != IDN_NONE;
+        for (k = idn->obs.istart[order[i]]; k < idn->obs.istart[order[i] + 1]; k++)
+            m += idn->obs.ival[k] != IDN_NONE;
     memset(t, 0, sizeof *t);
     t->src = crm_mem_alloc_array(idn->ctx, cap, 8);
     t->at = crm_mem_alloc_array(idn->ctx, cap, 8);
@@ -247,11 +214,11 @@ static int table_build(crm_identity *idn, const uint32_t *order, size_t n,
     t->istart[0] = 0;
     for (i = 0; i < n; i++) {
         uint32_t o = order[i];
-        t->src[i] = idn->src[o];
-        t->at[i] = idn->at[o];
-        for (k = idn->istart[o]; k < idn->istart[o + 1]; k++)
-            if (idn->ival[k] != IDN_NONE)
-                t->ival[t->nidents++] = idn->ival[k];
+        t->src[i] = idn->obs.src[o];
+        t->at[i] = idn->obs.at[o];
+        for (k = idn->obs.istart[o]; k < idn->obs.istart[o + 1]; k++)
+            if (idn->obs.ival[k] != IDN_NONE)
+                t->ival[t->nidents++] = idn->obs.ival[k];
         t->istart[i + 1] = (uint32_t)t->nidents;
     }
     t->nobs = n;
@@ -276,7 +243,7 @@ static int64_t *profiles_before(crm_identity *idn, const uint32_t *order,
         return NULL;
     }
     for (i = 0; i < n; i++)
-        was[i] = idn->src[idn_find_const(&idn->st, order[i])];
+        was[i] = idn->obs.src[idn_find_const(&idn->st, order[i])];
     return was;
 }
 
@@ -302,13 +269,13 @@ static void remap_sources(crm_identity *idn, const uint32_t *order, size_t n,
 
 /* Replays the table t (installed in idn) into fresh; old is restored on
  * failure. */
-static crm_status replay_table(crm_identity *idn, obs_table *old,
-                               obs_table *t, const int64_t *was,
+static crm_status replay_table(crm_identity *idn, idn_obs_table *old,
+                               idn_obs_table *t, const int64_t *was,
                                idn_state *fresh)
 {
     crm_status s = CRM_ENOMEM;
 
-    table_put(idn, t);
+    idn->obs = *t;
     if (state_alloc(idn, fresh) == 0) {
         s = replay_to_fixpoint(idn, fresh);
         if (s == CRM_OK)
@@ -318,7 +285,7 @@ static crm_status replay_table(crm_identity *idn, obs_table *old,
     }
     idn->undo_failed = 0;
     if (s != CRM_OK) {
-        table_put(idn, old);
+        idn->obs = *old;
         table_free(idn, t);
     }
     return s;
@@ -327,7 +294,7 @@ static crm_status replay_table(crm_identity *idn, obs_table *old,
 crm_status crm_identity_resolve(crm_identity *idn)
 {
     idn_state fresh;
-    obs_table old, t;
+    idn_obs_table old, t;
     uint32_t *order;
     int64_t *was = NULL;
     size_t n;
@@ -336,11 +303,11 @@ crm_status crm_identity_resolve(crm_identity *idn)
 
     if (idn == NULL)
         return CRM_EINVAL;
-    if (idn->nobs == 0)
+    if (idn->obs.nobs == 0)
         return CRM_OK;
     n = idn->nlive;
-    table_get(idn, &old);
-    order = crm_mem_alloc_array(idn->ctx, idn->nobs + 1, 4);
+    old = idn->obs;
+    order = crm_mem_alloc_array(idn->ctx, idn->obs.nobs + 1, 4);
     failed = order == NULL || idn_canonical_order(idn, NULL, n, order) != 0;
     if (!failed)
         was = profiles_before(idn, order, n, &failed);

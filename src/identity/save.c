@@ -102,15 +102,15 @@ static void put_observations(save_out *out, const crm_identity *idn)
     size_t o;
     uint32_t k;
 
-    crm_writer_put_uvarint(w, idn->nobs);
-    for (o = 0; o < idn->nobs; o++) {
-        crm_writer_put_svarint(w, idn->src[o]);
-        crm_writer_put_svarint(w, idn->at[o]);
-        crm_writer_put_u8(w, idn->dead[o]);
+    crm_writer_put_uvarint(w, idn->obs.nobs);
+    for (o = 0; o < idn->obs.nobs; o++) {
+        crm_writer_put_svarint(w, idn->obs.src[o]);
+        crm_writer_put_svarint(w, idn->obs.at[o]);
+        crm_writer_put_u8(w, idn->obs.dead[o]);
         crm_writer_put_uvarint(w, idn_find_const(&idn->st, (uint32_t)o));
-        crm_writer_put_uvarint(w, idn->istart[o + 1] - idn->istart[o]);
-        for (k = idn->istart[o]; k < idn->istart[o + 1]; k++) {
-            crm_writer_put_uvarint(w, opt_index(idn->ival[k]));
+        crm_writer_put_uvarint(w, idn->obs.istart[o + 1] - idn->obs.istart[o]);
+        for (k = idn->obs.istart[o]; k < idn->obs.istart[o + 1]; k++) {
+            crm_writer_put_uvarint(w, opt_index(idn->obs.ival[k]));
             crm_writer_put_u8(w, idn->st.istate[k]);
         }
         maybe_flush(out);
@@ -365,11 +365,11 @@ static crm_status get_observation(crm_identity *idn, crm_reader *r,
     if (r->failed || dead > 1 || root >= nobs ||
         get_count(r, 2, IDN_MAX_IDENTS + IDN_MAX_KINDS, &n) != 0)
         return corrupt(idn->ctx, "bad observation");
-    if (idn_grow_idents(idn, idn->nidents + n) != 0)
+    if (idn_grow_idents(idn, idn->obs.nidents + n) != 0)
         return crm_error_nomem(idn->ctx);
-    idn->src[o] = src;
-    idn->at[o] = at;
-    idn->dead[o] = dead;
+    idn->obs.src[o] = src;
+    idn->obs.at[o] = at;
+    idn->obs.dead[o] = dead;
     idn->st.parent[o] = (uint32_t)root;
     for (i = 0; i < n; i++) {
         uint64_t v = crm_reader_get_uvarint(r);
@@ -378,11 +378,11 @@ static crm_status get_observation(crm_identity *idn, crm_reader *r,
             (dead && v != 0) ||
             (v != 0 && (idn->vals[v - 1].flags & IDN_V_DEAD)))
             return corrupt(idn->ctx, "bad identifier");
-        idn->ival[idn->nidents] = (uint32_t)v - 1;
-        idn->st.istate[idn->nidents++] = state;
+        idn->obs.ival[idn->obs.nidents] = (uint32_t)v - 1;
+        idn->st.istate[idn->obs.nidents++] = state;
     }
-    idn->istart[o + 1] = (uint32_t)idn->nidents;
-    idn->nobs = (size_t)o + 1;
+    idn->obs.istart[o + 1] = (uint32_t)idn->obs.nidents;
+    idn->obs.nobs = (size_t)o + 1;
     if (dead)
         return CRM_OK;
     idn->nlive++;
@@ -400,9 +400,9 @@ static void set_held_slots(crm_identity *idn)
     size_t o;
     uint32_t k, v, slot;
 
-    for (o = 0; o < idn->nobs; o++) {
-        for (k = idn->istart[o]; k < idn->istart[o + 1]; k++) {
-            v = idn->ival[k];
+    for (o = 0; o < idn->obs.nobs; o++) {
+        for (k = idn->obs.istart[o]; k < idn->obs.istart[o + 1]; k++) {
+            v = idn->obs.ival[k];
             if (v == IDN_NONE || (st->istate[k] != IDN_L_HELD &&
                                   st->istate[k] != IDN_L_ELSEWHERE))
                 continue;
@@ -420,17 +420,17 @@ static crm_status link_structure(crm_identity *idn)
     idn_state *st = &idn->st;
     size_t i, j;
 
-    for (i = 0; i < idn->nobs; i++) {
+    for (i = 0; i < idn->obs.nobs; i++) {
         uint32_t r = st->parent[i];
-        if (st->parent[r] != r || (idn->dead[i] && r != i) ||
-            (!idn->dead[i] && idn->dead[r]) ||
+        if (st->parent[r] != r || (idn->obs.dead[i] && r != i) ||
+            (!idn->obs.dead[i] && idn->obs.dead[r]) ||
             (r != i && idn_earlier(idn, (uint32_t)i, r)))
             return corrupt(idn->ctx, "bad profile root");
         st->next[i] = (uint32_t)i;
         for (j = 0; j < idn->ncnt; j++)
             st->cnt[i * idn->ncnt + j] = 0;
     }
-    for (i = 0; i < idn->nobs; i++) {
+    for (i = 0; i < idn->obs.nobs; i++) {
         uint32_t r = st->parent[i];
         if (r != i) {
             st->next[i] = st->next[r];
@@ -443,7 +443,7 @@ static crm_status link_structure(crm_identity *idn)
             return corrupt(idn->ctx, "bad refusal list head");
         if (a == IDN_NONE)
             continue;
-        if (a >= idn->nobs || idn->dead[a])
+        if (a >= idn->obs.nobs || idn->obs.dead[a])
             return corrupt(idn->ctx, "bad anchor");
         slot = idn->kinds[idn->vals[i].kind].slot;
         st->cnt[(size_t)st->parent[a] * idn->ncnt]++;
@@ -452,7 +452,7 @@ static crm_status link_structure(crm_identity *idn)
     }
     set_held_slots(idn);
     for (i = 0; i < st->npool; i++)
-        if (st->pool[i].obs >= idn->nobs)
+        if (st->pool[i].obs >= idn->obs.nobs)
             return corrupt(idn->ctx, "bad refusal entry");
     return CRM_OK;
 }
