@@ -186,14 +186,11 @@ crm_status crm_identity_explain_sources(const crm_identity *idn, int64_t a,
 static crm_status holder_of(const crm_identity *idn, int kind,
                             const char *raw, size_t len, uint32_t *out)
 {
-    char buf[IDN_NORM_BUF];
-    size_t nlen;
     uint32_t v, o, k;
-    crm_status s = idn_normalize_checked(idn, kind, raw, len, buf, &nlen);
+    crm_status s = idn_value_find_raw(idn, kind, raw, len, &v);
 
     if (s != CRM_OK)
         return s;
-    v = idn_value_find(idn, kind, buf, nlen);
     if (v != IDN_NONE && idn->st.vs[v].anchor != IDN_NONE) {
         *out = idn->st.vs[v].anchor;
         return CRM_OK;

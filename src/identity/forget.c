@@ -268,17 +268,15 @@ crm_status crm_identity_forget_value(crm_identity *idn, int kind,
                                      const char *raw, size_t len)
 {
     forget_job job;
-    size_t nlen;
     uint32_t v;
     crm_status s;
 
     if (idn == NULL || raw == NULL || !idn_kind_valid(idn, kind))
         return crm_error(idn ? idn->ctx : NULL, CRM_EINVAL,
                          "crm_identity_forget_value: NULL or unknown kind");
-    s = idn_normalize_checked(idn, kind, raw, len, idn->scratch, &nlen);
+    s = idn_value_find_raw(idn, kind, raw, len, &v);
     if (s != CRM_OK)
         return s;
-    v = idn_value_find(idn, kind, idn->scratch, nlen);
     if (v == IDN_NONE)
         return crm_error(idn->ctx, CRM_ENOTFOUND, "value not present");
     memset(&job, 0, sizeof job);

@@ -205,6 +205,10 @@ crm_status idn_normalize_for_kind(const crm_identity *idn, int kind,
 crm_status idn_normalize_checked(const crm_identity *idn, int kind,
                                  const char *raw, size_t len, char *buf,
                                  size_t *out_len);
+/* Normalises raw for kind and finds that value: *out_v is IDN_NONE when the
+ * graph has never held it. Errors as idn_normalize_checked. */
+crm_status idn_value_find_raw(const crm_identity *idn, int kind,
+                              const char *raw, size_t len, uint32_t *out_v);
 /* Fixes the counter slots; called before the first observation. */
 void idn_freeze_kinds(crm_identity *idn);
 /* Undoes idn_freeze_kinds when no observation was kept. */

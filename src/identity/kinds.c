@@ -305,6 +305,18 @@ crm_status idn_normalize_checked(const crm_identity *idn, int kind,
     return CRM_OK;
 }
 
+crm_status idn_value_find_raw(const crm_identity *idn, int kind,
+                              const char *raw, size_t len, uint32_t *out_v)
+{
+    char buf[IDN_NORM_BUF];
+    size_t nlen;
+    crm_status s = idn_normalize_checked(idn, kind, raw, len, buf, &nlen);
+
+    if (s == CRM_OK)
+        *out_v = idn_value_find(idn, kind, buf, nlen);
+    return s;
+}
+
 crm_status crm_identity_block_value(crm_identity *idn, int kind,
                                     const char *raw, size_t len)
 {

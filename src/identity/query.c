@@ -27,8 +27,6 @@ crm_status crm_identity_lookup(const crm_identity *idn, int kind,
                                const char *raw, size_t len,
                                int64_t *out_profile)
 {
-    char buf[IDN_NORM_BUF];
-    size_t nlen;
     uint32_t v;
     crm_status s;
 
@@ -36,10 +34,9 @@ crm_status crm_identity_lookup(const crm_identity *idn, int kind,
         !idn_kind_valid(idn, kind))
         return crm_error(idn ? idn->ctx : NULL, CRM_EINVAL,
                          "crm_identity_lookup: NULL or unknown kind");
-    s = idn_normalize_checked(idn, kind, raw, len, buf, &nlen);
+    s = idn_value_find_raw(idn, kind, raw, len, &v);
     if (s != CRM_OK)
         return s;
-    v = idn_value_find(idn, kind, buf, nlen);
     if (v == IDN_NONE || idn->st.vs[v].anchor == IDN_NONE ||
         (idn->vals[v].flags & (IDN_V_BLOCKED | IDN_V_PLACEHOLDER)) ||
         (idn->st.vs[v].flags & (IDN_F_SHARED | IDN_F_MULTI)))
