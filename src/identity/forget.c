@@ -225,7 +225,8 @@ crm_status crm_identity_forget_source(crm_identity *idn, int64_t source_id)
         job_free(idn, &job);
         return crm_error_nomem(idn->ctx);
     }
-    memcpy(vals, idn->obs.ival + idn->obs.istart[o], nvals * 4);
+    if (nvals > 0)
+        memcpy(vals, idn->obs.ival + idn->obs.istart[o], nvals * 4);
     job.roots[job.nroots++] = root;
     s = forget(idn, o, IDN_NONE, &job);
     if (s == CRM_OK) {
