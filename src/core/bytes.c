@@ -63,8 +63,7 @@ void crm_reader_init(crm_reader *r, const void *data, size_t len)
     r->failed = 0;
 }
 
-/* Marks the reader failed; a failed reader has nothing left to read. */
-static void reader_fail(crm_reader *r)
+void crm_reader_fail(crm_reader *r)
 {
     r->failed = 1;
     r->p = r->end;
@@ -75,30 +74,11 @@ const uint8_t *crm_reader_get_bytes(crm_reader *r, size_t len)
     const uint8_t *at = r->p;
 
     if (r->failed || len > crm_reader_left(r)) {
-        reader_fail(r);
+        crm_reader_fail(r);
         return NULL;
     }
     r->p += len;
     return at;
-}
-
-uint64_t crm_reader_get_uvarint_slow(crm_reader *r)
-{
-    const uint8_t *p = r->p;
-    size_t left = crm_reader_left(r), i;
-    uint64_t v = 0;
-
-    for (i = 0; i < left && i < CRM_UVARINT_MAX; i++) {
-        if (i == CRM_UVARINT_MAX - 1 && p[i] > 1)
-            break; /* bits beyond 64 */
-        v |= (uint64_t)(p[i] & 0x7F) << (7 * i);
-        if (!(p[i] & 0x80)) {
-            r->p = p + i + 1;
-            return v;
-        }
-    }
-    reader_fail(r);
-    return 0;
 }
 
 /*

@@ -5,8 +5,8 @@
  * or gets is checked once at the end; a failed reader has nothing left.
  *
  * The puts and gets are inline: a put writes straight into spare capacity
- * after one room check per value, and a varint of one or two bytes is read
- * without a loop; anything else takes the out-of-line slow path in bytes.c.
+ * after one room check per value, and a varint is read in place, one byte
+ * per step; only growing a writer and failing a reader are out of line.
  * A record with a known bound is written faster still: crm_writer_begin
  * reserves the bound once, the crm_encode_* functions write through a plain
  * cursor with no check at all, and crm_writer_end keeps what was written.
@@ -46,8 +46,8 @@ void crm_writer_put_uvarint_slow(crm_writer *w, uint64_t v);
 void crm_reader_init(crm_reader *r, const void *data, size_t len);
 /* Returns a pointer to the next len bytes and skips them, NULL if truncated. */
 const uint8_t *crm_reader_get_bytes(crm_reader *r, size_t len);
-/* The slow path of crm_reader_get_uvarint: any length, checks every byte. */
-uint64_t crm_reader_get_uvarint_slow(crm_reader *r);
+/* Marks r failed (a truncated or malformed value): nothing is left to read. */
+void crm_reader_fail(crm_reader *r);
 
 /*
  * Reserves n bytes at the end and returns where they start, for the
@@ -165,18 +165,21 @@ static inline uint32_t crm_reader_get_u32le(crm_reader *r)
 static inline uint64_t crm_reader_get_uvarint(crm_reader *r)
 {
     const uint8_t *p = r->p;
+    size_t left = crm_reader_left(r);
+    size_t n = left < CRM_UVARINT_MAX ? left : CRM_UVARINT_MAX, i;
+    uint64_t v = 0;
 
-    if (crm_reader_left(r) >= 2) {
-        if (p[0] < 0x80) {
-            r->p = p + 1;
-            return p[0];
-        }
-        if (p[1] < 0x80) {
-            r->p = p + 2;
-            return (uint64_t)(p[0] & 0x7F) | (uint64_t)p[1] << 7;
+    for (i = 0; i < n; i++) {
+        v |= (uint64_t)(p[i] & 0x7F) << (7 * i);
+        if (p[i] < 0x80) {
+            if (i == CRM_UVARINT_MAX - 1 && p[i] > 1)
+                break; /* bits beyond 64 */
+            r->p = p + i + 1;
+            return v;
         }
     }
-    return crm_reader_get_uvarint_slow(r);
+    crm_reader_fail(r);
+    return 0;
 }
 
 static inline int64_t crm_reader_get_svarint(crm_reader *r)
