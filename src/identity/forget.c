@@ -121,9 +121,7 @@ static void erase_value(crm_identity *idn, uint32_t v)
 {
     if (idn->vals[v].flags & IDN_V_BLOCKED)
         return;
-    memset(idn->bytes + idn->vals[v].off, 0, idn->vals[v].len);
-    idn->vals[v].len = 0;
-    idn->vals[v].flags |= IDN_V_DEAD;
+    idn_value_erase(idn, v);
     idn->st.vs[v].anchor = IDN_NONE;
 }
 

@@ -7,10 +7,17 @@
 
 #include "core/hash.h"
 #include "core/mem.h"
+#include "core/memhint.h"
 #include "identity/identity_internal.h"
 #include "identity/normalize.h"
 
 /* ---- values ---- */
+
+/* The low bits of a value's key hold its kind and length (below
+ * IDN_KEY_TAG_BITS), so that equal keys mean equal kinds and lengths. */
+#define IDN_KEY_LEN_BITS 11
+#define IDN_KEY_TAG_BITS (IDN_KEY_LEN_BITS + 6)
+#define IDN_KEY_TAG_MASK ((UINT64_C(1) << IDN_KEY_TAG_BITS) - 1)
 
 uint64_t idn_hash(int kind, const char *s, size_t len)
 {
@@ -28,21 +35,37 @@ uint64_t idn_hash(int kind, const char *s, size_t len)
         memcpy(&w, s + i, len - i);
         h = (h ^ w) * UINT64_C(0x100000001b3);
     }
-    return crm_mix64(h);
+    return (crm_mix64(h) & ~IDN_KEY_TAG_MASK) |
+           (uint64_t)kind << IDN_KEY_LEN_BITS | len;
 }
 
-/* The next key of a collision chain. */
+/* The next key of a collision chain (same kind and length). */
 static uint64_t rehash(uint64_t key)
 {
-    return crm_mix64(key + UINT64_C(0x9e3779b97f4a7c15));
+    return (crm_mix64(key + UINT64_C(0x9e3779b97f4a7c15)) & ~IDN_KEY_TAG_MASK) |
+           (key & IDN_KEY_TAG_MASK);
 }
 
-static int value_equals(const crm_identity *idn, uint32_t v, int kind,
-                        const char *s, size_t len)
+static void slot_fill(const crm_identity *idn, idn_vmap_slot *slot, uint32_t v)
 {
-    return idn->vals[v].kind == (uint8_t)kind && idn->vals[v].len == len &&
-           (idn->vals[v].flags & IDN_V_DEAD) == 0 &&
-           memcmp(idn->bytes + idn->vals[v].off, s, len) == 0;
+    slot->v = v;
+    slot->off = idn->vals[v].off < IDN_NONE ? (uint32_t)idn->vals[v].off
+                                            : IDN_NONE;
+}
+
+/* Whether the value in slot is (kind, s), whose key the slot holds. The
+ * key fixes kind and length, and a slot with an offset holds a live value,
+ * so the hit path reads the bytes alone. */
+static int slot_equals(const crm_identity *idn, const idn_vmap_slot *slot,
+                       int kind, const char *s, size_t len)
+{
+    const idn_value *val = &idn->vals[slot->v];
+
+    if (slot->off != IDN_NONE)
+        return memcmp(idn->bytes + slot->off, s, len) == 0;
+    return val->kind == (uint8_t)kind && val->len == len &&
+           (val->flags & IDN_V_DEAD) == 0 &&
+           memcmp(idn->bytes + val->off, s, len) == 0;
 }
 
 uint32_t idn_value_find(const crm_identity *idn, int kind, const char *s,
@@ -51,11 +74,13 @@ uint32_t idn_value_find(const crm_identity *idn, int kind, const char *s,
     uint64_t key = idn_hash(kind, s, len);
 
     for (;;) {
-        uint32_t v = crm_i64map_get(&idn->vmap, (int64_t)key);
-        if (v == CRM_I64MAP_NONE)
+        const idn_vmap_slot *slot = crm_i64map_find(&idn->vmap, (int64_t)key);
+        if (slot == NULL)
             return IDN_NONE;
-        if (value_equals(idn, v, kind, s, len))
-            return v;
+        /* callers mostly read the value's link next: load it meanwhile */
+        crm_prefetch(&idn->st.vs[slot->v]);
+        if (slot_equals(idn, slot, kind, s, len))
+            return slot->v;
         key = rehash(key);
     }
 }
@@ -158,29 +183,44 @@ int idn_grow_pool(crm_identity *idn, idn_state *st, size_t need)
     return 0;
 }
 
+/* Finds value (kind, s) in the map, or inserts the first free key of its
+ * chain (*inserted says which). NULL on allocation failure. */
+static idn_vmap_slot *map_claim(crm_identity *idn, uint64_t key, int kind,
+                                const char *s, size_t len, int *inserted)
+{
+    for (;;) {
+        idn_vmap_slot *slot = crm_i64map_insert(idn->ctx, &idn->vmap,
+                                                (int64_t)key, inserted);
+        if (slot == NULL || *inserted || slot_equals(idn, slot, kind, s, len))
+            return slot;
+        key = rehash(key);
+    }
+}
+
 int idn_value_intern(crm_identity *idn, int kind, const char *s, size_t len,
                      uint32_t *out)
 {
-    uint64_t key = idn_hash(kind, s, len);
+    return idn_value_intern_hashed(idn, idn_hash(kind, s, len), kind, s, len,
+                                   out);
+}
+
+int idn_value_intern_hashed(crm_identity *idn, uint64_t key, int kind,
+                            const char *s, size_t len, uint32_t *out)
+{
+    idn_vmap_slot *slot;
     uint32_t v;
-    int r;
+    int inserted;
 
     if (idn_grow_values(idn, idn->nvals + 1) ||
         grow_bytes(idn, idn->nbytes + len))
         return -1;
     /* one probe finds the value or claims its slot for a new one */
-    for (;;) {
-        r = crm_i64map_upsert(idn->ctx, &idn->vmap, (int64_t)key,
-                              (uint32_t)idn->nvals, &v);
-        if (r < 0)
-            return -1;
-        if (r == 1)
-            break;
-        if (value_equals(idn, v, kind, s, len)) {
-            *out = v;
-            return 0;
-        }
-        key = rehash(key);
+    slot = map_claim(idn, key, kind, s, len, &inserted);
+    if (slot == NULL)
+        return -1;
+    if (!inserted) {
+        *out = slot->v;
+        return 0;
     }
     v = (uint32_t)idn->nvals++;
     memcpy(idn->bytes + idn->nbytes, s, len);
@@ -188,6 +228,7 @@ int idn_value_intern(crm_identity *idn, int kind, const char *s, size_t len,
     idn->vals[v].len = (uint16_t)len;
     idn->vals[v].kind = (uint8_t)kind;
     idn->vals[v].flags = 0;
+    slot_fill(idn, slot, v);
     idn->st.vs[v].anchor = IDN_NONE;
     idn->st.vs[v].flags = 0;
     idn->st.track_head[v] = IDN_NONE;
@@ -202,30 +243,67 @@ int idn_value_intern(crm_identity *idn, int kind, const char *s, size_t len,
 
 int idn_value_map_insert(crm_identity *idn, uint32_t v)
 {
-    uint64_t key = idn_hash(idn->vals[v].kind, idn->bytes + idn->vals[v].off,
-                            idn->vals[v].len);
+    int inserted;
+    const char *s = idn->bytes + idn->vals[v].off;
+    idn_vmap_slot *slot =
+        map_claim(idn, idn_hash(idn->vals[v].kind, s, idn->vals[v].len),
+                  idn->vals[v].kind, s, idn->vals[v].len, &inserted);
 
-    while (crm_i64map_get(&idn->vmap, (int64_t)key) != CRM_I64MAP_NONE)
-        key = rehash(key);
-    return crm_i64map_set(idn->ctx, &idn->vmap, (int64_t)key, v);
+    if (slot == NULL)
+        return -1;
+    if (inserted)
+        slot_fill(idn, slot, v);
+    return 0;
 }
 
-/* Removes value v (the last one interned) from the map. */
-static void value_unmap(crm_identity *idn, uint32_t v)
+void idn_value_prefetch(const crm_identity *idn, uint64_t key, int link)
+{
+    const idn_vmap_slot *slot = crm_i64map_find(&idn->vmap, (int64_t)key);
+
+    if (slot == NULL)
+        return;
+    crm_prefetch(&idn->vals[slot->v]);
+    if (slot->off != IDN_NONE)
+        crm_prefetch(idn->bytes + slot->off);
+    if (link)
+        crm_prefetch(&idn->st.vs[slot->v]);
+}
+
+/* The map slot of live value v, or NULL. */
+static idn_vmap_slot *value_slot(crm_identity *idn, uint32_t v)
 {
     uint64_t key = idn_hash(idn->vals[v].kind, idn->bytes + idn->vals[v].off,
                             idn->vals[v].len);
 
     for (;;) {
-        uint32_t got = crm_i64map_get(&idn->vmap, (int64_t)key);
-        if (got == CRM_I64MAP_NONE)
-            return;
-        if (got == v) {
-            crm_i64map_remove(&idn->vmap, (int64_t)key);
-            return;
-        }
+        idn_vmap_slot *slot = crm_i64map_find(&idn->vmap, (int64_t)key);
+        if (slot == NULL || slot->v == v)
+            return slot;
         key = rehash(key);
     }
+}
+
+/* Removes value v (the last one interned) from the map. */
+static void value_unmap(crm_identity *idn, uint32_t v)
+{
+    idn_vmap_slot *slot = value_slot(idn, v);
+
+    if (slot != NULL)
+        crm_i64map_remove(&idn->vmap, slot->key);
+}
+
+void idn_value_erase(crm_identity *idn, uint32_t v)
+{
+    idn_vmap_slot *slot;
+
+    if (idn->vals[v].flags & IDN_V_DEAD)
+        return;
+    slot = value_slot(idn, v);
+    if (slot != NULL)
+        slot->off = IDN_NONE;
+    memset(idn->bytes + idn->vals[v].off, 0, idn->vals[v].len);
+    idn->vals[v].len = 0;
+    idn->vals[v].flags |= IDN_V_DEAD;
 }
 
 int idn_value_cmp(const crm_identity *idn, uint32_t a, uint32_t b)

@@ -2,9 +2,10 @@
  * Internal structures of the identity module (include/crm/identity.h).
  *
  * Values are interned once: their normalised bytes live in one growable
- * buffer, and a crm_i64map keyed by a 64-bit hash of (kind, bytes) finds
- * them; a hash collision moves on to the key rehash(key), so the map holds
- * chains of keys that are walked until a key is missing. Observations are
+ * buffer, and a crm_i64map keyed by a 64-bit hash of (kind, bytes), whose
+ * low bits are the kind and length, finds them; a hash collision moves on
+ * to the key rehash(key), so the map holds chains of keys that are walked
+ * until a key is missing. Observations are
  * flat arrays; their identifiers (value indices, sorted by kind then bytes)
  * are one column addressed by istart[].
  *
@@ -88,6 +89,16 @@ typedef struct idn_value {
     uint8_t flags; /* IDN_V_* */
 } idn_value;
 
+/* A slot of the value map (crm_identity.vmap): the key, the value's index
+ * and, so that a hit reads the value's bytes without first reading
+ * vals[v], its offset in bytes (IDN_NONE when the value is dead or the
+ * offset does not fit in 32 bits: vals[v] then says all). */
+typedef struct idn_vmap_slot {
+    int64_t key;
+    uint32_t v;
+    uint32_t off;
+} idn_vmap_slot;
+
 /* Where a value is attached, its dynamic flags (IDN_F_*, bits 0-7) and,
  * so that a link reads one cache line, copies of its kind (bits 8-15) and
  * static flags (IDN_V_*, bits 16-23). */
@@ -134,6 +145,19 @@ typedef struct idn_obs_table {
     size_t nidents, idents_cap;
 } idn_obs_table;
 
+/* Room for identifiers normalised ahead of their interning. */
+#define IDN_STAGE_BYTES 16384
+#define IDN_STAGE_IDENTS 256
+
+/* One identifier normalised ahead of its interning (observe.c). */
+typedef struct idn_staged {
+    uint64_t key;       /* idn_hash of the normalised value */
+    const char *reason; /* why normalising failed */
+    uint32_t off;       /* normalised bytes in crm_identity.stage_bytes */
+    uint32_t len;
+    crm_status status;  /* of normalising */
+} idn_staged;
+
 struct crm_identity {
     crm_ctx *ctx;
     idn_kind kinds[IDN_MAX_KINDS];
@@ -155,7 +179,7 @@ struct crm_identity {
     size_t nbytes, bytes_cap;
     idn_value *vals;
     size_t nvals, vals_cap;
-    crm_i64map vmap;
+    crm_i64map vmap; /* slots: idn_vmap_slot */
 
     /* observations */
     idn_obs_table obs;
@@ -172,6 +196,11 @@ struct crm_identity {
     /* scratch for normalising one value, and one observation's values */
     char scratch[IDN_NORM_BUF];
     uint32_t obs_values[IDN_MAX_IDENTS + IDN_MAX_KINDS];
+
+    /* identifiers of the next observations, normalised ahead so that the
+     * map lines they will read are loaded meanwhile (observe.c) */
+    char stage_bytes[IDN_STAGE_BYTES];
+    idn_staged stage[IDN_STAGE_IDENTS];
 };
 
 /* Marks of the appendable arrays at the start of an operation. */
@@ -230,8 +259,19 @@ void idn_sort_values(const crm_identity *idn, uint32_t *ids, uint32_t *tmp,
 /* Finds or appends value (kind, s); -1 on allocation failure. */
 int idn_value_intern(crm_identity *idn, int kind, const char *s, size_t len,
                      uint32_t *out);
-/* Adds existing value v to the map (loading); -1 on allocation failure. */
+/* As idn_value_intern, given key = idn_hash(kind, s, len). */
+int idn_value_intern_hashed(crm_identity *idn, uint64_t key, int kind,
+                            const char *s, size_t len, uint32_t *out);
+/* Starts loading what interning the value of key (idn_hash) will read
+ * when it is known (its map slot should be cached already), and its link
+ * slot too when link is non-zero. */
+void idn_value_prefetch(const crm_identity *idn, uint64_t key, int link);
+/* Adds existing value v to the map (loading), unless an equal value is
+ * mapped; -1 on allocation failure. */
 int idn_value_map_insert(crm_identity *idn, uint32_t v);
+/* Erases the bytes of value v and marks it dead (never found again); its
+ * key stays in the map, so that the collision chains through it hold. */
+void idn_value_erase(crm_identity *idn, uint32_t v);
 int idn_grow_values(crm_identity *idn, size_t need);
 int idn_grow_obs(crm_identity *idn, size_t need);
 int idn_grow_idents(crm_identity *idn, size_t need);

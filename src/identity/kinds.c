@@ -24,7 +24,7 @@ crm_status crm_identity_new(crm_ctx *ctx, crm_identity **out)
     idn->ctx = ctx;
     idn->shared_limit = DEFAULT_SHARED_LIMIT;
     idn->profile_cap = DEFAULT_PROFILE_CAP;
-    crm_i64map_init(&idn->vmap);
+    crm_i64map_init_slots(&idn->vmap, sizeof(idn_vmap_slot));
     crm_i64map_init(&idn->smap);
     *out = idn;
     return CRM_OK;

@@ -95,29 +95,48 @@ static crm_status append_observation(crm_identity *idn, int64_t source_id,
     return CRM_OK;
 }
 
-/* Normalises and interns identifier i; *v is IDN_NONE when rejected. */
-static crm_status intern_identifier(crm_identity *idn, idn_run *run,
-                                    int64_t source_id, int kind,
-                                    const char *raw, size_t len, uint32_t *v)
+/* Normalises identifier (kind, raw) into buf (IDN_NORM_BUF bytes) and
+ * hashes it; a failure is kept in st for intern_staged to report. */
+static void stage_identifier(const crm_identity *idn, int kind,
+                             const char *raw, size_t len, char *buf,
+                             idn_staged *st)
 {
-    const char *reason = NULL;
-    size_t nlen;
-    crm_status s;
+    size_t nlen = 0;
 
+    st->reason = NULL;
+    st->status = idn_normalize_for_kind(idn, kind, raw, len, buf, &nlen,
+                                        &st->reason);
+    st->len = (uint32_t)nlen;
+    st->key = st->status == CRM_OK ? idn_hash(kind, buf, nlen) : 0;
+}
+
+/* Interns a staged identifier (its normalised bytes at norm; raw is *len
+ * bytes long, or a C string when len is NULL); *v is IDN_NONE when it was
+ * rejected. */
+static crm_status intern_staged(crm_identity *idn, idn_run *run,
+                                int64_t source_id, int kind, const char *raw,
+                                const size_t *len, const idn_staged *st,
+                                const char *norm, uint32_t *v)
+{
     *v = IDN_NONE;
-    s = idn_normalize_for_kind(idn, kind, raw, len, idn->scratch, &nlen,
-                               &reason);
-    if (s == CRM_EINVAL) {
-        idn_emit_raw(run, CRM_IDENTITY_REJECTED, source_id, kind, raw, len);
+    if (st->status == CRM_EINVAL) {
+        idn_emit_raw(run, CRM_IDENTITY_REJECTED, source_id, kind, raw,
+                     len ? *len : strlen(raw));
         return CRM_OK;
     }
-    if (s != CRM_OK)
-        return crm_error(idn->ctx, s, "source_id %lld, kind '%s': %s",
+    if (st->status != CRM_OK)
+        return crm_error(idn->ctx, st->status, "source_id %lld, kind '%s': %s",
                          (long long)source_id, idn->kinds[kind].name,
-                         reason ? reason : "value rejected");
-    if (idn_value_intern(idn, kind, idn->scratch, nlen, v) != 0)
+                         st->reason ? st->reason : "value rejected");
+    if (idn_value_intern_hashed(idn, st->key, kind, norm, st->len, v) != 0)
         return crm_error_nomem(idn->ctx);
     return CRM_OK;
+}
+
+/* Whether kind is a known plain (not composite) kind. */
+static int plain_kind(const crm_identity *idn, int kind)
+{
+    return idn_kind_valid(idn, kind) && idn->kinds[kind].nparts == 0;
 }
 
 static crm_status check_identifiers(crm_identity *idn, size_t n,
@@ -133,8 +152,7 @@ static crm_status check_identifiers(crm_identity *idn, size_t n,
     if (n > 0 && (kinds == NULL || values == NULL))
         return crm_error(idn->ctx, CRM_EINVAL, "NULL identifier columns");
     for (i = 0; i < n; i++) {
-        if (!idn_kind_valid(idn, kinds[i]) ||
-            idn->kinds[kinds[i]].nparts != 0)
+        if (!plain_kind(idn, kinds[i]))
             return crm_error(idn->ctx, CRM_EINVAL,
                              "identifier %zu: unknown or composite kind %d", i,
                              kinds[i]);
@@ -145,12 +163,54 @@ static crm_status check_identifiers(crm_identity *idn, size_t n,
     return CRM_OK;
 }
 
-/* Records one observation (unlinked). Errors leave partial appends for the
- * caller's rollback. */
+/* Stages the n identifiers of one observation at idn->stage[first ..],
+ * their bytes from stage_bytes[*used ..], and starts loading their map
+ * slots. Returns 0, or -1 (nothing kept) when they do not fit or are
+ * invalid: ingest then normalises them itself and reports any error. */
+static int stage_observation(crm_identity *idn, size_t first, size_t n,
+                             const int *kinds, const char *const *values,
+                             const size_t *lens, size_t *used)
+{
+    size_t i, at = *used;
+
+    if (n > IDN_STAGE_IDENTS - first || (n > 0 && (!kinds || !values)))
+        return -1;
+    for (i = 0; i < n; i++) {
+        idn_staged *st = &idn->stage[first + i];
+        if (!plain_kind(idn, kinds[i]) || values[i] == NULL ||
+            IDN_STAGE_BYTES - at < IDN_NORM_BUF)
+            return -1;
+        stage_identifier(idn, kinds[i], values[i],
+                         lens ? lens[i] : strlen(values[i]),
+                         idn->stage_bytes + at, st);
+        st->off = (uint32_t)at;
+        if (st->status == CRM_OK) {
+            crm_i64map_prefetch(&idn->vmap, (int64_t)st->key);
+            at += st->len;
+        }
+    }
+    *used = at;
+    return 0;
+}
+
+/* Once the map slots of the staged identifiers [0, n) are loaded, starts
+ * loading the values they lead to (and their links when link != 0). */
+static void prefetch_staged(const crm_identity *idn, size_t n, int link)
+{
+    size_t i;
+
+    for (i = 0; i < n; i++)
+        if (idn->stage[i].status == CRM_OK)
+            idn_value_prefetch(idn, idn->stage[i].key, link);
+}
+
+/* Records one observation (unlinked); its identifiers were staged at
+ * staged[0 .. n) unless staged is NULL. Errors leave partial appends for
+ * the caller's rollback. */
 static crm_status ingest(crm_identity *idn, idn_run *run, int64_t source_id,
                          int64_t at, size_t n, const int *kinds,
                          const char *const *values, const size_t *lens,
-                         uint32_t *out_obs)
+                         const idn_staged *staged, uint32_t *out_obs)
 {
     uint32_t *ids = idn->obs_values;
     size_t i, nids = 0;
@@ -160,9 +220,16 @@ static crm_status ingest(crm_identity *idn, idn_run *run, int64_t source_id,
     if (s == CRM_OK)
         s = append_observation(idn, source_id, at, &o);
     for (i = 0; s == CRM_OK && i < n; i++) {
-        size_t len = lens ? lens[i] : strlen(values[i]);
-        s = intern_identifier(idn, run, source_id, kinds[i], values[i], len,
-                              &ids[nids]);
+        idn_staged here;
+        const idn_staged *st = staged ? &staged[i] : &here;
+        if (staged == NULL)
+            stage_identifier(idn, kinds[i], values[i],
+                             lens ? lens[i] : strlen(values[i]), idn->scratch,
+                             &here);
+        s = intern_staged(idn, run, source_id, kinds[i], values[i],
+                          lens ? &lens[i] : NULL, st,
+                          staged ? idn->stage_bytes + st->off : idn->scratch,
+                          &ids[nids]);
         nids += ids[nids] != IDN_NONE;
     }
     if (s != CRM_OK)
@@ -226,13 +293,61 @@ static void run_init(idn_run *run, crm_identity *idn)
     run->fresh = IDN_NONE;
 }
 
-/* How many observations ahead crm_identity_add prefetches the source map
- * slot each one will be inserted at. */
-#define ADD_PREFETCH_AHEAD 8
-
-static void prefetch_source(const crm_identity *idn, int64_t source_id)
+/* Stages the identifiers of observations first .. as many as fit, and
+ * starts loading the source map slots they will be inserted at. Returns
+ * the end of the staged run (first when observation first does not fit). */
+static size_t stage_batch(crm_identity *idn, size_t first, size_t n_obs,
+                          const int64_t *source_ids, const size_t *offsets,
+                          const int *kinds, const char *const *values,
+                          const size_t *lens)
 {
-    crm_i64map_prefetch(&idn->smap, source_id);
+    size_t o, used = 0, base = offsets[first];
+
+    for (o = first; o < n_obs; o++) {
+        size_t at = offsets[o];
+        if (stage_observation(idn, at - base, offsets[o + 1] - at,
+                              kinds ? kinds + at : NULL,
+                              values ? values + at : NULL,
+                              lens ? lens + at : NULL, &used) != 0)
+            break;
+        crm_i64map_prefetch(&idn->smap, source_ids[o]);
+    }
+    prefetch_staged(idn, offsets[o] - base, 0);
+    return o;
+}
+
+/* Ingests observations first .. end - 1, staged by stage_batch. */
+static crm_status ingest_batch(crm_identity *idn, idn_run *run, size_t first,
+                               size_t end, const int64_t *source_ids,
+                               const int64_t *ats, const size_t *offsets,
+                               const int *kinds, const char *const *values,
+                               const size_t *lens)
+{
+    crm_status s = CRM_OK;
+    size_t o;
+    uint32_t added;
+
+    for (o = first; s == CRM_OK && o < end && !run->stopped; o++) {
+        size_t at = offsets[o];
+        s = ingest(idn, run, source_ids[o], ats[o], offsets[o + 1] - at,
+                   kinds ? kinds + at : NULL, values ? values + at : NULL,
+                   lens ? lens + at : NULL,
+                   idn->stage + (at - offsets[first]), &added);
+    }
+    return s;
+}
+
+/* Makes room in the source map for n_obs more sources. It grows by half
+ * at least, so that adding in many batches does not rehash it each time. */
+static int reserve_sources(crm_identity *idn, size_t n_obs)
+{
+    size_t count = idn->smap.count, need = count + n_obs;
+
+    if (need <= crm_i64map_room(&idn->smap))
+        return 0;
+    if (need < count + count / 2)
+        need = count + count / 2;
+    return crm_i64map_reserve(idn->ctx, &idn->smap, need);
 }
 
 crm_status crm_identity_add(crm_identity *idn, size_t n_obs,
@@ -243,7 +358,7 @@ crm_status crm_identity_add(crm_identity *idn, size_t n_obs,
     idn_mark m;
     idn_run run;
     crm_status s = CRM_OK;
-    size_t i;
+    size_t i, end;
     uint32_t o;
 
     if (idn == NULL || (n_obs > 0 && (source_ids == NULL || ats == NULL)) ||
@@ -259,18 +374,22 @@ crm_status crm_identity_add(crm_identity *idn, size_t n_obs,
     m = idn_mark_take(idn);
     run_init(&run, idn);
     if (idn_grow_obs(idn, idn->obs.nobs + n_obs) != 0 ||
-        crm_i64map_reserve(idn->ctx, &idn->smap, idn->smap.count + n_obs))
+        reserve_sources(idn, n_obs) != 0)
         s = crm_error_nomem(idn->ctx);
-    for (i = 0; s == CRM_OK && i < n_obs; i++) {
+    for (i = 0; s == CRM_OK && i < n_obs && !run.stopped; i = end) {
         size_t first = offsets[i];
-        if (i + ADD_PREFETCH_AHEAD < n_obs)
-            prefetch_source(idn, source_ids[i + ADD_PREFETCH_AHEAD]);
+        end = stage_batch(idn, i, n_obs, source_ids, offsets, kinds, values,
+                          lens);
+        if (end > i) {
+            s = ingest_batch(idn, &run, i, end, source_ids, ats, offsets,
+                             kinds, values, lens);
+            continue;
+        }
+        end = i + 1;
         s = ingest(idn, &run, source_ids[i], ats[i], offsets[i + 1] - first,
                    kinds ? kinds + first : NULL,
                    values ? values + first : NULL, lens ? lens + first : NULL,
-                   &o);
-        if (run.stopped)
-            break;
+                   NULL, &o);
     }
     return finish(idn, &m, &run, s);
 }
@@ -285,6 +404,7 @@ crm_status crm_identity_observe(crm_identity *idn, int64_t source_id,
     crm_status s;
     uint32_t o = 0;
     size_t nids;
+    int staged;
 
     if (idn == NULL || out_profile == NULL)
         return crm_error(idn ? idn->ctx : NULL, CRM_EINVAL,
@@ -292,7 +412,13 @@ crm_status crm_identity_observe(crm_identity *idn, int64_t source_id,
     idn_freeze_kinds(idn);
     m = idn_mark_take(idn);
     run_init(&run, idn);
-    s = ingest(idn, &run, source_id, at, n, kinds, values, lens, &o);
+    crm_i64map_prefetch(&idn->smap, source_id);
+    nids = 0;
+    staged = stage_observation(idn, 0, n, kinds, values, lens, &nids) == 0;
+    if (staged)
+        prefetch_staged(idn, n, 1);
+    s = ingest(idn, &run, source_id, at, n, kinds, values, lens,
+               staged ? idn->stage : NULL, &o);
     if (s == CRM_OK && !run.stopped) {
         nids = idn->obs.istart[o + 1] - idn->obs.istart[o];
         if (idn_undo_reserve(idn, nids * (idn->ncnt + 8) + 8) != 0 ||

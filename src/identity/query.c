@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include "core/mem.h"
+#include "core/memhint.h"
 #include "core/radix.h"
 #include "identity/identity_internal.h"
 
@@ -23,6 +24,21 @@ crm_status crm_identity_profile_of(const crm_identity *idn, int64_t source_id,
     return CRM_OK;
 }
 
+/* As idn_find_const, loading the source id of each ancestor while its
+ * parent is checked: the root's is then read with its parent. */
+static uint32_t find_root_prefetching_source(const crm_identity *idn,
+                                             uint32_t x)
+{
+    const uint32_t *parent = idn->st.parent;
+
+    for (;;) {
+        crm_prefetch(&idn->obs.src[x]);
+        if (parent[x] == x)
+            return x;
+        x = parent[x];
+    }
+}
+
 crm_status crm_identity_lookup(const crm_identity *idn, int kind,
                                const char *raw, size_t len,
                                int64_t *out_profile)
@@ -38,11 +54,13 @@ crm_status crm_identity_lookup(const crm_identity *idn, int kind,
     if (s != CRM_OK)
         return s;
     if (v == IDN_NONE || idn->st.vs[v].anchor == IDN_NONE ||
-        (idn->vals[v].flags & (IDN_V_BLOCKED | IDN_V_PLACEHOLDER)) ||
+        (IDN_VSLOT_STATIC(idn->st.vs[v].flags) &
+         (IDN_V_BLOCKED | IDN_V_PLACEHOLDER)) ||
         (idn->st.vs[v].flags & (IDN_F_SHARED | IDN_F_MULTI)))
         return crm_error(idn->ctx, CRM_ENOTFOUND,
                          "no single profile holds this value");
-    *out_profile = idn->obs.src[idn_find_const(&idn->st, idn->st.vs[v].anchor)];
+    *out_profile = idn->obs.src[find_root_prefetching_source(
+        idn, idn->st.vs[v].anchor)];
     return CRM_OK;
 }
 

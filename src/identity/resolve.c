@@ -77,10 +77,12 @@ static void state_reset(crm_identity *idn, idn_state *st)
     st->npool = 0;
 }
 
-/* How many observations ahead replay prefetches value slots, and then the
- * union-find entries of their anchors (read from the prefetched slots). */
+/* How many observations ahead replay prefetches value slots, then the
+ * union-find entries of their anchors (read from the prefetched slots),
+ * then the counters and member links of the anchors' parents. */
 #define REPLAY_SLOTS_AHEAD 16
 #define REPLAY_ANCHORS_AHEAD 8
+#define REPLAY_OWNERS_AHEAD 4
 
 static void prefetch_slots(const idn_run *run, uint32_t o)
 {
@@ -106,6 +108,27 @@ static void prefetch_anchors(const idn_run *run, uint32_t o)
     }
 }
 
+/* The parent of an anchor is mostly the root of the profile it links to,
+ * whose counters and member link a merge reads. */
+static void prefetch_owners(const idn_run *run, uint32_t o)
+{
+    const crm_identity *idn = run->idn;
+    const idn_state *st = run->st;
+    uint32_t i, anchor, owner;
+
+    for (i = idn->obs.istart[o]; i < idn->obs.istart[o + 1]; i++) {
+        if (idn->obs.ival[i] == IDN_NONE)
+            continue;
+        anchor = st->vs[idn->obs.ival[i]].anchor;
+        if (anchor == IDN_NONE)
+            continue;
+        owner = st->parent[anchor];
+        crm_prefetch(&st->cnt[(size_t)owner * idn->ncnt]);
+        crm_prefetch(&st->next[owner]);
+        crm_prefetch(&st->parent[owner]);
+    }
+}
+
 /* Replays observations 0 .. n-1, which are in canonical order. Each link
  * reads a random value slot and a random parent: both are prefetched a few
  * observations ahead. */
@@ -118,6 +141,8 @@ static void replay(idn_run *run, size_t n)
             prefetch_slots(run, (uint32_t)(i + REPLAY_SLOTS_AHEAD));
         if (i + REPLAY_ANCHORS_AHEAD < n)
             prefetch_anchors(run, (uint32_t)(i + REPLAY_ANCHORS_AHEAD));
+        if (i + REPLAY_OWNERS_AHEAD < n)
+            prefetch_owners(run, (uint32_t)(i + REPLAY_OWNERS_AHEAD));
         idn_link_observation(run, (uint32_t)i);
     }
 }
@@ -193,16 +218,40 @@ static void table_free(crm_identity *idn, idn_obs_table *t)
     crm_mem_free(idn->ctx, t->dead);
 }
 
-/* The live observations in the given order, without forgotten values. */
+/* The number of identifiers of live observations that are not forgotten
+ * values (read in storage order, not in the new one). */
+static size_t live_identifiers(const crm_identity *idn)
+{
+    size_t o, m = 0;
+    uint32_t k;
+
+    for (o = 0; o < idn->obs.nobs; o++)
+        if (!idn->obs.dead[o])
+            for (k = idn->obs.istart[o]; k < idn->obs.istart[o + 1]; k++)
+                m += idn->obs.ival[k] != IDN_NONE;
+    return m;
+}
+
+/* How many observations ahead table_build loads an observation's columns,
+ * and then its identifiers (from the loaded istart). */
+#define GATHER_COLUMNS_AHEAD 16
+#define GATHER_IDENTS_AHEAD 8
+
+static void prefetch_columns(const crm_identity *idn, uint32_t o)
+{
+    crm_prefetch(&idn->obs.istart[o]);
+    crm_prefetch(&idn->obs.src[o]);
+    crm_prefetch(&idn->obs.at[o]);
+}
+
+/* The live observations in the given order (every live one), without
+ * forgotten values. */
 static int table_build(crm_identity *idn, const uint32_t *order, size_t n,
                        idn_obs_table *t)
 {
-    size_t i, m = 0, cap = n < 8 ? 8 : n;
+    size_t i, m = live_identifiers(idn), cap = n < 8 ? 8 : n;
     uint32_t k;
 
-    for (i = 0; i < n; i++)
-        for (k = idn->obs.istart[order[i]]; k < idn->obs.istart[order[i] + 1]; k++)
-            m += idn->obs.ival[k] != IDN_NONE;
     memset(t, 0, sizeof *t);
     t->src = crm_mem_alloc_array(idn->ctx, cap, 8);
     t->at = crm_mem_alloc_array(idn->ctx, cap, 8);
@@ -214,6 +263,11 @@ static int table_build(crm_identity *idn, const uint32_t *order, size_t n,
     t->istart[0] = 0;
     for (i = 0; i < n; i++) {
         uint32_t o = order[i];
+        if (i + GATHER_COLUMNS_AHEAD < n)
+            prefetch_columns(idn, order[i + GATHER_COLUMNS_AHEAD]);
+        if (i + GATHER_IDENTS_AHEAD < n)
+            crm_prefetch(idn->obs.ival +
+                         idn->obs.istart[order[i + GATHER_IDENTS_AHEAD]]);
         t->src[i] = idn->obs.src[o];
         t->at[i] = idn->obs.at[o];
         for (k = idn->obs.istart[o]; k < idn->obs.istart[o + 1]; k++)
@@ -247,6 +301,10 @@ static int64_t *profiles_before(crm_identity *idn, const uint32_t *order,
     return was;
 }
 
+/* How many source map slots ahead remap_sources loads the new index of
+ * the observation a slot holds. */
+#define REMAP_AHEAD 16
+
 /* Points the source map at the new numbering. */
 static void remap_sources(crm_identity *idn, const uint32_t *order, size_t n,
                           uint32_t *newidx, size_t old_nobs)
@@ -260,6 +318,8 @@ static void remap_sources(crm_identity *idn, const uint32_t *order, size_t n,
     for (i = 0; i < slots; i++) {
         uint32_t *o;
 
+        if (i + REMAP_AHEAD < slots && crm_i64map_used(&idn->smap, i + REMAP_AHEAD))
+            crm_prefetch(&newidx[*crm_i64map_value_at(&idn->smap, i + REMAP_AHEAD)]);
         if (!crm_i64map_used(&idn->smap, i))
             continue;
         o = crm_i64map_value_at(&idn->smap, i);
