@@ -479,17 +479,18 @@ END_TEST
 
 /*
  * Large sorts with a 64-bit payload (n >= 2^20, keys spanning 2^22 ..
- * 2^32) take one pass on the top digit, then sort each bucket on its two
- * lower digits. Key shapes reaching each way a bucket is finished; r is a
+ * 2^32) take one pass on the top digit (9 bits, 10 for a 32-bit span),
+ * then sort each bucket on its two lower digits (for 30 bits: bits 0..9
+ * and 10..20). Key shapes reaching each way a bucket is finished; r is a
  * random word, i the element's index.
  */
 enum {
-    SHAPE_UNIFORM_30,  /* 30 bits: buckets of ~500, both lower digits */
+    SHAPE_UNIFORM_30,  /* buckets of ~2000, both lower digits */
     SHAPE_FULL_32,     /* span 2^32 - 1, both ends present */
     SHAPE_SPAN_2_22,   /* span exactly 2^22: the narrowest such sort */
     SHAPE_LOW_FIXED,   /* lowest digit always 0: one pass per bucket */
     SHAPE_MID_FIXED,   /* middle digit always 0: one pass per bucket */
-    SHAPE_FEW_KEYS,    /* 1000 keys repeated: buckets of equal keys */
+    SHAPE_FEW_KEYS,    /* 500 keys repeated, one per bucket */
     SHAPE_ONE_BIG,     /* most keys in the first bucket (too big to stay
                         * in cache), many of them equal */
     SHAPE_COUNT
@@ -504,12 +505,12 @@ static uint64_t shaped_key(int shape, uint64_t r, size_t i)
         return i == 5 ? 0 : i == 9 ? UINT32_MAX : r % (UINT64_C(1) << 32);
     case SHAPE_SPAN_2_22:
         return i == 5 ? 0 : i == 9 ? UINT64_C(1) << 22 : r % (1u << 22);
-    case SHAPE_LOW_FIXED: /* 30 bits: lower digits of 9 and 10 bits */
-        return (r % (1u << 21)) << 9;
+    case SHAPE_LOW_FIXED:
+        return (r % (1u << 20)) << 10;
     case SHAPE_MID_FIXED: /* the smallest offset is 0 */
-        return i == 5 ? 0 : (r & 511) | ((r >> 9) % 2048) << 19;
-    case SHAPE_FEW_KEYS:
-        return (r % 1000) << 20;
+        return i == 5 ? 0 : (r & 1023) | ((r >> 10) % 512) << 21;
+    case SHAPE_FEW_KEYS: /* 31 bits: top digit bits 22..30 */
+        return (r % 500) << 22;
     default:
         return r % 16 ? (r >> 4) % 100000 : (r >> 4) % (UINT64_C(1) << 30);
     }

@@ -250,15 +250,19 @@ static int radix_sort_narrow(crm_ctx *ctx, int64_t *keys, void *vals,
 }
 
 /*
- * Large sorts with a 64-bit payload whose keys span 2^23 .. 2^32 (the
- * three-pass case): one pass on the offsets' top 11 bits moves each key
- * and payload into one record (one write stream per bucket instead of
- * two), then each bucket, a few thousand records, is sorted on its two
- * lower digits in cache and written straight to the caller's arrays.
+ * Large sorts with a 64-bit payload whose keys span 2^22 .. 2^32 (the
+ * three-pass case): one pass on the offsets' top digit moves each key and
+ * payload into one record (one write stream per bucket instead of two),
+ * then each bucket is sorted on its two lower digits in cache and written
+ * straight to the caller's arrays.
  */
 #define MSD_MIN_N ((size_t)1 << 20) /* below, every pass stays in cache */
 #define MSD_MIN_BITS 23
-#define BUCKET_CAP 8192 /* records a bucket sorts through `spare`, in L2 */
+/* The top digit's bits (more when the lower two digits would exceed 11
+ * bits each): 512 buckets, each written as one stream and then sorted in
+ * L2 through `spare`. */
+#define MSD_TOP_BITS 9
+#define BUCKET_CAP 32768
 
 /* 12 bytes: the payload is copied in and out with memcpy (4-aligned). */
 typedef struct record {
@@ -417,7 +421,9 @@ static int radix_sort_msd(crm_ctx *ctx, int64_t *keys, uint64_t *vals,
     msd *s = crm_mem_alloc(ctx, sizeof *s);
     record *records = crm_mem_alloc_array(ctx, n, sizeof *records);
     record *spare = crm_mem_alloc_array(ctx, BUCKET_CAP, sizeof *spare);
-    unsigned lower = bits - RADIX_BITS;
+    unsigned top = bits - 2 * RADIX_BITS > MSD_TOP_BITS
+                       ? bits - 2 * RADIX_BITS : MSD_TOP_BITS;
+    unsigned lower = bits - top;
 
     if (!s || !records || !spare) {
         crm_mem_free(ctx, s);
