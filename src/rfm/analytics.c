@@ -235,17 +235,31 @@ static crm_status alloc_customers(build *b)
     return CRM_OK;
 }
 
-/* Folds a purchase on `day` into the customer's first/second/last day. */
+static int32_t min_day(int32_t a, int32_t b)
+{
+    return a < b ? a : b;
+}
+
+static int32_t max_day(int32_t a, int32_t b)
+{
+    return a > b ? a : b;
+}
+
+/*
+ * Folds a purchase on `day` into the customer's first/second/last day.
+ * Orders come in input order, so the comparisons would mispredict: all
+ * are minima and maxima (first < second always, so an earlier day makes
+ * the old first day the second).
+ */
 static void note_purchase(analytics_customer *c, int32_t day)
 {
-    if (day < c->first_day) {
-        c->second_day = c->first_day;
-        c->first_day = day;
-    } else if (day > c->first_day && day < c->second_day) {
-        c->second_day = day;
-    }
-    if (day > c->last_day)
-        c->last_day = day;
+    int32_t first = c->first_day;
+
+    c->second_day = day == first
+                        ? c->second_day
+                        : min_day(c->second_day, max_day(day, first));
+    c->first_day = min_day(first, day);
+    c->last_day = max_day(c->last_day, day);
 }
 
 /* Folds the run [start, end) of one id into *c. */
