@@ -570,6 +570,52 @@ START_TEST(test_radix_sort_large_shapes)
 }
 END_TEST
 
+/* Sorting within given bounds (exact or loose) matches the plain sort, on
+ * the one-pass-then-buckets, 32-bit and 64-bit paths. */
+static void check_radix_within(size_t n, uint64_t range, int64_t below,
+                               int64_t above)
+{
+    crm_ctx *ctx = NULL;
+    int64_t *keys = malloc(n * sizeof *keys);
+    int64_t *expect = malloc(n * sizeof *expect);
+    uint64_t *vals = malloc(n * sizeof *vals);
+    uint64_t *expect_vals = malloc(n * sizeof *expect_vals);
+    int64_t min = INT64_MAX, max = INT64_MIN;
+    uint64_t seed = n ^ range;
+    size_t i, bad = 0;
+
+    ck_assert_int_eq(crm_ctx_new(&ctx), CRM_OK);
+    for (i = 0; i < n; i++) {
+        seed = seed * 6364136223846793005u + 1442695040888963407u;
+        expect[i] = keys[i] = (int64_t)((seed >> 11) % range) - 1000;
+        expect_vals[i] = vals[i] = i;
+        min = keys[i] < min ? keys[i] : min;
+        max = keys[i] > max ? keys[i] : max;
+    }
+    ck_assert_int_eq(crm_radix_sort_i64_u64(ctx, expect, expect_vals, n), 0);
+    ck_assert_int_eq(crm_radix_sort_i64_u64_within(ctx, keys, vals, n,
+                                                   min - below, max + above), 0);
+    for (i = 0; i < n; i++)
+        bad += keys[i] != expect[i] || vals[i] != expect_vals[i];
+    ck_assert_uint_eq(bad, 0);
+    crm_ctx_free(ctx);
+    free(keys);
+    free(expect);
+    free(vals);
+    free(expect_vals);
+}
+
+START_TEST(test_radix_sort_within_bounds)
+{
+    check_radix_within((size_t)1 << 20, UINT64_C(1) << 30, 0, 0);
+    check_radix_within((size_t)1 << 20, UINT64_C(1) << 30, 5, 1 << 20);
+    check_radix_within(5000, 100000, 0, 0);
+    check_radix_within(5000, 100000, 3, 70000); /* loose: more passes */
+    check_radix_within(5000, UINT64_C(1) << 40, 0, 0);
+    check_radix_within(1, 10, 0, 0);
+}
+END_TEST
+
 /* Distinct keys below 10^9 + 7 in no order. */
 static int64_t scrambled(size_t i)
 {
@@ -992,6 +1038,7 @@ static Suite *core_suite(void)
     tcase_add_test(tc, test_radix_sort_allocation_failure);
     tcase_add_test(tc, test_radix_sort_large_shapes);
     tcase_add_test(tc, test_radix_sort_large_allocation_failure);
+    tcase_add_test(tc, test_radix_sort_within_bounds);
     tcase_add_test(tc, test_utf8_validation);
     tcase_add_test(tc, test_utf8_roundtrip);
     tcase_add_test(tc, test_bytes_roundtrip);

@@ -456,12 +456,28 @@ static unsigned bit_width(uint64_t span)
     return bits;
 }
 
+/* Sorts keys all within [min, max]. */
+static int radix_sort_within(crm_ctx *ctx, int64_t *keys, void *vals,
+                             size_t val_size, size_t n, int64_t min,
+                             int64_t max)
+{
+    unsigned bits = bit_width((uint64_t)max - (uint64_t)min);
+
+    if (n < 2)
+        return 0;
+    if (val_size == sizeof(uint64_t) && n >= MSD_MIN_N &&
+        bits >= MSD_MIN_BITS && bits <= 32)
+        return radix_sort_msd(ctx, keys, vals, n, min, bits);
+    if (bits <= 32)
+        return radix_sort_narrow(ctx, keys, vals, val_size, n, min);
+    return radix_sort_wide(ctx, keys, vals, val_size, n);
+}
+
 static int radix_sort(crm_ctx *ctx, int64_t *keys, void *vals,
                       size_t val_size, size_t n)
 {
     int64_t min, max;
     size_t i;
-    unsigned bits;
 
     if (n < 2)
         return 0;
@@ -470,13 +486,7 @@ static int radix_sort(crm_ctx *ctx, int64_t *keys, void *vals,
         min = keys[i] < min ? keys[i] : min;
         max = keys[i] > max ? keys[i] : max;
     }
-    bits = bit_width((uint64_t)max - (uint64_t)min);
-    if (val_size == sizeof(uint64_t) && n >= MSD_MIN_N &&
-        bits >= MSD_MIN_BITS && bits <= 32)
-        return radix_sort_msd(ctx, keys, vals, n, min, bits);
-    if (bits <= 32)
-        return radix_sort_narrow(ctx, keys, vals, val_size, n, min);
-    return radix_sort_wide(ctx, keys, vals, val_size, n);
+    return radix_sort_within(ctx, keys, vals, val_size, n, min, max);
 }
 
 int crm_radix_sort_i64(crm_ctx *ctx, int64_t *keys, uint32_t *vals, size_t n)
@@ -488,4 +498,10 @@ int crm_radix_sort_i64_u64(crm_ctx *ctx, int64_t *keys, uint64_t *vals,
                            size_t n)
 {
     return radix_sort(ctx, keys, vals, sizeof *vals, n);
+}
+
+int crm_radix_sort_i64_u64_within(crm_ctx *ctx, int64_t *keys, uint64_t *vals,
+                                  size_t n, int64_t min, int64_t max)
+{
+    return radix_sort_within(ctx, keys, vals, sizeof *vals, n, min, max);
 }

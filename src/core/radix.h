@@ -31,4 +31,13 @@ int crm_radix_sort_i64(crm_ctx *ctx, int64_t *keys, uint32_t *vals, size_t n);
 int crm_radix_sort_i64_u64(crm_ctx *ctx, int64_t *keys, uint64_t *vals,
                            size_t n);
 
+/*
+ * The same for a caller that already knows bounds of the keys (min <=
+ * every key <= max, best the smallest and largest): spares the read of
+ * the keys that finds them. Keys outside the bounds give an unspecified
+ * order.
+ */
+int crm_radix_sort_i64_u64_within(crm_ctx *ctx, int64_t *keys, uint64_t *vals,
+                                  size_t n, int64_t min, int64_t max);
+
 #endif

@@ -145,6 +145,7 @@ static crm_status alloc_rows(build *b)
 static crm_status collect_rows(build *b)
 {
     size_t i, k = 0;
+    int64_t min_id = INT64_MAX, max_id = INT64_MIN;
     crm_status status;
 
     if ((status = alloc_rows(b)) != CRM_OK)
@@ -171,10 +172,13 @@ static crm_status collect_rows(build *b)
         if ((status = pack(b, k, day, b->amounts[i])) != CRM_OK)
             return status;
         b->keys[k] = b->ids[i];
+        min_id = b->keys[k] < min_id ? b->keys[k] : min_id;
+        max_id = b->keys[k] > max_id ? b->keys[k] : max_id;
         k++;
     }
     b->n_counted = k;
-    if (crm_radix_sort_i64_u64(b->a->ctx, b->keys, b->packed, k) != 0)
+    if (crm_radix_sort_i64_u64_within(b->a->ctx, b->keys, b->packed, k,
+                                      min_id, max_id) != 0)
         return crm_error_nomem(b->a->ctx);
     return CRM_OK;
 }
