@@ -477,6 +477,183 @@ START_TEST(test_radix_sort_wide_allocation_failure)
 }
 END_TEST
 
+/*
+ * Large sorts with a 64-bit payload (n >= 2^20, keys spanning 2^22 ..
+ * 2^32) take one pass on the top digit (9 bits, 10 for a 32-bit span),
+ * then sort each bucket on its two lower digits (for 30 bits: bits 0..9
+ * and 10..20). Key shapes reaching each way a bucket is finished; r is a
+ * random word, i the element's index.
+ */
+enum {
+    SHAPE_UNIFORM_30,  /* buckets of ~2000, both lower digits */
+    SHAPE_FULL_32,     /* span 2^32 - 1, both ends present */
+    SHAPE_SPAN_2_22,   /* span exactly 2^22: the narrowest such sort */
+    SHAPE_LOW_FIXED,   /* lowest digit always 0: one pass per bucket */
+    SHAPE_MID_FIXED,   /* middle digit always 0: one pass per bucket */
+    SHAPE_FEW_KEYS,    /* 500 keys repeated, one per bucket */
+    SHAPE_ONE_BIG,     /* most keys in the first bucket (too big to stay
+                        * in cache), many of them equal */
+    SHAPE_COUNT
+};
+
+static uint64_t shaped_key(int shape, uint64_t r, size_t i)
+{
+    switch (shape) {
+    case SHAPE_UNIFORM_30:
+        return r % (UINT64_C(1) << 30);
+    case SHAPE_FULL_32:
+        return i == 5 ? 0 : i == 9 ? UINT32_MAX : r % (UINT64_C(1) << 32);
+    case SHAPE_SPAN_2_22:
+        return i == 5 ? 0 : i == 9 ? UINT64_C(1) << 22 : r % (1u << 22);
+    case SHAPE_LOW_FIXED:
+        return (r % (1u << 20)) << 10;
+    case SHAPE_MID_FIXED: /* the smallest offset is 0 */
+        return i == 5 ? 0 : (r & 1023) | ((r >> 10) % 512) << 21;
+    case SHAPE_FEW_KEYS: /* 31 bits: top digit bits 22..30 */
+        return (r % 500) << 22;
+    default:
+        return r % 16 ? (r >> 4) % 100000 : (r >> 4) % (UINT64_C(1) << 30);
+    }
+}
+
+/* Sorts n shaped keys (plus base) carrying their index and checks the
+ * result is ordered, stable and a permutation of the input. */
+static void check_radix_large(size_t n, int shape, int64_t base)
+{
+    crm_ctx *ctx = NULL;
+    int64_t *keys = malloc(n * sizeof *keys);
+    int64_t *input = malloc(n * sizeof *input);
+    uint64_t *vals = malloc(n * sizeof *vals);
+    unsigned char *seen = calloc(n, 1);
+    uint64_t seed = n * 31 + (uint64_t)shape;
+    size_t i, bad = 0;
+
+    ck_assert_ptr_nonnull(seen);
+    ck_assert_int_eq(crm_ctx_new(&ctx), CRM_OK);
+    for (i = 0; i < n; i++) {
+        seed = seed * 6364136223846793005u + 1442695040888963407u;
+        input[i] = keys[i] = (int64_t)((uint64_t)base +
+                                       shaped_key(shape, seed >> 11, i));
+        vals[i] = (uint64_t)i << 32 | (uint32_t)~i;
+    }
+    ck_assert_int_eq(crm_radix_sort_i64_u64(ctx, keys, vals, n), 0);
+    for (i = 0; i < n; i++) { /* one assert at the end: 10^6 are slow */
+        size_t from = (size_t)(vals[i] >> 32);
+
+        bad += from >= n || (uint32_t)vals[i] != (uint32_t)~from;
+        if (from >= n)
+            continue;
+        bad += seen[from] || keys[i] != input[from];
+        seen[from] = 1;
+        if (i > 0)
+            bad += keys[i - 1] > keys[i] ||
+                   (keys[i - 1] == keys[i] && vals[i - 1] >> 32 >= from);
+    }
+    ck_assert_uint_eq(bad, 0);
+    crm_ctx_free(ctx);
+    free(keys);
+    free(input);
+    free(vals);
+    free(seen);
+}
+
+START_TEST(test_radix_sort_large_shapes)
+{
+    const size_t large = (size_t)1 << 20;
+    int shape;
+
+    for (shape = 0; shape < SHAPE_COUNT; shape++)
+        check_radix_large(large + 12345, shape, -(INT64_C(1) << 29));
+    check_radix_large(large, SHAPE_UNIFORM_30, INT64_MIN);
+    check_radix_large(large, SHAPE_FULL_32, INT64_MAX - UINT32_MAX);
+    check_radix_large(large - 1, SHAPE_UNIFORM_30, 0); /* the 3-pass LSD */
+}
+END_TEST
+
+/* Sorting within given bounds (exact or loose) matches the plain sort, on
+ * the one-pass-then-buckets, 32-bit and 64-bit paths. */
+static void check_radix_within(size_t n, uint64_t range, int64_t below,
+                               int64_t above)
+{
+    crm_ctx *ctx = NULL;
+    int64_t *keys = malloc(n * sizeof *keys);
+    int64_t *expect = malloc(n * sizeof *expect);
+    uint64_t *vals = malloc(n * sizeof *vals);
+    uint64_t *expect_vals = malloc(n * sizeof *expect_vals);
+    int64_t min = INT64_MAX, max = INT64_MIN;
+    uint64_t seed = n ^ range;
+    size_t i, bad = 0;
+
+    ck_assert_int_eq(crm_ctx_new(&ctx), CRM_OK);
+    for (i = 0; i < n; i++) {
+        seed = seed * 6364136223846793005u + 1442695040888963407u;
+        expect[i] = keys[i] = (int64_t)((seed >> 11) % range) - 1000;
+        expect_vals[i] = vals[i] = i;
+        min = keys[i] < min ? keys[i] : min;
+        max = keys[i] > max ? keys[i] : max;
+    }
+    ck_assert_int_eq(crm_radix_sort_i64_u64(ctx, expect, expect_vals, n), 0);
+    ck_assert_int_eq(crm_radix_sort_i64_u64_within(ctx, keys, vals, n,
+                                                   min - below, max + above), 0);
+    for (i = 0; i < n; i++)
+        bad += keys[i] != expect[i] || vals[i] != expect_vals[i];
+    ck_assert_uint_eq(bad, 0);
+    crm_ctx_free(ctx);
+    free(keys);
+    free(expect);
+    free(vals);
+    free(expect_vals);
+}
+
+START_TEST(test_radix_sort_within_bounds)
+{
+    check_radix_within((size_t)1 << 20, UINT64_C(1) << 30, 0, 0);
+    check_radix_within((size_t)1 << 20, UINT64_C(1) << 30, 5, 1 << 20);
+    check_radix_within(5000, 100000, 0, 0);
+    check_radix_within(5000, 100000, 3, 70000); /* loose: more passes */
+    check_radix_within(5000, UINT64_C(1) << 40, 0, 0);
+    check_radix_within(1, 10, 0, 0);
+}
+END_TEST
+
+/* Distinct keys below 10^9 + 7 in no order. */
+static int64_t scrambled(size_t i)
+{
+    return (int64_t)((i * UINT64_C(2654435761)) % 1000000007u);
+}
+
+/* The large path's allocations fail cleanly too. */
+START_TEST(test_radix_sort_large_allocation_failure)
+{
+    const size_t n = (size_t)1 << 20;
+    test_alloc ta;
+    crm_ctx *ctx = test_ctx_new(&ta);
+    int64_t *keys = malloc(n * sizeof *keys);
+    uint64_t *vals = malloc(n * sizeof *vals);
+    size_t i, k, changed = 0;
+
+    for (i = 0; i < n; i++) {
+        keys[i] = scrambled(i);
+        vals[i] = i;
+    }
+    for (k = 1; k <= 3; k++) {
+        test_alloc_fail_in(&ta, k);
+        ck_assert_int_eq(crm_radix_sort_i64_u64(ctx, keys, vals, n), -1);
+        for (i = 0; i < n; i++) /* unchanged */
+            changed += keys[i] != scrambled(i) || vals[i] != i;
+    }
+    ck_assert_uint_eq(changed, 0);
+    test_alloc_fail_in(&ta, 0);
+    ck_assert_int_eq(crm_radix_sort_i64_u64(ctx, keys, vals, n), 0);
+    for (i = 1; i < n; i++)
+        changed += keys[i - 1] >= keys[i];
+    ck_assert_uint_eq(changed, 0);
+    test_ctx_free_checked(ctx, &ta);
+    free(keys);
+    free(vals);
+}
+END_TEST
+
 /* ---- utf8 -------------------------------------------------------------- */
 
 START_TEST(test_utf8_validation)
@@ -859,6 +1036,9 @@ static Suite *core_suite(void)
     tcase_add_test(tc, test_radix_sort_narrow_spans);
     tcase_add_test(tc, test_radix_sort_wide_allocation_failure);
     tcase_add_test(tc, test_radix_sort_allocation_failure);
+    tcase_add_test(tc, test_radix_sort_large_shapes);
+    tcase_add_test(tc, test_radix_sort_large_allocation_failure);
+    tcase_add_test(tc, test_radix_sort_within_bounds);
     tcase_add_test(tc, test_utf8_validation);
     tcase_add_test(tc, test_utf8_roundtrip);
     tcase_add_test(tc, test_bytes_roundtrip);

@@ -1,5 +1,5 @@
 /*
- * Stable LSD radix sort (see radix.h).
+ * Stable radix sort (see radix.h).
  */
 #define _DEFAULT_SOURCE 1 /* madvise, see core/memhint.h */
 #include <string.h>
@@ -48,6 +48,22 @@ static int pass_is_trivial(const size_t count[RADIX_SIZE], size_t n)
     return 1;
 }
 
+/* Prefix sums of count[0..size) into at[0..size); 1 when one digit holds
+ * all n (the pass would not move anything). */
+static int bucket_starts(const size_t *count, size_t size, size_t n,
+                         size_t *at)
+{
+    size_t sum = 0, d;
+    int trivial = 0;
+
+    for (d = 0; d < size; d++) {
+        at[d] = sum;
+        sum += count[d];
+        trivial |= count[d] == n;
+    }
+    return trivial;
+}
+
 /* Copies payload element i of src to element at of dst (val_size 0, 4 or 8). */
 static void move_val(const void *src, size_t i, void *dst, size_t at,
                      size_t val_size)
@@ -62,14 +78,9 @@ static void scatter(const int64_t *src_keys, const void *src_vals,
                     int64_t *dst_keys, void *dst_vals, size_t val_size,
                     size_t n, unsigned pass, const size_t count[RADIX_SIZE])
 {
-    size_t offset[RADIX_SIZE];
-    size_t sum = 0, i;
-    unsigned d;
+    size_t offset[RADIX_SIZE], i;
 
-    for (d = 0; d < RADIX_SIZE; d++) {
-        offset[d] = sum;
-        sum += count[d];
-    }
+    bucket_starts(count, RADIX_SIZE, n, offset);
     for (i = 0; i < n; i++) {
         size_t at = offset[digit(sortable(src_keys[i]), pass)]++;
         dst_keys[at] = src_keys[i];
@@ -162,18 +173,6 @@ static void count_offset_digits(narrow *s)
     }
 }
 
-static void start_offsets(const size_t count[RADIX_SIZE],
-                          size_t offset[RADIX_SIZE])
-{
-    size_t sum = 0;
-    unsigned d;
-
-    for (d = 0; d < RADIX_SIZE; d++) {
-        offset[d] = sum;
-        sum += count[d];
-    }
-}
-
 /* One pass from offsets[side] (or the caller's keys, from_keys) into the
  * other offsets (or the caller's keys, to_keys); payloads move from
  * vals[side] to the other side. */
@@ -186,7 +185,7 @@ static void scatter_narrow(narrow *s, int from_keys, int to_keys,
     const void *src_vals = s->vals[side];
     void *dst_vals = s->vals[!side];
 
-    start_offsets(s->counts[pass], offset);
+    bucket_starts(s->counts[pass], RADIX_SIZE, s->n, offset);
     for (i = 0; i < s->n; i++) {
         uint32_t off = from_keys ? offset_of(s->keys[i], s->min) : src[i];
         size_t at = offset[digit(off, pass)]++;
@@ -250,6 +249,230 @@ static int radix_sort_narrow(crm_ctx *ctx, int64_t *keys, void *vals,
     return 0;
 }
 
+/*
+ * Large sorts with a 64-bit payload whose keys span 2^22 .. 2^32 (the
+ * three-pass case): one pass on the offsets' top digit moves each key and
+ * payload into one record (one write stream per bucket instead of two),
+ * then each bucket is sorted on its two lower digits in cache and written
+ * straight to the caller's arrays.
+ */
+#define MSD_MIN_N ((size_t)1 << 20) /* below, every pass stays in cache */
+#define MSD_MIN_BITS 23
+/* The top digit's bits (more when the lower two digits would exceed 11
+ * bits each): 512 buckets, each written as one stream and then sorted in
+ * L2 through `spare`. */
+#define MSD_TOP_BITS 9
+#define BUCKET_CAP 32768
+
+/* 12 bytes: the payload is copied in and out with memcpy (4-aligned). */
+typedef struct record {
+    uint32_t off;
+    uint32_t val[2];
+} record;
+
+typedef struct msd {
+    int64_t *keys;
+    uint64_t *vals;
+    int64_t min;
+    unsigned low_bits, mid_bits; /* the in-bucket digits; the top digit is
+                                  * off >> (low_bits + mid_bits) */
+    record *records;             /* n, grouped by top digit */
+    record *spare;               /* BUCKET_CAP */
+    size_t count[RADIX_SIZE];    /* records per top digit */
+    size_t at[RADIX_SIZE];       /* where the next record of a digit goes */
+    size_t low_count[RADIX_SIZE], mid_count[RADIX_SIZE]; /* in one bucket */
+    size_t low_at[RADIX_SIZE], mid_at[RADIX_SIZE];
+} msd;
+
+/* A digit of `bits` bits starting at bit `shift`. */
+typedef struct digit_field {
+    unsigned shift;
+    uint32_t mask;
+} digit_field;
+
+static digit_field field_of(unsigned shift, unsigned bits)
+{
+    digit_field f;
+
+    f.shift = shift;
+    f.mask = ((uint32_t)1 << bits) - 1;
+    return f;
+}
+
+static size_t field_digit(uint32_t off, digit_field f)
+{
+    return (off >> f.shift) & f.mask;
+}
+
+/* Moves the caller's layout (keys, vals) into records by digit f;
+ * at[d] is where the next record of digit d goes. */
+static void split_to_records(const int64_t *keys, const uint64_t *vals,
+                             size_t n, int64_t min, digit_field f,
+                             size_t *at, record *dst)
+{
+    size_t i;
+
+    for (i = 0; i < n; i++) {
+        uint32_t off = offset_of(keys[i], min);
+        record *r = &dst[at[field_digit(off, f)]++];
+
+        memcpy(r->val, &vals[i], sizeof vals[i]);
+        r->off = off;
+    }
+}
+
+static void records_to_records(const record *src, size_t n, digit_field f,
+                               size_t *at, record *dst)
+{
+    size_t i;
+
+    for (i = 0; i < n; i++)
+        dst[at[field_digit(src[i].off, f)]++] = src[i];
+}
+
+static void records_to_split(const record *src, size_t n, digit_field f,
+                             size_t *at, int64_t min, int64_t *keys,
+                             uint64_t *vals)
+{
+    size_t i;
+
+    for (i = 0; i < n; i++) {
+        size_t to = at[field_digit(src[i].off, f)]++;
+
+        keys[to] = (int64_t)((uint64_t)min + src[i].off);
+        memcpy(&vals[to], src[i].val, sizeof vals[to]);
+    }
+}
+
+static void copy_records_out(const record *src, size_t n, int64_t min,
+                             int64_t *keys, uint64_t *vals)
+{
+    size_t i;
+
+    for (i = 0; i < n; i++) {
+        keys[i] = (int64_t)((uint64_t)min + src[i].off);
+        memcpy(&vals[i], src[i].val, sizeof vals[i]);
+    }
+}
+
+/* Sorts the m records of one bucket on the two lower digits, from
+ * records[start..] to keys/vals[start..]. */
+static void sort_bucket(msd *s, size_t start, size_t m)
+{
+    digit_field low = field_of(0, s->low_bits);
+    digit_field mid = field_of(s->low_bits, s->mid_bits);
+    size_t low_size = low.mask + (size_t)1, mid_size = mid.mask + (size_t)1;
+    record *r = s->records + start;
+    int64_t *keys = s->keys + start;
+    uint64_t *vals = s->vals + start;
+    int low_trivial, mid_trivial;
+    size_t i;
+
+    memset(s->low_count, 0, low_size * sizeof s->low_count[0]);
+    memset(s->mid_count, 0, mid_size * sizeof s->mid_count[0]);
+    for (i = 0; i < m; i++) {
+        if (i % 8 == 0) { /* the passes write these lines at random */
+            crm_prefetch(keys + i);
+            crm_prefetch(vals + i);
+        }
+        s->low_count[field_digit(r[i].off, low)]++;
+        s->mid_count[field_digit(r[i].off, mid)]++;
+    }
+    low_trivial = bucket_starts(s->low_count, low_size, m, s->low_at);
+    mid_trivial = bucket_starts(s->mid_count, mid_size, m, s->mid_at);
+    if (low_trivial && mid_trivial) {
+        copy_records_out(r, m, s->min, keys, vals);
+    } else if (mid_trivial || low_trivial) {
+        records_to_split(r, m, mid_trivial ? low : mid,
+                         mid_trivial ? s->low_at : s->mid_at, s->min, keys,
+                         vals);
+    } else if (m <= BUCKET_CAP) {
+        records_to_records(r, m, low, s->low_at, s->spare);
+        records_to_split(s->spare, m, mid, s->mid_at, s->min, keys, vals);
+    } else { /* too big for the spare: through the caller's arrays */
+        records_to_split(r, m, low, s->low_at, s->min, keys, vals);
+        split_to_records(keys, vals, m, s->min, mid, s->mid_at, r);
+        copy_records_out(r, m, s->min, keys, vals);
+    }
+}
+
+static void sort_msd(msd *s, size_t n, unsigned bits)
+{
+    digit_field top = field_of(s->low_bits + s->mid_bits,
+                               bits - s->low_bits - s->mid_bits);
+    size_t start = 0, i;
+    unsigned d;
+
+    memset(s->count, 0, sizeof s->count);
+    for (i = 0; i < n; i++)
+        s->count[field_digit(offset_of(s->keys[i], s->min), top)]++;
+    bucket_starts(s->count, RADIX_SIZE, n, s->at);
+    split_to_records(s->keys, s->vals, n, s->min, top, s->at, s->records);
+    for (d = 0; d < RADIX_SIZE; d++) {
+        sort_bucket(s, start, s->count[d]);
+        start += s->count[d];
+    }
+}
+
+/* Sorts n >= MSD_MIN_N keys spanning `bits` (MSD_MIN_BITS..32) bits. */
+static int radix_sort_msd(crm_ctx *ctx, int64_t *keys, uint64_t *vals,
+                          size_t n, int64_t min, unsigned bits)
+{
+    msd *s = crm_mem_alloc(ctx, sizeof *s);
+    record *records = crm_mem_alloc_array(ctx, n, sizeof *records);
+    record *spare = crm_mem_alloc_array(ctx, BUCKET_CAP, sizeof *spare);
+    unsigned top = bits - 2 * RADIX_BITS > MSD_TOP_BITS
+                       ? bits - 2 * RADIX_BITS : MSD_TOP_BITS;
+    unsigned lower = bits - top;
+
+    if (!s || !records || !spare) {
+        crm_mem_free(ctx, s);
+        crm_mem_free(ctx, records);
+        crm_mem_free(ctx, spare);
+        return -1;
+    }
+    crm_advise_huge_pages(records, n * sizeof *records);
+    s->keys = keys;
+    s->vals = vals;
+    s->min = min;
+    s->low_bits = lower / 2;
+    s->mid_bits = lower - lower / 2;
+    s->records = records;
+    s->spare = spare;
+    sort_msd(s, n, bits);
+    crm_mem_free(ctx, s);
+    crm_mem_free(ctx, records);
+    crm_mem_free(ctx, spare);
+    return 0;
+}
+
+/* Bits needed to write `span` (0 for 0). */
+static unsigned bit_width(uint64_t span)
+{
+    unsigned bits = 0;
+
+    for (; span; span >>= 1)
+        bits++;
+    return bits;
+}
+
+/* Sorts keys all within [min, max]. */
+static int radix_sort_within(crm_ctx *ctx, int64_t *keys, void *vals,
+                             size_t val_size, size_t n, int64_t min,
+                             int64_t max)
+{
+    unsigned bits = bit_width((uint64_t)max - (uint64_t)min);
+
+    if (n < 2)
+        return 0;
+    if (val_size == sizeof(uint64_t) && n >= MSD_MIN_N &&
+        bits >= MSD_MIN_BITS && bits <= 32)
+        return radix_sort_msd(ctx, keys, vals, n, min, bits);
+    if (bits <= 32)
+        return radix_sort_narrow(ctx, keys, vals, val_size, n, min);
+    return radix_sort_wide(ctx, keys, vals, val_size, n);
+}
+
 static int radix_sort(crm_ctx *ctx, int64_t *keys, void *vals,
                       size_t val_size, size_t n)
 {
@@ -263,9 +486,7 @@ static int radix_sort(crm_ctx *ctx, int64_t *keys, void *vals,
         min = keys[i] < min ? keys[i] : min;
         max = keys[i] > max ? keys[i] : max;
     }
-    if ((uint64_t)max - (uint64_t)min <= UINT32_MAX)
-        return radix_sort_narrow(ctx, keys, vals, val_size, n, min);
-    return radix_sort_wide(ctx, keys, vals, val_size, n);
+    return radix_sort_within(ctx, keys, vals, val_size, n, min, max);
 }
 
 int crm_radix_sort_i64(crm_ctx *ctx, int64_t *keys, uint32_t *vals, size_t n)
@@ -277,4 +498,10 @@ int crm_radix_sort_i64_u64(crm_ctx *ctx, int64_t *keys, uint64_t *vals,
                            size_t n)
 {
     return radix_sort(ctx, keys, vals, sizeof *vals, n);
+}
+
+int crm_radix_sort_i64_u64_within(crm_ctx *ctx, int64_t *keys, uint64_t *vals,
+                                  size_t n, int64_t min, int64_t max)
+{
+    return radix_sort_within(ctx, keys, vals, sizeof *vals, n, min, max);
 }

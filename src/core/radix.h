@@ -3,7 +3,9 @@
  * O(n) passes of 11 bits; a pass in which every key has the same digit is
  * skipped, so small value ranges (days, counts) cost two or three passes.
  * Keys spanning less than 2^32 are sorted as 32-bit offsets from the
- * smallest key, which moves less memory per pass.
+ * smallest key, which moves less memory per pass. Over a million such keys
+ * with a 64-bit payload and a span of 2^22 or more, one pass on the top
+ * digit makes buckets that are each finished in cache.
  */
 #ifndef CRM_CORE_RADIX_H
 #define CRM_CORE_RADIX_H
@@ -28,5 +30,14 @@ int crm_radix_sort_i64(crm_ctx *ctx, int64_t *keys, uint32_t *vals, size_t n);
  */
 int crm_radix_sort_i64_u64(crm_ctx *ctx, int64_t *keys, uint64_t *vals,
                            size_t n);
+
+/*
+ * The same for a caller that already knows bounds of the keys (min <=
+ * every key <= max, best the smallest and largest): spares the read of
+ * the keys that finds them. Keys outside the bounds give an unspecified
+ * order.
+ */
+int crm_radix_sort_i64_u64_within(crm_ctx *ctx, int64_t *keys, uint64_t *vals,
+                                  size_t n, int64_t min, int64_t max);
 
 #endif

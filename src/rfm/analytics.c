@@ -145,6 +145,7 @@ static crm_status alloc_rows(build *b)
 static crm_status collect_rows(build *b)
 {
     size_t i, k = 0;
+    int64_t min_id = INT64_MAX, max_id = INT64_MIN;
     crm_status status;
 
     if ((status = alloc_rows(b)) != CRM_OK)
@@ -171,10 +172,13 @@ static crm_status collect_rows(build *b)
         if ((status = pack(b, k, day, b->amounts[i])) != CRM_OK)
             return status;
         b->keys[k] = b->ids[i];
+        min_id = b->keys[k] < min_id ? b->keys[k] : min_id;
+        max_id = b->keys[k] > max_id ? b->keys[k] : max_id;
         k++;
     }
     b->n_counted = k;
-    if (crm_radix_sort_i64_u64(b->a->ctx, b->keys, b->packed, k) != 0)
+    if (crm_radix_sort_i64_u64_within(b->a->ctx, b->keys, b->packed, k,
+                                      min_id, max_id) != 0)
         return crm_error_nomem(b->a->ctx);
     return CRM_OK;
 }
@@ -235,17 +239,31 @@ static crm_status alloc_customers(build *b)
     return CRM_OK;
 }
 
-/* Folds a purchase on `day` into the customer's first/second/last day. */
+static int32_t min_day(int32_t a, int32_t b)
+{
+    return a < b ? a : b;
+}
+
+static int32_t max_day(int32_t a, int32_t b)
+{
+    return a > b ? a : b;
+}
+
+/*
+ * Folds a purchase on `day` into the customer's first/second/last day.
+ * Orders come in input order, so the comparisons would mispredict: all
+ * are minima and maxima (first < second always, so an earlier day makes
+ * the old first day the second).
+ */
 static void note_purchase(analytics_customer *c, int32_t day)
 {
-    if (day < c->first_day) {
-        c->second_day = c->first_day;
-        c->first_day = day;
-    } else if (day > c->first_day && day < c->second_day) {
-        c->second_day = day;
-    }
-    if (day > c->last_day)
-        c->last_day = day;
+    int32_t first = c->first_day;
+
+    c->second_day = day == first
+                        ? c->second_day
+                        : min_day(c->second_day, max_day(day, first));
+    c->first_day = min_day(first, day);
+    c->last_day = max_day(c->last_day, day);
 }
 
 /* Folds the run [start, end) of one id into *c. */
@@ -425,6 +443,39 @@ static int64_t revenue_keys(build *b)
 }
 
 /*
+ * Gives each customer the decile whose lowest key (floor_key) its key
+ * reaches first from the top, among the deciles that have customers.
+ * Those floors fall strictly, so the decile is the count of floors above
+ * the key: ten comparisons and no branch, which revenues in random order
+ * would mispredict.
+ */
+static void label_deciles(crm_analytics *a,
+                          const int64_t floor_key[CRM_ANALYTICS_DECILES],
+                          int64_t low)
+{
+    int64_t floors[CRM_ANALYTICS_DECILES];
+    uint8_t number[CRM_ANALYTICS_DECILES];
+    unsigned d, used = 0;
+    size_t i;
+
+    for (d = 0; d < CRM_ANALYTICS_DECILES; d++)
+        if (a->decile_customers[d] != 0) {
+            floors[used] = floor_key[d];
+            number[used++] = (uint8_t)(d + 1);
+        }
+    for (d = used; d < CRM_ANALYTICS_DECILES; d++)
+        floors[d] = INT64_MIN; /* never above a key */
+    for (i = 0; i < a->n_customers; i++) {
+        int64_t key = a->customers[i].revenue - low;
+        unsigned above = 0;
+
+        for (d = 0; d < CRM_ANALYTICS_DECILES; d++)
+            above += key < floors[d];
+        a->customers[i].decile = number[above];
+    }
+}
+
+/*
  * Gives each customer its decile: 1 + floor(10 * h / N) with h the number
  * of customers with strictly higher revenue. The decile only falls as
  * revenue rises, so the sorted revenues give each decile's lowest key,
@@ -455,14 +506,7 @@ static crm_status assign_deciles(build *b)
                              "crm_analytics_new: a decile's revenue "
                              "overflows int64");
     }
-    for (i = 0; i < n; i++) {
-        int64_t key = a->customers[i].revenue - low;
-        unsigned d = 0;
-
-        while (a->decile_customers[d] == 0 || key < floor_key[d])
-            d++;
-        a->customers[i].decile = (uint8_t)(d + 1);
-    }
+    label_deciles(a, floor_key, low);
     return CRM_OK;
 }
 
