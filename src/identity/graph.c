@@ -18,6 +18,9 @@
 #define IDN_KEY_LEN_BITS 11
 #define IDN_KEY_TAG_BITS (IDN_KEY_LEN_BITS + 6)
 #define IDN_KEY_TAG_MASK ((UINT64_C(1) << IDN_KEY_TAG_BITS) - 1)
+_Static_assert(CRM_IDENTITY_MAX_VALUE < (1u << IDN_KEY_LEN_BITS),
+               "a value's length fits its key's length bits");
+_Static_assert(IDN_MAX_KINDS <= 64, "a kind fits its key's 6 kind bits");
 
 uint64_t idn_hash(int kind, const char *s, size_t len)
 {
