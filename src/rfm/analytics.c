@@ -266,27 +266,30 @@ static void note_purchase(analytics_customer *c, int32_t day)
     c->last_day = max_day(c->last_day, day);
 }
 
-/* Folds the run [start, end) of one id into *c. */
-static crm_status fold_run(build *b, size_t start, size_t end,
+/* Folds the run of orders of one id, from start, into *c; *end is where
+ * the next id starts. One loop both finds the run's end and folds it. */
+static crm_status fold_run(build *b, size_t start, size_t *end,
                            analytics_customer *c)
 {
+    int64_t id = b->keys[start];
     size_t j;
 
     c->revenue = 0;
     c->first_day = c->second_day = ANALYTICS_NO_DAY;
     c->last_day = INT32_MIN;
     c->decile = 0;
-    for (j = start; j < end; j++) {
+    for (j = start; j < b->n_counted && b->keys[j] == id; j++) {
         uint64_t word = b->packed[j];
         int64_t amount = packed_amount(b, word);
 
         if (analytics_add(&c->revenue, amount))
             return crm_error(b->a->ctx, CRM_EOVERFLOW,
                              "crm_analytics_new: revenue of customer %lld "
-                             "overflows int64", (long long)b->keys[j]);
+                             "overflows int64", (long long)id);
         if (amount > 0)
             note_purchase(c, packed_day(word));
     }
+    *end = j;
     return CRM_OK;
 }
 
@@ -375,16 +378,13 @@ static crm_status add_to_totals(crm_analytics *a, const analytics_customer *c)
 static crm_status walk_runs(build *b)
 {
     crm_analytics *a = b->a;
-    size_t start, end;
+    size_t start, end = 0; /* set by fold_run */
     crm_status status;
 
     for (start = 0; start < b->n_counted; start = end) {
         analytics_customer c;
 
-        for (end = start + 1;
-             end < b->n_counted && b->keys[end] == b->keys[start]; end++)
-            ;
-        if ((status = fold_run(b, start, end, &c)) != CRM_OK ||
+        if ((status = fold_run(b, start, &end, &c)) != CRM_OK ||
             (status = add_to_totals(a, &c)) != CRM_OK)
             return status;
         if (c.first_day == ANALYTICS_NO_DAY)
