@@ -491,8 +491,9 @@ enum {
     SHAPE_LOW_FIXED,   /* lowest digit always 0: one pass per bucket */
     SHAPE_MID_FIXED,   /* middle digit always 0: one pass per bucket */
     SHAPE_FEW_KEYS,    /* 500 keys repeated, one per bucket */
-    SHAPE_ONE_BIG,     /* most keys in the first bucket (too big to stay
-                        * in cache), many of them equal */
+    SHAPE_ONE_BIG,     /* 3/8 of the keys in the first bucket (too big
+                        * for the spare), many of them equal */
+    SHAPE_SKEWED,      /* 15/16 of the keys in the first bucket */
     SHAPE_COUNT
 };
 
@@ -511,6 +512,8 @@ static uint64_t shaped_key(int shape, uint64_t r, size_t i)
         return i == 5 ? 0 : (r & 1023) | ((r >> 10) % 512) << 21;
     case SHAPE_FEW_KEYS: /* 31 bits: top digit bits 22..30 */
         return (r % 500) << 22;
+    case SHAPE_ONE_BIG:
+        return r % 8 < 3 ? (r >> 3) % 100000 : (r >> 3) % (UINT64_C(1) << 30);
     default:
         return r % 16 ? (r >> 4) % 100000 : (r >> 4) % (UINT64_C(1) << 30);
     }
