@@ -784,6 +784,52 @@ START_TEST(test_overflow)
 }
 END_TEST
 
+/*
+ * A decile's revenue is summed from its highest revenue down: it overflows
+ * when its positive revenues pass INT64_MAX, even if its negative ones
+ * would bring the total back. Decile 1 of these 21 customers holds the two
+ * top spenders and the third (-10); the grand total, summed in id order
+ * from the negative customers up, fits.
+ */
+static crm_status new_with_top_two(crm_ctx *ctx, int64_t top,
+                                   crm_analytics **a)
+{
+    int64_t t0 = jst(2024, 1, 1, 0, 0);
+    int64_t id[42], at[42], amount[42];
+    size_t c;
+
+    for (c = 0; c < 21; c++) {
+        int64_t revenue = c == 0 ? -10 : c < 19 ? -20 : top;
+
+        id[2 * c] = id[2 * c + 1] = (int64_t)c + 1;
+        at[2 * c] = at[2 * c + 1] = t0;
+        amount[2 * c] = 1; /* a purchase, so the customer counts */
+        amount[2 * c + 1] = revenue - 1;
+    }
+    return crm_analytics_new(ctx, id, at, amount, 42, t0 + 86400, JST, a);
+}
+
+START_TEST(test_decile_revenue_overflow)
+{
+    crm_ctx *ctx = new_ctx();
+    crm_analytics *a = NULL;
+    uint64_t counts[10];
+    int64_t revenue[10];
+
+    ck_assert_int_eq(new_with_top_two(ctx, INT64_MAX / 2 + 1, &a), CRM_EOVERFLOW);
+    ck_assert_ptr_null(a);
+    ck_assert_ptr_nonnull(strstr(crm_ctx_errmsg(ctx), "decile"));
+    ck_assert_int_eq(new_with_top_two(ctx, INT64_MAX / 2 - 5, &a), CRM_OK);
+    ck_assert_int_eq(crm_analytics_deciles(a, counts, revenue, NULL), CRM_OK);
+    ck_assert_uint_eq(counts[0], 3);
+    ck_assert_int_eq(revenue[0], INT64_MAX - 11 - 10);
+    ck_assert_uint_eq(counts[1], 18);
+    ck_assert_int_eq(revenue[1], -20 * 18);
+    crm_analytics_free(a);
+    crm_ctx_free(ctx);
+}
+END_TEST
+
 /* ---- allocation failures ----------------------------------------------- */
 
 typedef struct sweep_fixture {
@@ -990,6 +1036,7 @@ static Suite *analytics_suite(void)
     tcase_add_test(tc, test_empty_input);
     tcase_add_test(tc, test_bad_arguments);
     tcase_add_test(tc, test_overflow);
+    tcase_add_test(tc, test_decile_revenue_overflow);
     tcase_add_test(tc, test_new_under_allocation_failure);
     tcase_add_test(tc, test_cdnow_reference);
     suite_add_tcase(s, tc);

@@ -478,7 +478,7 @@ START_TEST(test_radix_sort_wide_allocation_failure)
 END_TEST
 
 /*
- * Large sorts with a 64-bit payload (n >= 2^20, keys spanning 2^22 ..
+ * Large sorts with a 64-bit payload (n >= 2^19, keys spanning 2^22 ..
  * 2^32) take one pass on the top digit (9 bits, 10 for a 32-bit span),
  * then sort each bucket on its two lower digits (for 30 bits: bits 0..9
  * and 10..20). Key shapes reaching each way a bucket is finished; r is a
@@ -491,8 +491,9 @@ enum {
     SHAPE_LOW_FIXED,   /* lowest digit always 0: one pass per bucket */
     SHAPE_MID_FIXED,   /* middle digit always 0: one pass per bucket */
     SHAPE_FEW_KEYS,    /* 500 keys repeated, one per bucket */
-    SHAPE_ONE_BIG,     /* most keys in the first bucket (too big to stay
-                        * in cache), many of them equal */
+    SHAPE_ONE_BIG,     /* 3/8 of the keys in the first bucket (too big
+                        * for the spare), many of them equal */
+    SHAPE_SKEWED,      /* 15/16 of the keys in the first bucket */
     SHAPE_COUNT
 };
 
@@ -511,6 +512,8 @@ static uint64_t shaped_key(int shape, uint64_t r, size_t i)
         return i == 5 ? 0 : (r & 1023) | ((r >> 10) % 512) << 21;
     case SHAPE_FEW_KEYS: /* 31 bits: top digit bits 22..30 */
         return (r % 500) << 22;
+    case SHAPE_ONE_BIG:
+        return r % 8 < 3 ? (r >> 3) % 100000 : (r >> 3) % (UINT64_C(1) << 30);
     default:
         return r % 16 ? (r >> 4) % 100000 : (r >> 4) % (UINT64_C(1) << 30);
     }
@@ -559,7 +562,7 @@ static void check_radix_large(size_t n, int shape, int64_t base)
 
 START_TEST(test_radix_sort_large_shapes)
 {
-    const size_t large = (size_t)1 << 20;
+    const size_t large = (size_t)1 << 19;
     int shape;
 
     for (shape = 0; shape < SHAPE_COUNT; shape++)
@@ -607,8 +610,8 @@ static void check_radix_within(size_t n, uint64_t range, int64_t below,
 
 START_TEST(test_radix_sort_within_bounds)
 {
-    check_radix_within((size_t)1 << 20, UINT64_C(1) << 30, 0, 0);
-    check_radix_within((size_t)1 << 20, UINT64_C(1) << 30, 5, 1 << 20);
+    check_radix_within((size_t)1 << 19, UINT64_C(1) << 30, 0, 0);
+    check_radix_within((size_t)1 << 19, UINT64_C(1) << 30, 5, 1 << 20);
     check_radix_within(5000, 100000, 0, 0);
     check_radix_within(5000, 100000, 3, 70000); /* loose: more passes */
     check_radix_within(5000, UINT64_C(1) << 40, 0, 0);
@@ -625,7 +628,7 @@ static int64_t scrambled(size_t i)
 /* The large path's allocations fail cleanly too. */
 START_TEST(test_radix_sort_large_allocation_failure)
 {
-    const size_t n = (size_t)1 << 20;
+    const size_t n = (size_t)1 << 19;
     test_alloc ta;
     crm_ctx *ctx = test_ctx_new(&ta);
     int64_t *keys = malloc(n * sizeof *keys);

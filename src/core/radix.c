@@ -256,7 +256,7 @@ static int radix_sort_narrow(crm_ctx *ctx, int64_t *keys, void *vals,
  * then each bucket is sorted on its two lower digits in cache and written
  * straight to the caller's arrays.
  */
-#define MSD_MIN_N ((size_t)1 << 20) /* below, every pass stays in cache */
+#define MSD_MIN_N ((size_t)1 << 19) /* below, LSD passes are as fast */
 #define MSD_MIN_BITS 23
 /* The top digit's bits (more when the lower two digits would exceed 11
  * bits each): 512 buckets, each written as one stream and then sorted in

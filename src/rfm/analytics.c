@@ -266,27 +266,30 @@ static void note_purchase(analytics_customer *c, int32_t day)
     c->last_day = max_day(c->last_day, day);
 }
 
-/* Folds the run [start, end) of one id into *c. */
-static crm_status fold_run(build *b, size_t start, size_t end,
+/* Folds the run of orders of one id, from start, into *c; *end is where
+ * the next id starts. One loop both finds the run's end and folds it. */
+static crm_status fold_run(build *b, size_t start, size_t *end,
                            analytics_customer *c)
 {
+    int64_t id = b->keys[start];
     size_t j;
 
     c->revenue = 0;
     c->first_day = c->second_day = ANALYTICS_NO_DAY;
     c->last_day = INT32_MIN;
     c->decile = 0;
-    for (j = start; j < end; j++) {
+    for (j = start; j < b->n_counted && b->keys[j] == id; j++) {
         uint64_t word = b->packed[j];
         int64_t amount = packed_amount(b, word);
 
         if (analytics_add(&c->revenue, amount))
             return crm_error(b->a->ctx, CRM_EOVERFLOW,
                              "crm_analytics_new: revenue of customer %lld "
-                             "overflows int64", (long long)b->keys[j]);
+                             "overflows int64", (long long)id);
         if (amount > 0)
             note_purchase(c, packed_day(word));
     }
+    *end = j;
     return CRM_OK;
 }
 
@@ -375,16 +378,13 @@ static crm_status add_to_totals(crm_analytics *a, const analytics_customer *c)
 static crm_status walk_runs(build *b)
 {
     crm_analytics *a = b->a;
-    size_t start, end;
+    size_t start, end = 0; /* set by fold_run */
     crm_status status;
 
     for (start = 0; start < b->n_counted; start = end) {
         analytics_customer c;
 
-        for (end = start + 1;
-             end < b->n_counted && b->keys[end] == b->keys[start]; end++)
-            ;
-        if ((status = fold_run(b, start, end, &c)) != CRM_OK ||
+        if ((status = fold_run(b, start, &end, &c)) != CRM_OK ||
             (status = add_to_totals(a, &c)) != CRM_OK)
             return status;
         if (c.first_day == ANALYTICS_NO_DAY)
@@ -419,95 +419,218 @@ static crm_status sort_cohorts(build *b)
 }
 
 /*
- * Puts revenue - low in the build's key array (free by now) and returns
- * low: sorting offsets from the lowest revenue (when they fit) spares the
- * radix passes that mixed signs would make non-trivial; order and ties
- * are unchanged.
+ * Deciles. Customer c gets 1 + floor(10 * h / N), h the number of
+ * customers with strictly higher revenue. floor(10 * h / N) >= d exactly
+ * when h >= t_d = ceil(N * d / 10), that is when the t_d-th highest
+ * revenue is above c's. So the revenues at those nine ranks label every
+ * customer in one pass; they come from a histogram of the revenues' top
+ * bits and a sort of only the buckets that hold them.
  */
-static int64_t revenue_keys(build *b)
-{
-    const crm_analytics *a = b->a;
-    size_t n = a->n_customers, i;
-    int64_t low = INT64_MAX, high = INT64_MIN;
+#define DECILE_BUCKET_BITS 16
+#define DECILE_BUCKETS ((size_t)1 << DECILE_BUCKET_BITS)
+#define DECILE_RANKS (CRM_ANALYTICS_DECILES - 1)
 
-    for (i = 0; i < n; i++) {
-        int64_t r = a->customers[i].revenue;
-        low = r < low ? r : low;
-        high = r > high ? r : high;
-    }
-    if ((uint64_t)high - (uint64_t)low > (uint64_t)INT64_MAX)
-        low = 0;
-    for (i = 0; i < n; i++)
-        b->keys[i] = a->customers[i].revenue - low;
-    return low;
+/* Revenues as unsigned bits in the same order, bucketed from the lowest. */
+typedef struct revenue_buckets {
+    uint64_t low;
+    unsigned shift;
+    uint32_t *count;  /* customers per bucket */
+    uint8_t *slot;    /* 1 + the gathered segment of a bucket holding a rank */
+} revenue_buckets;
+
+/* The revenue at one of the nine ranks: which bucket, where in it. */
+typedef struct decile_rank {
+    size_t bucket, index;
+} decile_rank;
+
+static uint64_t revenue_bits(int64_t revenue)
+{
+    return (uint64_t)revenue ^ (UINT64_C(1) << 63);
 }
 
-/*
- * Gives each customer the decile whose lowest key (floor_key) its key
- * reaches first from the top, among the deciles that have customers.
- * Those floors fall strictly, so the decile is the count of floors above
- * the key: ten comparisons and no branch, which revenues in random order
- * would mispredict.
- */
-static void label_deciles(crm_analytics *a,
-                          const int64_t floor_key[CRM_ANALYTICS_DECILES],
-                          int64_t low)
+static size_t bucket_of(const revenue_buckets *rb, int64_t revenue)
 {
-    int64_t floors[CRM_ANALYTICS_DECILES];
-    uint8_t number[CRM_ANALYTICS_DECILES];
-    unsigned d, used = 0;
+    return (size_t)((revenue_bits(revenue) - rb->low) >> rb->shift);
+}
+
+/* Bucket width from the revenues' range, then the count per bucket. */
+static void count_revenues(const crm_analytics *a, revenue_buckets *rb)
+{
+    uint64_t low = UINT64_MAX, high = 0;
     size_t i;
 
-    for (d = 0; d < CRM_ANALYTICS_DECILES; d++)
-        if (a->decile_customers[d] != 0) {
-            floors[used] = floor_key[d];
-            number[used++] = (uint8_t)(d + 1);
-        }
-    for (d = used; d < CRM_ANALYTICS_DECILES; d++)
-        floors[d] = INT64_MIN; /* never above a key */
     for (i = 0; i < a->n_customers; i++) {
-        int64_t key = a->customers[i].revenue - low;
-        unsigned above = 0;
+        uint64_t bits = revenue_bits(a->customers[i].revenue);
+        low = bits < low ? bits : low;
+        high = bits > high ? bits : high;
+    }
+    rb->low = low;
+    rb->shift = 0;
+    while (((high - low) >> rb->shift) >= DECILE_BUCKETS)
+        rb->shift++;
+    for (i = 0; i < a->n_customers; i++)
+        rb->count[bucket_of(rb, a->customers[i].revenue)]++;
+}
 
-        for (d = 0; d < CRM_ANALYTICS_DECILES; d++)
-            above += key < floors[d];
-        a->customers[i].decile = number[above];
+/* Where the t_d-th highest revenue lies, for d = 1..9 (rank[d - 1]). */
+static void find_ranks(const crm_analytics *a, const revenue_buckets *rb,
+                       decile_rank rank[DECILE_RANKS])
+{
+    uint64_t n = a->n_customers, before = 0;
+    size_t bucket = 0;
+    unsigned d;
+
+    for (d = DECILE_RANKS; d >= 1; d--) { /* lowest ascending index first */
+        uint64_t t = (n * d + 9) / 10;
+        uint64_t ascending = n - t;
+
+        while (before + rb->count[bucket] <= ascending)
+            before += rb->count[bucket++];
+        rank[d - 1].bucket = bucket;
+        rank[d - 1].index = (size_t)(ascending - before);
     }
 }
 
 /*
- * Gives each customer its decile: 1 + floor(10 * h / N) with h the number
- * of customers with strictly higher revenue. The decile only falls as
- * revenue rises, so the sorted revenues give each decile's lowest key,
- * and one sequential pass over the customers compares against those
- * (no scattered writes).
+ * Gathers the revenues of the buckets holding a rank into `scratch`
+ * (N entries), one sorted segment per bucket, and reads the nine
+ * revenues off them.
  */
-static crm_status assign_deciles(build *b)
+static crm_status rank_revenues(build *b, revenue_buckets *rb,
+                                const decile_rank rank[DECILE_RANKS],
+                                int64_t threshold[DECILE_RANKS])
 {
     crm_analytics *a = b->a;
-    int64_t *keys = b->keys;
-    int64_t floor_key[CRM_ANALYTICS_DECILES] = {0};
-    size_t n = a->n_customers, i, higher = 0;
-    int64_t low = revenue_keys(b);
+    size_t start[DECILE_RANKS], at[DECILE_RANKS], used = 0, sum = 0, i;
+    int64_t *scratch = b->keys;
+    unsigned d, k;
 
-    if (crm_radix_sort_i64(a->ctx, keys, NULL, n) != 0)
-        return crm_error_nomem(a->ctx);
-    for (i = n; i > 0; i--) {
-        size_t pos = i - 1;
-        unsigned decile;
+    for (d = DECILE_RANKS; d >= 1; d--) {
+        size_t bucket = rank[d - 1].bucket;
 
-        if (pos + 1 < n && keys[pos] != keys[pos + 1])
-            higher = n - 1 - pos;
-        decile = (unsigned)(1 + (10 * (uint64_t)higher) / n);
-        floor_key[decile - 1] = keys[pos];
-        a->decile_customers[decile - 1]++;
-        if (analytics_add(&a->decile_revenue[decile - 1], keys[pos] + low))
-            return crm_error(a->ctx, CRM_EOVERFLOW,
-                             "crm_analytics_new: a decile's revenue "
-                             "overflows int64");
+        if (rb->slot[bucket] == 0) {
+            rb->slot[bucket] = (uint8_t)(used + 1);
+            start[used] = at[used] = sum;
+            sum += rb->count[bucket];
+            used++;
+        }
     }
-    label_deciles(a, floor_key, low);
+    for (i = 0; i < a->n_customers; i++) {
+        int64_t revenue = a->customers[i].revenue;
+        unsigned s = rb->slot[bucket_of(rb, revenue)];
+
+        if (s != 0)
+            scratch[at[s - 1]++] = revenue;
+    }
+    for (k = 0; k < used; k++)
+        if (crm_radix_sort_i64(a->ctx, scratch + start[k], NULL,
+                               at[k] - start[k]) != 0)
+            return crm_error_nomem(a->ctx);
+    for (d = 0; d < DECILE_RANKS; d++)
+        threshold[d] = scratch[start[rb->slot[rank[d].bucket] - 1] +
+                               rank[d].index];
     return CRM_OK;
+}
+
+/* The revenues at the nine ranks t_d (threshold[d - 1]). */
+static crm_status decile_thresholds(build *b, int64_t threshold[DECILE_RANKS])
+{
+    crm_ctx *ctx = b->a->ctx;
+    revenue_buckets rb;
+    decile_rank rank[DECILE_RANKS];
+    crm_status status;
+
+    rb.count = crm_mem_calloc(ctx, DECILE_BUCKETS, sizeof *rb.count);
+    rb.slot = crm_mem_calloc(ctx, DECILE_BUCKETS, sizeof *rb.slot);
+    if (!rb.count || !rb.slot) {
+        status = crm_error_nomem(ctx);
+    } else {
+        count_revenues(b->a, &rb);
+        find_ranks(b->a, &rb, rank);
+        status = rank_revenues(b, &rb, rank, threshold);
+    }
+    crm_mem_free(ctx, rb.count);
+    crm_mem_free(ctx, rb.slot);
+    return status;
+}
+
+/*
+ * A signed 128-bit sum in two words: int64 values add up in any order and
+ * the total is checked once, at the end.
+ */
+typedef struct wide_sum {
+    uint64_t low;
+    int64_t high;
+} wide_sum;
+
+static void wide_add(wide_sum *s, int64_t v)
+{
+    uint64_t low = s->low + (uint64_t)v;
+
+    s->high += (v < 0 ? -1 : 0) + (low < s->low);
+    s->low = low;
+}
+
+/* 1 when the sum fits int64 (then *out is it). */
+static int wide_value(wide_sum s, int64_t *out)
+{
+    if (s.high == 0 && s.low <= (uint64_t)INT64_MAX)
+        *out = (int64_t)s.low;
+    else if (s.high == -1 && s.low > (uint64_t)INT64_MAX)
+        *out = -(int64_t)(~s.low) - 1;
+    else
+        return 0;
+    return 1;
+}
+
+/*
+ * Labels every customer: its decile is one more than the number of
+ * thresholds above its revenue (nine comparisons, no branch: revenues come
+ * in id order). Each decile's revenue is summed as if in falling order,
+ * which overflows exactly when its positive revenues exceed INT64_MAX or
+ * its total falls below INT64_MIN.
+ */
+static crm_status label_deciles(crm_analytics *a,
+                                const int64_t threshold[DECILE_RANKS])
+{
+    wide_sum total[CRM_ANALYTICS_DECILES];
+    int64_t positive[CRM_ANALYTICS_DECILES] = {0};
+    int overflow = 0;
+    size_t i;
+    unsigned d;
+
+    memset(total, 0, sizeof total);
+    for (i = 0; i < a->n_customers; i++) {
+        int64_t revenue = a->customers[i].revenue;
+        unsigned above = 0;
+
+        for (d = 0; d < DECILE_RANKS; d++)
+            above += threshold[d] > revenue;
+        a->customers[i].decile = (uint8_t)(above + 1);
+        a->decile_customers[above]++;
+        wide_add(&total[above], revenue);
+        if (revenue > 0)
+            overflow |= analytics_add(&positive[above], revenue);
+    }
+    for (d = 0; d < CRM_ANALYTICS_DECILES; d++)
+        overflow |= !wide_value(total[d], &a->decile_revenue[d]);
+    if (overflow)
+        return crm_error(a->ctx, CRM_EOVERFLOW,
+                         "crm_analytics_new: a decile's revenue overflows "
+                         "int64");
+    return CRM_OK;
+}
+
+static crm_status assign_deciles(build *b)
+{
+    int64_t threshold[DECILE_RANKS];
+    crm_status status;
+
+    if (b->a->n_customers == 0)
+        return CRM_OK;
+    if ((status = decile_thresholds(b, threshold)) != CRM_OK)
+        return status;
+    return label_deciles(b->a, threshold);
 }
 
 static crm_status run_build(build *b)

@@ -333,24 +333,25 @@ crm_status crm_analytics_cpm_thresholds(const crm_analytics *analytics,
     return CRM_OK;
 }
 
+/*
+ * The CPM group, computed without branches: customers come in id order,
+ * so each test would mispredict. The active group counts the tests passed
+ * in order (repeat buyer, tenure past the short limit, spend at the
+ * threshold, tenure past the long limit) up to the first that fails:
+ * first, beginner, steady, trendy, loyal; churned adds one.
+ */
 static crm_cpm_group cpm_group_of(const crm_analytics *a,
                                   const analytics_customer *c)
 {
     int64_t tenure = (int64_t)c->last_day - c->first_day;
     int churned = a->as_of_day - c->last_day >= (int64_t)a->churn_days;
-    int active_group;
+    int repeat = c->second_day != ANALYTICS_NO_DAY;
+    int past_short = tenure >= (int64_t)a->tenure_short_days;
+    int big_spend = c->revenue >= a->spend_threshold;
+    int past_long = tenure >= (int64_t)a->tenure_long_days;
+    int passed = repeat * (1 + past_short * (1 + big_spend * (1 + past_long)));
 
-    if (c->second_day == ANALYTICS_NO_DAY)
-        active_group = CRM_CPM_FIRST;
-    else if (tenure < (int64_t)a->tenure_short_days)
-        active_group = CRM_CPM_BEGINNER;
-    else if (c->revenue < a->spend_threshold)
-        active_group = CRM_CPM_STEADY;
-    else if (tenure < (int64_t)a->tenure_long_days)
-        active_group = CRM_CPM_TRENDY;
-    else
-        active_group = CRM_CPM_LOYAL;
-    return (crm_cpm_group)(active_group + churned);
+    return (crm_cpm_group)(CRM_CPM_FIRST + 2 * passed + churned);
 }
 
 crm_status crm_analytics_cpm(const crm_analytics *analytics,
