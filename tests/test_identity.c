@@ -1105,6 +1105,103 @@ static crm_identity *random_graph(crm_ctx *ctx)
     return idn;
 }
 
+/* Every value of a random graph (blocked, shared, forgotten and unknown
+ * ones too) plus bad arguments: lookup_many gives, value by value, what
+ * lookup gives, across several batches and with lens given or not. */
+START_TEST(test_lookup_many_matches_lookup)
+{
+    enum { N = 4 * 160 + 4 };
+    static char text[N][24];
+    const char *raws[N];
+    int kinds[N];
+    size_t lens[N], i, found = 0;
+    int64_t profiles[N], single;
+    crm_status status[N], status_nolens[N];
+    crm_ctx *ctx;
+    crm_identity *idn;
+
+    ck_assert_int_eq(crm_ctx_new(&ctx), CRM_OK);
+    idn = random_graph(ctx);
+    for (i = 0; i < 4 * 160; i++) {
+        static const char *const fmt[] = {"M%u", "E%u@X", "p%u", "L%u"};
+        kinds[i] = (int)(i % 4) == 0 ? MEMBER : (int)(i % 4) == 1 ? EMAIL
+                 : (int)(i % 4) == 2 ? PHONE : LINE;
+        snprintf(text[i], sizeof text[i], fmt[i % 4], (unsigned)(i / 4));
+        raws[i] = text[i];
+    }
+    kinds[i] = EMAIL, raws[i++] = NULL;          /* NULL value */
+    kinds[i] = 99, raws[i++] = "e1@x";           /* unknown kind */
+    kinds[i] = EMAIL, raws[i++] = "\xff@x";      /* invalid UTF-8 */
+    kinds[i] = EMAIL, raws[i++] = "e1@x";        /* blocked */
+    for (i = 0; i < N; i++)
+        lens[i] = raws[i] ? strlen(raws[i]) : 0;
+    for (i = 0; i < N; i++)
+        profiles[i] = -7;
+    ck_assert_int_eq(crm_identity_lookup_many(idn, N, kinds, raws, lens, profiles, status), CRM_OK);
+    ck_assert_int_eq(crm_identity_lookup_many(idn, N, kinds, raws, NULL, profiles, status_nolens), CRM_OK);
+    for (i = 0; i < N; i++) {
+        crm_status want = crm_identity_lookup(idn, kinds[i], raws[i], lens[i], &single);
+        found += want == CRM_OK;
+        ck_assert_int_eq(status[i], want);
+        ck_assert_int_eq(status_nolens[i], want);
+        if (want == CRM_OK)
+            ck_assert_int_eq(profiles[i], single);
+        else
+            ck_assert_int_eq(profiles[i], -7);
+    }
+    ck_assert_uint_gt(found, 100);
+    ck_assert_uint_lt(found, 4 * 160);
+    ck_assert_int_eq(status[N - 4], CRM_EINVAL);
+    ck_assert_int_eq(status[N - 3], CRM_EINVAL);
+    ck_assert_int_eq(status[N - 2], CRM_EUTF8);
+    ck_assert_int_eq(status[N - 1], CRM_ENOTFOUND);
+    ck_assert_int_eq(crm_identity_lookup_many(idn, 0, NULL, NULL, NULL, NULL, NULL), CRM_OK);
+    ck_assert_int_eq(crm_identity_lookup_many(NULL, 1, kinds, raws, NULL, profiles, status), CRM_EINVAL);
+    ck_assert_int_eq(crm_identity_lookup_many(idn, 1, kinds, raws, NULL, profiles, NULL), CRM_EINVAL);
+    ck_assert_int_eq(crm_identity_lookup_many(idn, 1, NULL, raws, NULL, profiles, status), CRM_EINVAL);
+    crm_identity_free(idn);
+    crm_ctx_free(ctx);
+}
+END_TEST
+
+/* Values long enough that a batch ends on its byte budget, not its count. */
+START_TEST(test_lookup_many_long_values)
+{
+    enum { N = 40 };
+    static char text[N][1100];
+    const char *raws[N];
+    int kinds[N], k;
+    int64_t profiles[N], p;
+    crm_status status[N];
+    crm_ctx *ctx;
+    crm_identity *idn;
+    size_t i;
+
+    ck_assert_int_eq(crm_ctx_new(&ctx), CRM_OK);
+    ck_assert_int_eq(crm_identity_new(ctx, &idn), CRM_OK);
+    ck_assert_int_eq(crm_identity_add_kind(idn, "pos", CRM_NORMALIZE_EXACT, 0, 1, 0, &k), CRM_OK);
+    for (i = 0; i < N; i++) {
+        memset(text[i], 'a' + (int)(i % 26), 1000);
+        snprintf(text[i] + 1000, 100, "%zu", i);
+        raws[i] = text[i];
+        kinds[i] = k;
+        if (i % 2 == 0)
+            ck_assert_int_eq(crm_identity_observe(idn, (int64_t)i + 1, 0, 1, &kinds[i], &raws[i], NULL, &p), CRM_OK);
+    }
+    memset(text[N - 1], 'z', 1099); /* longer than CRM_IDENTITY_MAX_VALUE */
+    text[N - 1][1099] = 0;
+    ck_assert_int_eq(crm_identity_lookup_many(idn, N, kinds, raws, NULL, profiles, status), CRM_OK);
+    for (i = 0; i + 1 < N; i++) {
+        ck_assert_int_eq(status[i], i % 2 == 0 ? CRM_OK : CRM_ENOTFOUND);
+        if (i % 2 == 0)
+            ck_assert_int_eq(profiles[i], (int64_t)i + 1);
+    }
+    ck_assert_int_eq(status[N - 1], CRM_ELIMIT);
+    crm_identity_free(idn);
+    crm_ctx_free(ctx);
+}
+END_TEST
+
 /* A non-merging kind with limit 1 (a person's name): a profile counts the
  * name its records carry even when another profile holds it first, so a
  * family email does not tie together two people with different names. */
@@ -1435,6 +1532,8 @@ static Suite *identity_suite(void)
 
     tcase_set_timeout(tc, 300);
     tcase_add_test(tc, test_observe_merges_and_keeps_earliest_id);
+    tcase_add_test(tc, test_lookup_many_matches_lookup);
+    tcase_add_test(tc, test_lookup_many_long_values);
     tcase_add_test(tc, test_merge_events_rekey);
     tcase_add_test(tc, test_limit_refuses_lowest_priority_link);
     tcase_add_test(tc, test_observation_with_two_member_ids);

@@ -386,6 +386,28 @@ CRM_API crm_status crm_identity_lookup(const crm_identity *idn, int kind,
                                        const char *raw, size_t len,
                                        int64_t *out_profile);
 
+/*
+ * crm_identity_lookup_many: crm_identity_lookup for n values at once, and
+ * several times faster per value on a graph far bigger than the caches:
+ * the memory reads of 32 values at a time overlap instead of following
+ * one another. Value i is (kinds[i], raws[i], lens[i]); lens NULL means
+ * the values are NUL-terminated. out_status[i] receives what
+ * crm_identity_lookup would return for value i (CRM_OK, CRM_ENOTFOUND,
+ * CRM_EINVAL for a NULL value, an unknown kind or a rejected value,
+ * CRM_EUTF8, CRM_ELIMIT) and out_profiles[i] its profile when that is
+ * CRM_OK (untouched otherwise). Failures of single values are not
+ * recorded on the ctx. The caller owns every array; nothing is kept.
+ * Errors: CRM_EINVAL (idn NULL, or kinds, raws, out_profiles or
+ * out_status NULL with n > 0).
+ * Thread-safety: as crm_identity_lookup.
+ */
+CRM_API crm_status crm_identity_lookup_many(const crm_identity *idn, size_t n,
+                                            const int *kinds,
+                                            const char *const *raws,
+                                            const size_t *lens,
+                                            int64_t *out_profiles,
+                                            crm_status *out_status);
+
 /* crm_identity_counts: number of observations and of profiles (either out
  * pointer may be NULL). Errors: CRM_EINVAL (idn NULL). */
 CRM_API crm_status crm_identity_counts(const crm_identity *idn,

@@ -74,8 +74,12 @@ static int slot_equals(const crm_identity *idn, const idn_vmap_slot *slot,
 uint32_t idn_value_find(const crm_identity *idn, int kind, const char *s,
                         size_t len)
 {
-    uint64_t key = idn_hash(kind, s, len);
+    return idn_value_find_hashed(idn, idn_hash(kind, s, len), kind, s, len);
+}
 
+uint32_t idn_value_find_hashed(const crm_identity *idn, uint64_t key,
+                               int kind, const char *s, size_t len)
+{
     for (;;) {
         const idn_vmap_slot *slot = crm_i64map_find(&idn->vmap, (int64_t)key);
         if (slot == NULL)

@@ -251,6 +251,9 @@ uint64_t idn_hash(int kind, const char *s, size_t len);
 /* Index of value (kind, s), or IDN_NONE; dead values are skipped. */
 uint32_t idn_value_find(const crm_identity *idn, int kind, const char *s,
                         size_t len);
+/* As idn_value_find, given key = idn_hash(kind, s, len). */
+uint32_t idn_value_find_hashed(const crm_identity *idn, uint64_t key,
+                               int kind, const char *s, size_t len);
 /* Orders values by kind, then bytes. */
 int idn_value_cmp(const crm_identity *idn, uint32_t a, uint32_t b);
 /* Sorts ids[0..n) by idn_value_cmp (stable merge sort using tmp[0..n)). */

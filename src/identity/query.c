@@ -39,6 +39,17 @@ static uint32_t find_root_prefetching_source(const crm_identity *idn,
     }
 }
 
+/* The status crm_identity_lookup gives for value v once found (or not). */
+static crm_status held_by_one(const crm_identity *idn, uint32_t v)
+{
+    if (v == IDN_NONE || idn->st.vs[v].anchor == IDN_NONE ||
+        (IDN_VSLOT_STATIC(idn->st.vs[v].flags) &
+         (IDN_V_BLOCKED | IDN_V_PLACEHOLDER)) ||
+        (idn->st.vs[v].flags & (IDN_F_SHARED | IDN_F_MULTI)))
+        return CRM_ENOTFOUND;
+    return CRM_OK;
+}
+
 crm_status crm_identity_lookup(const crm_identity *idn, int kind,
                                const char *raw, size_t len,
                                int64_t *out_profile)
@@ -53,14 +64,148 @@ crm_status crm_identity_lookup(const crm_identity *idn, int kind,
     s = idn_value_find_raw(idn, kind, raw, len, &v);
     if (s != CRM_OK)
         return s;
-    if (v == IDN_NONE || idn->st.vs[v].anchor == IDN_NONE ||
-        (IDN_VSLOT_STATIC(idn->st.vs[v].flags) &
-         (IDN_V_BLOCKED | IDN_V_PLACEHOLDER)) ||
-        (idn->st.vs[v].flags & (IDN_F_SHARED | IDN_F_MULTI)))
+    if (held_by_one(idn, v) != CRM_OK)
         return crm_error(idn->ctx, CRM_ENOTFOUND,
                          "no single profile holds this value");
     *out_profile = idn->obs.src[find_root_prefetching_source(
         idn, idn->st.vs[v].anchor)];
+    return CRM_OK;
+}
+
+/* Values looked up together: enough to keep the memory busy, few enough
+ * that their lines stay cached between the steps. */
+#define LOOKUP_BATCH 32
+/* Normalised bytes of one batch (it ends early when a value might not fit). */
+#define LOOKUP_BYTES 8192
+
+/* One value of a crm_identity_lookup_many batch. */
+typedef struct lookup_item {
+    size_t index;  /* in the caller's arrays */
+    uint64_t key;  /* idn_hash of the normalised value */
+    size_t off, len; /* normalised bytes in the batch buffer */
+    uint32_t node; /* found: an observation on the way to the root, else
+                      IDN_NONE */
+    int at_root;   /* node is the profile's root */
+} lookup_item;
+
+/*
+ * Normalises values from *next on into buf until the batch is full, and
+ * starts loading their map slots. Values that fail get their status at
+ * once. Returns the number of items.
+ */
+static size_t lookup_stage(const crm_identity *idn, size_t n,
+                           const int *kinds, const char *const *raws,
+                           const size_t *lens, crm_status *status,
+                           size_t *next, char *buf, lookup_item *items)
+{
+    size_t count = 0, used = 0;
+    const char *reason;
+
+    for (; *next < n && count < LOOKUP_BATCH &&
+           used + IDN_NORM_BUF <= LOOKUP_BYTES;
+         ++*next) {
+        size_t i = *next, nlen;
+        const char *raw = raws[i];
+        lookup_item *it = &items[count];
+
+        if (raw == NULL || !idn_kind_valid(idn, kinds[i])) {
+            status[i] = CRM_EINVAL;
+            continue;
+        }
+        status[i] = idn_normalize_for_kind(idn, kinds[i], raw,
+                                           lens ? lens[i] : strlen(raw),
+                                           buf + used, &nlen, &reason);
+        if (status[i] != CRM_OK)
+            continue;
+        it->index = i;
+        it->off = used;
+        it->len = nlen;
+        it->key = idn_hash(kinds[i], buf + used, nlen);
+        crm_i64map_prefetch(&idn->vmap, (int64_t)it->key);
+        used += nlen;
+        count++;
+    }
+    return count;
+}
+
+/*
+ * Walks the found items from their values' anchors up to their profile
+ * roots in lockstep: each round reads the parents the round before
+ * started loading, so the batch's chains are climbed side by side.
+ */
+static void lookup_roots(const crm_identity *idn, lookup_item *items,
+                         size_t count)
+{
+    const uint32_t *parent = idn->st.parent;
+    size_t j, climbing = count;
+
+    while (climbing > 0) {
+        climbing = 0;
+        for (j = 0; j < count; j++) {
+            uint32_t x = items[j].node, up;
+            if (x == IDN_NONE || items[j].at_root)
+                continue;
+            up = parent[x];
+            if (up == x) {
+                items[j].at_root = 1;
+                crm_prefetch(&idn->obs.src[x]);
+                continue;
+            }
+            items[j].node = up;
+            crm_prefetch(&parent[up]);
+            climbing++;
+        }
+    }
+}
+
+/* Finishes a batch in steps, each reading what the one before loaded:
+ * map slots, then values' bytes and links, then profile roots. */
+static void lookup_finish(const crm_identity *idn, const int *kinds,
+                          const char *buf, lookup_item *items, size_t count,
+                          int64_t *profiles, crm_status *status)
+{
+    size_t j;
+
+    for (j = 0; j < count; j++)
+        idn_value_prefetch(idn, items[j].key, 1);
+    for (j = 0; j < count; j++) {
+        lookup_item *it = &items[j];
+        uint32_t v = idn_value_find_hashed(idn, it->key, kinds[it->index],
+                                           buf + it->off, it->len);
+        status[it->index] = held_by_one(idn, v);
+        it->node = IDN_NONE;
+        it->at_root = 0;
+        if (status[it->index] == CRM_OK) {
+            it->node = idn->st.vs[v].anchor;
+            crm_prefetch(&idn->st.parent[it->node]);
+        }
+    }
+    lookup_roots(idn, items, count);
+    for (j = 0; j < count; j++)
+        if (items[j].node != IDN_NONE)
+            profiles[items[j].index] = idn->obs.src[items[j].node];
+}
+
+crm_status crm_identity_lookup_many(const crm_identity *idn, size_t n,
+                                    const int *kinds,
+                                    const char *const *raws,
+                                    const size_t *lens, int64_t *out_profiles,
+                                    crm_status *out_status)
+{
+    char buf[LOOKUP_BYTES];
+    lookup_item items[LOOKUP_BATCH];
+    size_t next = 0, count;
+
+    if (idn == NULL || (n > 0 && (kinds == NULL || raws == NULL ||
+                                  out_profiles == NULL || out_status == NULL)))
+        return crm_error(idn ? idn->ctx : NULL, CRM_EINVAL,
+                         "crm_identity_lookup_many: NULL argument");
+    while (next < n) {
+        count = lookup_stage(idn, n, kinds, raws, lens, out_status, &next,
+                             buf, items);
+        lookup_finish(idn, kinds, buf, items, count, out_profiles,
+                      out_status);
+    }
     return CRM_OK;
 }
 

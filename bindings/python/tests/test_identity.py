@@ -89,6 +89,7 @@ class Identity(unittest.TestCase):
         c = self.idn.observe(3, 30, [("name", "山田太郎"), ("postal", "〒1000001")])
         self.assertEqual((a, b, c), (1, 2, 1))  # the composite merges only when all parts match
         self.assertEqual(self.idn.lookup("name_postal", ("山田太郎", "〒100-0001")), 1)
+        self.assertEqual(self.idn.lookup_many("name_postal", [("山田太郎", "〒100-0001")]), [1])
         self.idn.block_value(person, ["ﾔﾏﾀﾞ", "1000001"])
         with self.assertRaises(crm.StateError):
             self.idn.add_kind("late")
@@ -111,6 +112,16 @@ class Identity(unittest.TestCase):
                          [(Event.CONFLICT, 5, 4, "b@shop.jp")])
         with self.assertRaises(crm.NotFoundError):
             self.idn.lookup("email", "nobody@shop.jp")
+        self.assertEqual(self.idn.lookup_many("email", ["A@shop.jp", "nobody@shop.jp", b"b@shop.jp"]),
+                         [1, None, None])  # b@shop.jp is held by two profiles
+        self.assertEqual(self.idn.lookup_many(["phone", 0], ["09011112222", "M2"]), [1, 5])
+        self.assertEqual(self.idn.lookup_many("email", []), [])
+        with self.assertRaisesRegex(crm.Utf8Error, "value 1"):
+            self.idn.lookup_many("email", [b"a@shop.jp", b"\xff@shop.jp"])
+        with self.assertRaisesRegex(crm.InvalidArgumentError, "value 0"):
+            self.idn.lookup_many("phone", ["not a phone"])
+        with self.assertRaises(ValueError):
+            self.idn.lookup_many(["email"], ["a@shop.jp", "b@shop.jp"])
         with self.assertRaises(crm.NotFoundError):
             self.idn.profile_of(99)
         with self.assertRaises(crm.ExistsError):

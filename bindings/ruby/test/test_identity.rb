@@ -64,6 +64,7 @@ class TestIdentity < Minitest::Test
     assert_equal 2, @idn.observe(2, 20, "name" => "ﾔﾏﾀﾞ", "postal" => "100-0001")
     assert_equal 1, @idn.observe(3, 30, [%w[name 山田太郎], ["postal", "〒1000001"]])
     assert_equal 1, @idn.lookup("name_postal", ["山田太郎", "〒100-0001"])
+    assert_equal [1], @idn.lookup_many("name_postal", [["山田太郎", "〒100-0001"]])
     @idn.block_value(5, %w[ﾔﾏﾀﾞ 1000001])
     assert_raises(CRM::StateError) { @idn.add_kind("late") }
   end
@@ -83,6 +84,13 @@ class TestIdentity < Minitest::Test
     assert_equal 5, @idn.observe(5, 500, "member_id" => "M2", "email" => "b@shop.jp")
     assert_equal [[:conflict, 5, 4, "b@shop.jp"]], @events.map { |e| [e.event, e.profile, e.other, e.value] }
     assert_raises(CRM::NotFoundError) { @idn.lookup("email", "nobody@shop.jp") }
+    assert_equal [1, nil, nil], @idn.lookup_many("email", ["A@shop.jp", "nobody@shop.jp", "b@shop.jp"])
+    assert_equal [1, 5], @idn.lookup_many(["phone", 0], ["09011112222", "M2"])
+    assert_equal [], @idn.lookup_many("email", [])
+    error = assert_raises(CRM::Utf8Error) { @idn.lookup_many("email", ["a@shop.jp", "\xFF@shop.jp".b]) }
+    assert_match(/value 1/, error.message)
+    assert_raises(CRM::InvalidArgumentError) { @idn.lookup_many("phone", ["not a phone"]) }
+    assert_raises(ArgumentError) { @idn.lookup_many(["email"], ["a@shop.jp", "b@shop.jp"]) }
     assert_raises(CRM::ExistsError) { @idn.observe(5, 600, "email" => "c@shop.jp") }
     assert_equal 6, @idn.observe(6, 600, "email" => "not an email")
     assert_equal %i[rejected], [@events.last.event]

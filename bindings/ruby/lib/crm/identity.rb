@@ -56,6 +56,7 @@ module CRM
       N.bind :crm_identity_resolve, [:pointer], :int
       N.bind :crm_identity_profile_of, %i[pointer int64 pointer], :int
       N.bind :crm_identity_lookup, %i[pointer int pointer size_t pointer], :int
+      N.bind :crm_identity_lookup_many, %i[pointer size_t pointer pointer pointer pointer pointer], :int
       N.bind :crm_identity_counts, %i[pointer pointer pointer], :int
       N.bind :crm_identity_export, %i[pointer pointer pointer size_t pointer], :int
       N.bind :crm_identity_profile_values, %i[pointer int64 crm_identity_value_fn pointer], :int
@@ -268,6 +269,33 @@ module CRM
       out = @lookup_out
       check(CRM::Native.crm_identity_lookup(pointer, kind(kind), value, value.bytesize, out))
       out.read_int64
+    end
+
+    # The profiles holding many values, nil where #lookup raises
+    # CRM::NotFoundError. +kinds+ is one kind for every value or an Array of
+    # one per value. One C call whose memory reads overlap: much faster per
+    # value than #lookup on a large graph. A value #lookup would refuse
+    # otherwise (unknown kind, rejected or invalid UTF-8 value) raises that
+    # error, naming the value's index.
+    def lookup_many(kinds, values)
+      kinds = Array.new(values.size, kinds) unless kinds.is_a?(Array)
+      raise ArgumentError, "kinds and values must have the same length" unless kinds.size == values.size
+
+      kind_column, value_column, lens, _strings = columns(kinds.zip(values.map { |v| Identity.value(v) }))
+      count = [values.size, 1].max
+      profiles = FFI::MemoryPointer.new(:int64, count)
+      status = FFI::MemoryPointer.new(:int, count)
+      check(CRM::Native.crm_identity_lookup_many(pointer, values.size, kind_column, value_column, lens,
+                                                 profiles, status))
+      statuses = status.read_array_of_int(values.size)
+      found = profiles.read_array_of_int64(values.size)
+      statuses.each_with_index.map do |code, i|
+        next found[i] if code.zero?
+        next nil if code == NotFoundError::STATUS
+
+        error = CRM.error_for(code)
+        raise error.class.new("value #{i}: #{error.message}", code)
+      end
     end
 
     # [observations, profiles]
