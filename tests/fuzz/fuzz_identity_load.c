@@ -3,8 +3,8 @@
  * must give CRM_OK, CRM_ECORRUPT or CRM_EVERSION, never a crash. When the
  * first byte is odd the harness rewrites the trailing CRC-32C so mutations
  * reach the parser behind the checksum. An accepted graph is then used
- * (observe, resolve, lookup, explain, forget) and saved, and what it saves
- * must load again.
+ * (observe, resolve, lookup, lookup_many, explain, forget) and saved, and
+ * what it saves must load again.
  */
 #include <stddef.h>
 #include <stdint.h>
@@ -63,13 +63,15 @@ static void exercise(crm_identity *idn)
 {
     int kinds[2] = {0, 1};
     const char *values[2] = {"a@example.com", "090-1234-5678"};
-    int64_t profile, src[4];
+    int64_t profile, src[4], found[2];
+    crm_status status[2];
     size_t n = 0;
     int linked;
 
     crm_identity_observe(idn, INT64_MIN + 7, 0, 2, kinds, values, NULL,
                          &profile);
     crm_identity_lookup(idn, 0, values[0], strlen(values[0]), &profile);
+    crm_identity_lookup_many(idn, 2, kinds, values, NULL, found, status);
     crm_identity_counts(idn, &n, NULL);
     if (crm_identity_export(idn, src, src + 2, 2, &n) == CRM_OK && n > 1) {
         crm_identity_explain_sources(idn, src[0], src[1], ignore_step, NULL,
