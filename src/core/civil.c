@@ -48,20 +48,10 @@ unsigned crm_days_in_month(int64_t year, unsigned month)
     return days[month - 1];
 }
 
-int64_t crm_local_second_of_day(int64_t t, int32_t offset_min)
-{
-    return crm_floor_mod(t + (int64_t)offset_min * 60, CRM_SECONDS_PER_DAY);
-}
-
 unsigned crm_weekday(int64_t days)
 {
     /* 1970-01-01 was a Thursday (3 when Monday is 0). */
     return (unsigned)crm_floor_mod(days + 3, 7);
-}
-
-int64_t crm_local_midnight(int64_t days, int32_t offset_min)
-{
-    return days * CRM_SECONDS_PER_DAY - (int64_t)offset_min * 60;
 }
 
 /* ---- crm_time_parse ---------------------------------------------------- */
