@@ -941,7 +941,7 @@ static void evaluate(call *c)
         const scn_def *latest = e->defs[e->latest[i]];
         scn_journey *j;
 
-        j = find_journey(&e->st, latest->id_hash);
+        j = find_journey(&e->st, e->keys[e->latest[i]].id_hash);
         if (j && (j->flags & SCN_FLAG_ACTIVE))
             run_active(c, j);
         trigger(c, latest, j);
