@@ -40,6 +40,7 @@ struct crm_scenario_engine {
     size_t n_defs, cap_defs;
     scn_key keys[SCN_MAX_SCENARIOS];      /* keys[i] names defs[i] */
     uint32_t latest[SCN_MAX_SCENARIOS];   /* index of each id's highest version */
+    uint32_t latest_slot[SCN_MAX_SCENARIOS]; /* defs[i]'s id is named by latest[latest_slot[i]] */
     size_t n_latest;
     scn_name *names; /* every id ever loaded: names ended journeys */
     size_t n_names, cap_names;
@@ -59,6 +60,8 @@ struct crm_scenario_engine {
     /* scratch of one call */
     scn_state st;
     scn_state before; /* st as decoded: unchanged state is handed back as is */
+    uint32_t slot_journey[SCN_MAX_SCENARIOS]; /* the journey in st of latest[k]'s id,
+                                                 SCN_NONE if it has none */
     scn_pending *pending;
     size_t n_pending, cap_pending;
     crm_writer out;
@@ -169,6 +172,7 @@ static void index_defs(crm_scenario_engine *e)
     for (i = 0; i < e->n_defs; i++) {
         e->keys[i].id_hash = e->defs[i]->id_hash;
         e->keys[i].version = e->defs[i]->version;
+        e->latest_slot[i] = (uint32_t)e->n_latest;
         if (i + 1 == e->n_defs || e->defs[i + 1]->id_hash != e->defs[i]->id_hash)
             e->latest[e->n_latest++] = (uint32_t)i;
     }
@@ -613,24 +617,26 @@ static void run_journey(call *c, scn_journey *j, const scn_def *def)
  * where a customer's match sits is unpredictable, how many entries there
  * are is not, and ids are unique, so the last match is the only one.
  */
-static const scn_def *find_def(const crm_scenario_engine *e, uint32_t hash, uint32_t version)
+/* The index in defs of (hash, version), SIZE_MAX if not loaded. */
+static size_t find_def(const crm_scenario_engine *e, uint32_t hash, uint32_t version)
 {
     size_t i, found = SIZE_MAX;
 
     for (i = 0; i < e->n_defs; i++)
         if (e->keys[i].id_hash == hash && e->keys[i].version == version)
             found = i;
-    return found == SIZE_MAX ? NULL : e->defs[found];
+    return found;
 }
 
-static int id_loaded(const crm_scenario_engine *e, uint32_t hash)
+/* The slot in latest of id `hash`, SCN_NONE if no version of it is loaded. */
+static uint32_t id_slot(const crm_scenario_engine *e, uint32_t hash)
 {
     size_t i;
 
     for (i = 0; i < e->n_defs; i++)
         if (e->keys[i].id_hash == hash)
-            return 1;
-    return 0;
+            return e->latest_slot[i];
+    return SCN_NONE;
 }
 
 static scn_journey *find_journey(scn_state *st, uint32_t hash)
@@ -668,9 +674,13 @@ static void settle_orphans(call *c)
     scn_state *st = &e->st;
     size_t i, kept = 0;
 
+    for (i = 0; i < e->n_latest; i++)
+        e->slot_journey[i] = SCN_NONE;
     for (i = 0; i < st->n_journeys; i++) {
         scn_journey *j = &st->journeys[i];
-        const scn_def *def = find_def(e, j->id_hash, j->version);
+        size_t d = find_def(e, j->id_hash, j->version);
+        const scn_def *def = d == SIZE_MAX ? NULL : e->defs[d];
+        uint32_t slot;
 
         j->def = def;
         if ((j->flags & SCN_FLAG_ACTIVE) && def && j->step >= def->n_steps) {
@@ -684,11 +694,12 @@ static void settle_orphans(call *c)
                    j->version, j->id_hash, NULL, j->seq, c->now);
             j->flags &= ~(uint32_t)SCN_FLAG_ACTIVE;
         }
-        if (!def && !id_loaded(e, j->id_hash))
+        slot = def ? e->latest_slot[d] : id_slot(e, j->id_hash);
+        if (slot == SCN_NONE)
             continue;
         if (kept != i)
             st->journeys[kept] = *j;
-        kept++;
+        e->slot_journey[slot] = (uint32_t)kept++;
     }
     st->n_journeys = kept;
 }
@@ -929,6 +940,22 @@ static void journey_wakes(call *c)
     }
 }
 
+/*
+ * The trigger of latest[slot] added its journey to st: the journeys after
+ * it moved up one place.
+ */
+static void note_new_journey(crm_scenario_engine *e, size_t slot)
+{
+    scn_journey *j = find_journey(&e->st, e->keys[e->latest[slot]].id_hash);
+    uint32_t at = (uint32_t)(j - e->st.journeys);
+    size_t k;
+
+    for (k = 0; k < e->n_latest; k++)
+        if (e->slot_journey[k] != SCN_NONE && e->slot_journey[k] >= at)
+            e->slot_journey[k]++;
+    e->slot_journey[slot] = at;
+}
+
 /* Runs one call over the decoded state in e->st. */
 static void evaluate(call *c)
 {
@@ -939,12 +966,15 @@ static void evaluate(call *c)
     /* Journeys on an older version run with their id's latest version. */
     for (i = 0; i < e->n_latest && c->status == CRM_OK; i++) {
         const scn_def *latest = e->defs[e->latest[i]];
-        scn_journey *j;
+        uint32_t at = e->slot_journey[i];
+        scn_journey *j = at == SCN_NONE ? NULL : &e->st.journeys[at];
+        size_t n = e->st.n_journeys;
 
-        j = find_journey(&e->st, e->keys[e->latest[i]].id_hash);
         if (j && (j->flags & SCN_FLAG_ACTIVE))
             run_active(c, j);
         trigger(c, latest, j);
+        if (e->st.n_journeys != n)
+            note_new_journey(e, i);
     }
     prune_sends(e, c->now);
     journey_wakes(c);
