@@ -195,6 +195,10 @@ static inline uint64_t crm_reader_get_uvarint(crm_reader *r)
     size_t n = left < CRM_UVARINT_MAX ? left : CRM_UVARINT_MAX, i;
     uint64_t v = 0;
 
+    if (n > 0 && p[0] < 0x80) { /* most values: counts, steps, flags */
+        r->p = p + 1;
+        return p[0];
+    }
     for (i = 0; i < n; i++) {
         v |= (uint64_t)(p[i] & 0x7F) << (7 * i);
         if (p[i] < 0x80) {
