@@ -56,31 +56,6 @@ void crm_writer_put_uvarint_slow(crm_writer *w, uint64_t v)
         crm_writer_put_uvarint(w, v);
 }
 
-void crm_reader_init(crm_reader *r, const void *data, size_t len)
-{
-    r->p = data;
-    r->end = r->p + len;
-    r->failed = 0;
-}
-
-void crm_reader_fail(crm_reader *r)
-{
-    r->failed = 1;
-    r->p = r->end;
-}
-
-const uint8_t *crm_reader_get_bytes(crm_reader *r, size_t len)
-{
-    const uint8_t *at = r->p;
-
-    if (r->failed || len > crm_reader_left(r)) {
-        crm_reader_fail(r);
-        return NULL;
-    }
-    r->p += len;
-    return at;
-}
-
 /*
  * CRC-32C tables for the reflected polynomial 0x82F63B78, slicing by 8:
  * crc_tables[0] is the byte-at-a-time table and crc_tables[k][b] is the CRC

@@ -6,7 +6,7 @@
  *
  * The puts and gets are inline: a put writes straight into spare capacity
  * after one room check per value, and a varint is read in place, one byte
- * per step; only growing a writer and failing a reader are out of line.
+ * per step; only growing a writer is out of line.
  * A record with a known bound is written faster still: crm_writer_begin
  * reserves the bound once, the crm_encode_* functions write through a plain
  * cursor with no check at all, and crm_writer_end keeps what was written.
@@ -43,11 +43,6 @@ void crm_writer_put_bytes(crm_writer *w, const void *data, size_t len);
 /* The slow path of crm_writer_put_uvarint: grows the buffer first. */
 void crm_writer_put_uvarint_slow(crm_writer *w, uint64_t v);
 
-void crm_reader_init(crm_reader *r, const void *data, size_t len);
-/* Returns a pointer to the next len bytes and skips them, NULL if truncated. */
-const uint8_t *crm_reader_get_bytes(crm_reader *r, size_t len);
-/* Marks r failed (a truncated or malformed value): nothing is left to read. */
-void crm_reader_fail(crm_reader *r);
 
 /*
  * Reserves n bytes at the end and returns where they start, for the
@@ -138,9 +133,40 @@ static inline void crm_writer_put_svarint(crm_writer *w, int64_t v)
     crm_writer_put_uvarint(w, ((uint64_t)v << 1) ^ (uint64_t)(v >> 63));
 }
 
+/*
+ * The reader is inline through and through, failing included: a reader on
+ * the stack whose address no call takes stays in registers.
+ */
+static inline void crm_reader_init(crm_reader *r, const void *data, size_t len)
+{
+    r->p = data;
+    r->end = r->p + len;
+    r->failed = 0;
+}
+
 static inline size_t crm_reader_left(const crm_reader *r)
 {
     return (size_t)(r->end - r->p);
+}
+
+/* Marks r failed (a truncated or malformed value): nothing is left to read. */
+static inline void crm_reader_fail(crm_reader *r)
+{
+    r->failed = 1;
+    r->p = r->end;
+}
+
+/* Returns a pointer to the next len bytes and skips them, NULL if truncated. */
+static inline const uint8_t *crm_reader_get_bytes(crm_reader *r, size_t len)
+{
+    const uint8_t *at = r->p;
+
+    if (r->failed || len > crm_reader_left(r)) {
+        crm_reader_fail(r);
+        return NULL;
+    }
+    r->p += len;
+    return at;
 }
 
 static inline uint8_t crm_reader_get_u8(crm_reader *r)
@@ -169,6 +195,10 @@ static inline uint64_t crm_reader_get_uvarint(crm_reader *r)
     size_t n = left < CRM_UVARINT_MAX ? left : CRM_UVARINT_MAX, i;
     uint64_t v = 0;
 
+    if (n > 0 && p[0] < 0x80) { /* most values: counts, steps, flags */
+        r->p = p + 1;
+        return p[0];
+    }
     for (i = 0; i < n; i++) {
         v |= (uint64_t)(p[i] & 0x7F) << (7 * i);
         if (p[i] < 0x80) {

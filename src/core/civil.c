@@ -22,15 +22,17 @@ void crm_civil_from_days(int64_t days, int64_t *year, unsigned *month,
 {
     int64_t z = days + 719468;
     int64_t era = crm_floor_div(z, 146097);
-    int64_t doe = z - era * 146097;
-    int64_t yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
-    int64_t doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    int64_t mp = (5 * doy + 2) / 153;
-    int64_t m = mp < 10 ? mp + 3 : mp - 9;
+    /* Within an era everything is small and non-negative: unsigned 32-bit
+       arithmetic gives the same values with cheaper divisions. */
+    uint32_t doe = (uint32_t)(z - era * 146097);                          /* 0..146096 */
+    uint32_t yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365; /* 0..399 */
+    uint32_t doy = doe - (365 * yoe + yoe / 4 - yoe / 100);               /* 0..365 */
+    uint32_t mp = (5 * doy + 2) / 153;                                    /* 0..11 */
+    uint32_t m = mp < 10 ? mp + 3 : mp - 9;
 
-    *day = (unsigned)(doy - (153 * mp + 2) / 5 + 1);
-    *month = (unsigned)m;
-    *year = yoe + era * 400 + (m <= 2);
+    *day = doy - (153 * mp + 2) / 5 + 1;
+    *month = m;
+    *year = (int64_t)yoe + era * 400 + (m <= 2);
 }
 
 int crm_is_leap_year(int64_t year)
@@ -48,20 +50,10 @@ unsigned crm_days_in_month(int64_t year, unsigned month)
     return days[month - 1];
 }
 
-int64_t crm_local_second_of_day(int64_t t, int32_t offset_min)
-{
-    return crm_floor_mod(t + (int64_t)offset_min * 60, CRM_SECONDS_PER_DAY);
-}
-
 unsigned crm_weekday(int64_t days)
 {
     /* 1970-01-01 was a Thursday (3 when Monday is 0). */
     return (unsigned)crm_floor_mod(days + 3, 7);
-}
-
-int64_t crm_local_midnight(int64_t days, int32_t offset_min)
-{
-    return days * CRM_SECONDS_PER_DAY - (int64_t)offset_min * 60;
 }
 
 /* ---- crm_time_parse ---------------------------------------------------- */

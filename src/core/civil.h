@@ -47,12 +47,18 @@ static inline int64_t crm_local_day(int64_t t, int32_t offset_min)
 }
 
 /* Seconds since local midnight, 0..86399. */
-int64_t crm_local_second_of_day(int64_t t, int32_t offset_min);
+static inline int64_t crm_local_second_of_day(int64_t t, int32_t offset_min)
+{
+    return crm_floor_mod(t + (int64_t)offset_min * 60, CRM_SECONDS_PER_DAY);
+}
 
 /* Weekday of a day number: 0 = Monday ... 6 = Sunday (ISO 8601). */
 unsigned crm_weekday(int64_t days);
 
 /* Unix time of local midnight starting day `days` in the given offset. */
-int64_t crm_local_midnight(int64_t days, int32_t offset_min);
+static inline int64_t crm_local_midnight(int64_t days, int32_t offset_min)
+{
+    return days * CRM_SECONDS_PER_DAY - (int64_t)offset_min * 60;
+}
 
 #endif

@@ -342,7 +342,7 @@ static crm_status parse_wait_event(loader *L, const crm_json *obj, const char *p
     crm_status st = check_keys(L, obj, path, keys);
 
     if (st == CRM_OK)
-        st = get_string(L, obj, path, "event", 1, &s->event, NULL);
+        st = get_string(L, obj, path, "event", 1, &s->event, &s->event_len);
     if (st == CRM_OK)
         st = compile_rule(L, obj, path, "rule", &s->rule);
     if (st == CRM_OK)
@@ -725,7 +725,8 @@ static crm_status parse_trigger(loader *L, const crm_json *root)
         return bad(L, trig, "trigger", "needs exactly one of event, segment, date");
     if (crm_json_get(trig, "event")) {
         def->trigger = SCN_TRIGGER_EVENT;
-        st = get_string(L, trig, "trigger", "event", 1, &def->trigger_event, NULL);
+        st = get_string(L, trig, "trigger", "event", 1, &def->trigger_event,
+                        &def->trigger_event_len);
         if (st == CRM_OK)
             st = compile_rule(L, trig, "trigger", "rule", &def->trigger_rule);
         return st;
@@ -757,7 +758,8 @@ static crm_status parse_exit_events(loader *L, const crm_json *root)
     if (st != CRM_OK || !arr)
         return st;
     L->def->exit_events = crm_arena_alloc(&L->def->arena, (arr->count + 1) * sizeof(char *));
-    if (!L->def->exit_events)
+    L->def->exit_event_lens = crm_arena_alloc(&L->def->arena, (arr->count + 1) * sizeof(size_t));
+    if (!L->def->exit_events || !L->def->exit_event_lens)
         return nomem(L);
     for (i = 0; i < arr->count; i++) {
         const crm_json *v = arr->items[i];
@@ -768,6 +770,7 @@ static crm_status parse_exit_events(loader *L, const crm_json *root)
         L->def->exit_events[i] = crm_arena_strndup(&L->def->arena, v->text, v->len);
         if (!L->def->exit_events[i])
             return nomem(L);
+        L->def->exit_event_lens[i] = v->len;
     }
     L->def->n_exit_events = arr->count;
     return CRM_OK;

@@ -40,6 +40,7 @@ struct crm_scenario_engine {
     size_t n_defs, cap_defs;
     scn_key keys[SCN_MAX_SCENARIOS];      /* keys[i] names defs[i] */
     uint32_t latest[SCN_MAX_SCENARIOS];   /* index of each id's highest version */
+    uint32_t latest_slot[SCN_MAX_SCENARIOS]; /* defs[i]'s id is named by latest[latest_slot[i]] */
     size_t n_latest;
     scn_name *names; /* every id ever loaded: names ended journeys */
     size_t n_names, cap_names;
@@ -49,13 +50,18 @@ struct crm_scenario_engine {
     size_t n_caps;
     int cap_mode;
     int64_t max_lateness;
-    /* the local year of the day an annual date was last placed in: `now`
-       moves slowly from call to call, so the conversion is rarely redone */
+    /* the local year of the day an annual date was last placed in, and the
+       day numbers of the first of each month of that year and the years
+       either side (then 1 January after them): `now` moves slowly from call
+       to call, so the calendar arithmetic is rarely redone */
     int64_t year_day, year_of_day;
     int has_year;
+    int64_t month_starts[3 * 12 + 1];
     /* scratch of one call */
     scn_state st;
     scn_state before; /* st as decoded: unchanged state is handed back as is */
+    uint32_t slot_journey[SCN_MAX_SCENARIOS]; /* the journey in st of latest[k]'s id,
+                                                 SCN_NONE if it has none */
     scn_pending *pending;
     size_t n_pending, cap_pending;
     crm_writer out;
@@ -69,6 +75,7 @@ typedef struct call {
     int32_t offset;
     const crm_segment_record *record;
     const char *event;
+    size_t event_len;    /* strlen(event) */
     int64_t now;
     int64_t wake;
     crm_status status;
@@ -165,6 +172,7 @@ static void index_defs(crm_scenario_engine *e)
     for (i = 0; i < e->n_defs; i++) {
         e->keys[i].id_hash = e->defs[i]->id_hash;
         e->keys[i].version = e->defs[i]->version;
+        e->latest_slot[i] = (uint32_t)e->n_latest;
         if (i + 1 == e->n_defs || e->defs[i + 1]->id_hash != e->defs[i]->id_hash)
             e->latest[e->n_latest++] = (uint32_t)i;
     }
@@ -604,34 +612,41 @@ static void run_journey(call *c, scn_journey *j, const scn_def *def)
 
 /* ---- journeys in the state -------------------------------------------- */
 
-static const scn_def *find_def(const crm_scenario_engine *e, uint32_t hash, uint32_t version)
+/*
+ * The searches below look at every entry instead of stopping at the match:
+ * where a customer's match sits is unpredictable, how many entries there
+ * are is not, and ids are unique, so the last match is the only one.
+ */
+/* The index in defs of (hash, version), SIZE_MAX if not loaded. */
+static size_t find_def(const crm_scenario_engine *e, uint32_t hash, uint32_t version)
 {
-    size_t i;
+    size_t i, found = SIZE_MAX;
 
     for (i = 0; i < e->n_defs; i++)
         if (e->keys[i].id_hash == hash && e->keys[i].version == version)
-            return e->defs[i];
-    return NULL;
+            found = i;
+    return found;
 }
 
-static int id_loaded(const crm_scenario_engine *e, uint32_t hash)
+/* The slot in latest of id `hash`, SCN_NONE if no version of it is loaded. */
+static uint32_t id_slot(const crm_scenario_engine *e, uint32_t hash)
 {
     size_t i;
 
     for (i = 0; i < e->n_defs; i++)
         if (e->keys[i].id_hash == hash)
-            return 1;
-    return 0;
+            return e->latest_slot[i];
+    return SCN_NONE;
 }
 
 static scn_journey *find_journey(scn_state *st, uint32_t hash)
 {
-    size_t i;
+    size_t i, found = SIZE_MAX;
 
     for (i = 0; i < st->n_journeys; i++)
         if (st->journeys[i].id_hash == hash)
-            return &st->journeys[i];
-    return NULL;
+            found = i;
+    return found == SIZE_MAX ? NULL : &st->journeys[found];
 }
 
 static scn_journey *add_journey(scn_state *st, uint32_t hash)
@@ -659,9 +674,13 @@ static void settle_orphans(call *c)
     scn_state *st = &e->st;
     size_t i, kept = 0;
 
+    for (i = 0; i < e->n_latest; i++)
+        e->slot_journey[i] = SCN_NONE;
     for (i = 0; i < st->n_journeys; i++) {
         scn_journey *j = &st->journeys[i];
-        const scn_def *def = find_def(e, j->id_hash, j->version);
+        size_t d = find_def(e, j->id_hash, j->version);
+        const scn_def *def = d == SIZE_MAX ? NULL : e->defs[d];
+        uint32_t slot;
 
         j->def = def;
         if ((j->flags & SCN_FLAG_ACTIVE) && def && j->step >= def->n_steps) {
@@ -675,23 +694,31 @@ static void settle_orphans(call *c)
                    j->version, j->id_hash, NULL, j->seq, c->now);
             j->flags &= ~(uint32_t)SCN_FLAG_ACTIVE;
         }
-        if (def || id_loaded(e, j->id_hash))
-            st->journeys[kept++] = *j;
+        slot = def ? e->latest_slot[d] : id_slot(e, j->id_hash);
+        if (slot == SCN_NONE)
+            continue;
+        if (kept != i)
+            st->journeys[kept] = *j;
+        e->slot_journey[slot] = (uint32_t)kept++;
     }
     st->n_journeys = kept;
 }
 
-static int event_is(const char *event, const char *name)
+/*
+ * Whether the call's event is `name` (`len` bytes). Names of other lengths,
+ * most of them, are told apart without reading a byte.
+ */
+static int event_is(const call *c, const char *name, size_t len)
 {
-    return event && strcmp(event, name) == 0;
+    return c->event && c->event_len == len && memcmp(c->event, name, len) == 0;
 }
 
-static int is_exit_event(const scn_def *def, const char *event)
+static int is_exit_event(const call *c, const scn_def *def)
 {
     size_t i;
 
     for (i = 0; i < def->n_exit_events; i++)
-        if (event_is(event, def->exit_events[i]))
+        if (event_is(c, def->exit_events[i], def->exit_event_lens[i]))
             return 1;
     return 0;
 }
@@ -705,12 +732,13 @@ static void run_active(call *c, scn_journey *j)
     run_journey(c, j, def);
     if (!c->event || !(j->flags & SCN_FLAG_ACTIVE) || c->status != CRM_OK)
         return;
-    if (is_exit_event(def, c->event)) {
+    if (is_exit_event(c, def)) {
         end_journey(c, j, def, CRM_SCENARIO_REASON_EXIT_EVENT, c->now);
         return;
     }
     s = &def->steps[j->step];
-    if (s->kind == SCN_WAIT_EVENT && event_is(c->event, s->event) && rule_true(c, s->rule)) {
+    if (s->kind == SCN_WAIT_EVENT && event_is(c, s->event, s->event_len) &&
+        rule_true(c, s->rule)) {
         go_next(c, j, def, s->on_event, c->now);
         run_journey(c, j, def);
     }
@@ -759,17 +787,51 @@ static void once_fires(const call *c, const scn_def *def, int64_t day, int64_t *
     *next = f <= c->now ? INT64_MAX : f;
 }
 
-/* The year of local day `day`, remembered for the next call. */
+/* Fills e->month_starts for the years around e->year_of_day. */
+static void place_months(crm_scenario_engine *e)
+{
+    unsigned k;
+
+    for (k = 0; k < 3 * 12; k++)
+        e->month_starts[k] = crm_days_from_civil(e->year_of_day - 1 + k / 12, k % 12 + 1, 1);
+    e->month_starts[3 * 12] = crm_days_from_civil(e->year_of_day + 2, 1, 1);
+}
+
+/* The year of local day `day`, remembered with its months for the next call. */
 static int64_t local_year(crm_scenario_engine *e, int64_t day)
 {
+    int64_t year;
     unsigned month, mday;
 
     if (!e->has_year || e->year_day != day) {
-        crm_civil_from_days(day, &e->year_of_day, &month, &mday);
+        crm_civil_from_days(day, &year, &month, &mday);
         e->year_day = day;
+        if (!e->has_year || year != e->year_of_day) {
+            e->year_of_day = year;
+            place_months(e);
+        }
         e->has_year = 1;
     }
     return e->year_of_day;
+}
+
+/*
+ * scn_date_fire for year, read from the months placed by local_year when
+ * the year is one of theirs: the day of the month, or the month's last day
+ * when the month is shorter (29 February in a common year).
+ */
+static int64_t annual_fire(const call *c, const scn_def *def, int64_t year, unsigned month,
+                           unsigned mday)
+{
+    const crm_scenario_engine *e = c->e;
+    int64_t k = (year - e->year_of_day + 1) * 12 + (int64_t)month - 1, day;
+
+    if (year < e->year_of_day - 1 || year > e->year_of_day + 1)
+        return scn_date_fire(year, month, mday, def->date_days, def->date_at, c->offset);
+    day = e->month_starts[k] + mday - 1;
+    if (day >= e->month_starts[k + 1])
+        day = e->month_starts[k + 1] - 1;
+    return crm_local_midnight(day + def->date_days, c->offset) + def->date_at;
 }
 
 /*
@@ -784,15 +846,15 @@ static void annual_fires(call *c, const scn_def *def, int64_t day, int64_t *last
 
     crm_civil_from_days(day, &year, &month, &mday);
     y = local_year(c->e, crm_local_day(c->now, c->offset));
-    f = scn_date_fire(y, month, mday, def->date_days, def->date_at, c->offset);
+    f = annual_fire(c, def, y, month, mday);
     *next = INT64_MAX;
     while (f > c->now) {
         *next = f;
-        f = scn_date_fire(--y, month, mday, def->date_days, def->date_at, c->offset);
+        f = annual_fire(c, def, --y, month, mday);
     }
     *last = f;
     while (*next == INT64_MAX) {
-        f = scn_date_fire(++y, month, mday, def->date_days, def->date_at, c->offset);
+        f = annual_fire(c, def, ++y, month, mday);
         if (f > c->now)
             *next = f;
         else
@@ -832,7 +894,8 @@ static void trigger(call *c, const scn_def *def, scn_journey *j)
 
     switch (def->trigger) {
     case SCN_TRIGGER_EVENT:
-        if (event_is(c->event, def->trigger_event) && rule_true(c, def->trigger_rule))
+        if (event_is(c, def->trigger_event, def->trigger_event_len) &&
+            rule_true(c, def->trigger_rule))
             enter(c, def, j, c->now);
         break;
     case SCN_TRIGGER_SEGMENT:
@@ -877,6 +940,22 @@ static void journey_wakes(call *c)
     }
 }
 
+/*
+ * The trigger of latest[slot] added its journey to st: the journeys after
+ * it moved up one place.
+ */
+static void note_new_journey(crm_scenario_engine *e, size_t slot)
+{
+    scn_journey *j = find_journey(&e->st, e->keys[e->latest[slot]].id_hash);
+    uint32_t at = (uint32_t)(j - e->st.journeys);
+    size_t k;
+
+    for (k = 0; k < e->n_latest; k++)
+        if (e->slot_journey[k] != SCN_NONE && e->slot_journey[k] >= at)
+            e->slot_journey[k]++;
+    e->slot_journey[slot] = at;
+}
+
 /* Runs one call over the decoded state in e->st. */
 static void evaluate(call *c)
 {
@@ -887,12 +966,15 @@ static void evaluate(call *c)
     /* Journeys on an older version run with their id's latest version. */
     for (i = 0; i < e->n_latest && c->status == CRM_OK; i++) {
         const scn_def *latest = e->defs[e->latest[i]];
-        scn_journey *j;
+        uint32_t at = e->slot_journey[i];
+        scn_journey *j = at == SCN_NONE ? NULL : &e->st.journeys[at];
+        size_t n = e->st.n_journeys;
 
-        j = find_journey(&e->st, latest->id_hash);
         if (j && (j->flags & SCN_FLAG_ACTIVE))
             run_active(c, j);
         trigger(c, latest, j);
+        if (e->st.n_journeys != n)
+            note_new_journey(e, i);
     }
     prune_sends(e, c->now);
     journey_wakes(c);
@@ -956,14 +1038,32 @@ static crm_status new_state(crm_scenario_engine *e, const uint8_t *state, size_t
     return CRM_OK;
 }
 
+/* "00" to "ff": the two hex digits of every byte value. */
+static const char hex_pairs[513] =
+    "000102030405060708090a0b0c0d0e0f"
+    "101112131415161718191a1b1c1d1e1f"
+    "202122232425262728292a2b2c2d2e2f"
+    "303132333435363738393a3b3c3d3e3f"
+    "404142434445464748494a4b4c4d4e4f"
+    "505152535455565758595a5b5c5d5e5f"
+    "606162636465666768696a6b6c6d6e6f"
+    "707172737475767778797a7b7c7d7e7f"
+    "808182838485868788898a8b8c8d8e8f"
+    "909192939495969798999a9b9c9d9e9f"
+    "a0a1a2a3a4a5a6a7a8a9aaabacadaeaf"
+    "b0b1b2b3b4b5b6b7b8b9babbbcbdbebf"
+    "c0c1c2c3c4c5c6c7c8c9cacbcccdcecf"
+    "d0d1d2d3d4d5d6d7d8d9dadbdcdddedf"
+    "e0e1e2e3e4e5e6e7e8e9eaebecedeeef"
+    "f0f1f2f3f4f5f6f7f8f9fafbfcfdfeff";
+
+/* The key as 16 lowercase hex digits, most significant first. */
 static void render_key(uint64_t key, char out[17])
 {
-    static const char hex[] = "0123456789abcdef";
     int i;
 
-    for (i = 14; i >= 0; i -= 2) {
-        out[i] = hex[(key >> 4) & 15];
-        out[i + 1] = hex[key & 15];
+    for (i = 7; i >= 0; i--) {
+        memcpy(out + 2 * i, hex_pairs + 2 * (key & 255), 2);
         key >>= 8;
     }
     out[16] = '\0';
@@ -1043,6 +1143,7 @@ crm_status crm_scenario_on_event(crm_scenario_engine *engine, int64_t customer,
     c.offset = offset_min;
     c.record = record;
     c.event = event_type;
+    c.event_len = strlen(event_type);
     c.now = now;
     return run_call(&c, state, state_len, cb, user, state_out, state_cap, state_out_len,
                     next_wake);

@@ -81,6 +81,7 @@ typedef struct scn_step {
     scn_wait wait;
     /* wait_event */
     const char *event;
+    size_t event_len;   /* strlen(event): compared before the bytes */
     scn_cond *rule;     /* also the branch rule; NULL = true */
     uint32_t on_event;  /* also branch "then" */
     uint32_t on_other;  /* wait_event timeout, branch "else" */
@@ -99,6 +100,7 @@ typedef struct scn_def {
     uint64_t key_hash;         /* scn_hash64 of id and version: feeds keys */
     int trigger;               /* scn_trigger_kind */
     const char *trigger_event; /* SCN_TRIGGER_EVENT */
+    size_t trigger_event_len;  /* strlen(trigger_event) */
     scn_cond *trigger_rule;    /* event rule or segment rule; NULL = true */
     const char *date_attr;     /* SCN_TRIGGER_DATE */
     uint32_t date_attr_index;  /* its index in the schema */
@@ -107,6 +109,7 @@ typedef struct scn_def {
     int date_annual;           /* the date recurs every year (birthday) */
     scn_cond *entry_rule;      /* NULL = true */
     const char **exit_events;
+    size_t *exit_event_lens;   /* strlen of each exit event */
     size_t n_exit_events;
     int reentry;               /* scn_reentry */
     int64_t cooldown;          /* seconds, SCN_REENTRY_COOLDOWN */
