@@ -43,7 +43,6 @@ void crm_writer_put_bytes(crm_writer *w, const void *data, size_t len);
 /* The slow path of crm_writer_put_uvarint: grows the buffer first. */
 void crm_writer_put_uvarint_slow(crm_writer *w, uint64_t v);
 
-
 /*
  * Reserves n bytes at the end and returns where they start, for the
  * crm_encode_* functions; crm_writer_end(w, cursor) then keeps the bytes

@@ -613,11 +613,11 @@ static void run_journey(call *c, scn_journey *j, const scn_def *def)
 /* ---- journeys in the state -------------------------------------------- */
 
 /*
- * The searches below look at every entry instead of stopping at the match:
- * where a customer's match sits is unpredictable, how many entries there
- * are is not, and ids are unique, so the last match is the only one.
+ * The index in defs of (hash, version), SIZE_MAX if not loaded. Every key
+ * is looked at instead of stopping at the match: where a journey's
+ * definition sits changes from one customer to the next, how many keys
+ * there are does not, and keys are unique, so the last match is the only one.
  */
-/* The index in defs of (hash, version), SIZE_MAX if not loaded. */
 static size_t find_def(const crm_scenario_engine *e, uint32_t hash, uint32_t version)
 {
     size_t i, found = SIZE_MAX;
@@ -641,12 +641,12 @@ static uint32_t id_slot(const crm_scenario_engine *e, uint32_t hash)
 
 static scn_journey *find_journey(scn_state *st, uint32_t hash)
 {
-    size_t i, found = SIZE_MAX;
+    size_t i;
 
     for (i = 0; i < st->n_journeys; i++)
         if (st->journeys[i].id_hash == hash)
-            found = i;
-    return found == SIZE_MAX ? NULL : &st->journeys[found];
+            return &st->journeys[i];
+    return NULL;
 }
 
 static scn_journey *add_journey(scn_state *st, uint32_t hash)
