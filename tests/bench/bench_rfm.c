@@ -3,6 +3,8 @@
  * behaviour, 5 orders per customer on average, shuffled) ingested in one
  * call and scored; then 2M per-customer aggregates scored. Prints medians
  * of 5 runs and the peak memory the library held per customer.
+ * `bench_rfm --rows FILE` times per-row and bulk adds of the caller's rows
+ * instead (see run_rows).
  */
 #include <math.h>
 
@@ -263,13 +265,65 @@ static double run_aggregates(const int64_t *ids, const int64_t *last,
     return t1 - t0;
 }
 
-int main(void)
+/*
+ * bench_rfm --rows FILE: the C side of the bindings' per-row overhead
+ * figure. FILE holds n ids, then n times, then n amounts (native int64);
+ * prints the CPU ns per row of n crm_rfm_add_order calls and of one
+ * crm_rfm_add_orders call, each into a fresh handle, medians of RUNS.
+ */
+static int run_rows(const char *path)
+{
+    FILE *f = fopen(path, "rb");
+    double per_row[RUNS], bulk[RUNS];
+    int64_t *col;
+    long bytes;
+    size_t n, i, r;
+
+    if (!f || fseek(f, 0, SEEK_END) != 0 || (bytes = ftell(f)) <= 0 ||
+        bytes % 24 != 0 || fseek(f, 0, SEEK_SET) != 0 ||
+        !(col = malloc((size_t)bytes)) ||
+        fread(col, 8, (size_t)bytes / 8, f) != (size_t)bytes / 8) {
+        fprintf(stderr, "%s: not a file of three int64 columns\n", path);
+        exit(1);
+    }
+    fclose(f);
+    n = (size_t)bytes / 24;
+    for (r = 0; r < RUNS; r++) {
+        crm_ctx *ctx;
+        crm_rfm *rfm;
+        double t;
+
+        check(crm_ctx_new(&ctx), "ctx", NULL);
+        check(crm_rfm_new(ctx, &rfm), "new", ctx);
+        check(crm_rfm_set_as_of(rfm, AS_OF), "as_of", ctx);
+        t = cpu_now_ms();
+        for (i = 0; i < n; i++)
+            check(crm_rfm_add_order(rfm, col[i], col[n + i], col[2 * n + i]), "add_order", ctx);
+        per_row[r] = (cpu_now_ms() - t) * 1e6 / (double)n;
+        crm_rfm_free(rfm);
+        check(crm_rfm_new(ctx, &rfm), "new", ctx);
+        check(crm_rfm_set_as_of(rfm, AS_OF), "as_of", ctx);
+        t = cpu_now_ms();
+        check(crm_rfm_add_orders(rfm, col, col + n, col + 2 * n, n), "add_orders", ctx);
+        bulk[r] = (cpu_now_ms() - t) * 1e6 / (double)n;
+        crm_rfm_free(rfm);
+        crm_ctx_free(ctx);
+    }
+    bench_print("rfm_rows_add_order_per_row_ns", bench_median(per_row, RUNS), "ns");
+    bench_print("rfm_rows_add_orders_bulk_per_row_ns", bench_median(bulk, RUNS), "ns");
+    free(col);
+    return 0;
+}
+
+int main(int argc, char **argv)
 {
     orders o;
     double ms[RUNS], cpu[RUNS], agg_ms[RUNS], median;
     size_t peak = 0, customers = 0, r, n;
     int64_t *ids, *last, *count, *total;
 
+    if (argc == 3 && strcmp(argv[1], "--rows") == 0)
+        return run_rows(argv[2]);
     generate(&o, 20240101);
     bench_print("rfm_orders", (double)o.n, "orders");
     for (r = 0; r < RUNS; r++)
