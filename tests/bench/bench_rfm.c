@@ -141,6 +141,16 @@ static void check(crm_status s, const char *what, crm_ctx *ctx)
     }
 }
 
+/* A fresh handle scoring as of AS_OF (exits on failure). */
+static crm_rfm *new_rfm(crm_ctx *ctx)
+{
+    crm_rfm *rfm;
+
+    check(crm_rfm_new(ctx, &rfm), "new", ctx);
+    check(crm_rfm_set_as_of(rfm, AS_OF), "as_of", ctx);
+    return rfm;
+}
+
 static double cpu_now_ms(void)
 {
     struct timespec ts;
@@ -164,8 +174,7 @@ static double run_orders(const orders *o, int reserve, double *cpu,
 
     if (crm_ctx_new_with_allocator(count_malloc, count_realloc, count_free, &c, &ctx) != CRM_OK)
         exit(1);
-    check(crm_rfm_new(ctx, &rfm), "new", ctx);
-    check(crm_rfm_set_as_of(rfm, AS_OF), "as_of", ctx);
+    rfm = new_rfm(ctx);
     t0 = bench_now_ms();
     *cpu = cpu_now_ms();
     if (reserve)
@@ -193,8 +202,7 @@ static void run_orders_reused(const orders *o, double *ms, double *cpu)
     size_t r;
 
     check(crm_ctx_new(&ctx), "ctx", NULL);
-    check(crm_rfm_new(ctx, &rfm), "new", ctx);
-    check(crm_rfm_set_as_of(rfm, AS_OF), "as_of", ctx);
+    rfm = new_rfm(ctx);
     for (r = 0; r <= RUNS; r++) {
         double t0, c0;
         check(crm_rfm_clear(rfm), "clear", ctx);
@@ -221,8 +229,7 @@ static void aggregate(const orders *o, int64_t **ids, int64_t **last,
     int64_t *rec, *freq;
 
     check(crm_ctx_new(&ctx), "ctx", NULL);
-    check(crm_rfm_new(ctx, &rfm), "new", ctx);
-    check(crm_rfm_set_as_of(rfm, AS_OF), "as_of", ctx);
+    rfm = new_rfm(ctx);
     check(crm_rfm_add_orders(rfm, o->id, o->at, o->amount, o->n), "add", ctx);
     check(crm_rfm_score(rfm), "score", ctx);
     *n = crm_rfm_customer_count(rfm);
@@ -252,8 +259,7 @@ static double run_aggregates(const int64_t *ids, const int64_t *last,
     double t0, t1;
 
     check(crm_ctx_new(&ctx), "ctx", NULL);
-    check(crm_rfm_new(ctx, &rfm), "new", ctx);
-    check(crm_rfm_set_as_of(rfm, AS_OF), "as_of", ctx);
+    rfm = new_rfm(ctx);
     t0 = bench_now_ms();
     *cpu = cpu_now_ms();
     check(crm_rfm_add_aggregates(rfm, ids, last, count, total, n), "add_aggregates", ctx);
@@ -294,15 +300,13 @@ static int run_rows(const char *path)
         double t;
 
         check(crm_ctx_new(&ctx), "ctx", NULL);
-        check(crm_rfm_new(ctx, &rfm), "new", ctx);
-        check(crm_rfm_set_as_of(rfm, AS_OF), "as_of", ctx);
+        rfm = new_rfm(ctx);
         t = cpu_now_ms();
         for (i = 0; i < n; i++)
             check(crm_rfm_add_order(rfm, col[i], col[n + i], col[2 * n + i]), "add_order", ctx);
         per_row[r] = (cpu_now_ms() - t) * 1e6 / (double)n;
         crm_rfm_free(rfm);
-        check(crm_rfm_new(ctx, &rfm), "new", ctx);
-        check(crm_rfm_set_as_of(rfm, AS_OF), "as_of", ctx);
+        rfm = new_rfm(ctx);
         t = cpu_now_ms();
         check(crm_rfm_add_orders(rfm, col, col + n, col + 2 * n, n), "add_orders", ctx);
         bulk[r] = (cpu_now_ms() - t) * 1e6 / (double)n;
