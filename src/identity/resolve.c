@@ -232,25 +232,56 @@ static size_t live_identifiers(const crm_identity *idn)
     return m;
 }
 
-/* How many observations ahead table_build loads an observation's columns,
- * and then its identifiers (from the loaded istart). */
+/* How many observations ahead the gathers load a column entry, and then
+ * an observation's identifiers (from its loaded istart). */
 #define GATHER_COLUMNS_AHEAD 16
 #define GATHER_IDENTS_AHEAD 8
 
-static void prefetch_columns(const crm_identity *idn, uint32_t o)
+/* out[i] = col[order[i]] for i < n. */
+static void gather_i64(const int64_t *col, const uint32_t *order, size_t n,
+                       int64_t *out)
 {
-    crm_prefetch(&idn->obs.istart[o]);
-    crm_prefetch(&idn->obs.src[o]);
-    crm_prefetch(&idn->obs.at[o]);
+    size_t i;
+
+    for (i = 0; i < n; i++) {
+        if (i + GATHER_COLUMNS_AHEAD < n)
+            crm_prefetch(&col[order[i + GATHER_COLUMNS_AHEAD]]);
+        out[i] = col[order[i]];
+    }
+}
+
+/* The identifiers of observations order[0..n), without forgotten values,
+ * into ival, and where each observation's start into istart (n + 1
+ * entries). Returns their number. */
+static size_t gather_identifiers(const crm_identity *idn,
+                                 const uint32_t *order, size_t n,
+                                 uint32_t *ival, uint32_t *istart)
+{
+    const idn_obs_table *obs = &idn->obs;
+    size_t i, m = 0;
+    uint32_t k;
+
+    istart[0] = 0;
+    for (i = 0; i < n; i++) {
+        uint32_t o = order[i];
+        if (i + GATHER_COLUMNS_AHEAD < n)
+            crm_prefetch(&obs->istart[order[i + GATHER_COLUMNS_AHEAD]]);
+        if (i + GATHER_IDENTS_AHEAD < n)
+            crm_prefetch(obs->ival + obs->istart[order[i + GATHER_IDENTS_AHEAD]]);
+        for (k = obs->istart[o]; k < obs->istart[o + 1]; k++)
+            if (obs->ival[k] != IDN_NONE)
+                ival[m++] = obs->ival[k];
+        istart[i + 1] = (uint32_t)m;
+    }
+    return m;
 }
 
 /* The live observations in the given order (every live one), without
- * forgotten values. */
+ * forgotten values, as a new table. */
 static int table_build(crm_identity *idn, const uint32_t *order, size_t n,
                        idn_obs_table *t)
 {
-    size_t i, m = live_identifiers(idn), cap = n < 8 ? 8 : n;
-    uint32_t k;
+    size_t m = live_identifiers(idn), cap = n < 8 ? 8 : n;
 
     memset(t, 0, sizeof *t);
     t->src = crm_mem_alloc_array(idn->ctx, cap, 8);
@@ -260,21 +291,9 @@ static int table_build(crm_identity *idn, const uint32_t *order, size_t n,
     t->ival = crm_mem_alloc_array(idn->ctx, m < 8 ? 8 : m, 4);
     if (!t->src || !t->at || !t->istart || !t->dead || !t->ival)
         return -1;
-    t->istart[0] = 0;
-    for (i = 0; i < n; i++) {
-        uint32_t o = order[i];
-        if (i + GATHER_COLUMNS_AHEAD < n)
-            prefetch_columns(idn, order[i + GATHER_COLUMNS_AHEAD]);
-        if (i + GATHER_IDENTS_AHEAD < n)
-            crm_prefetch(idn->obs.ival +
-                         idn->obs.istart[order[i + GATHER_IDENTS_AHEAD]]);
-        t->src[i] = idn->obs.src[o];
-        t->at[i] = idn->obs.at[o];
-        for (k = idn->obs.istart[o]; k < idn->obs.istart[o + 1]; k++)
-            if (idn->obs.ival[k] != IDN_NONE)
-                t->ival[t->nidents++] = idn->obs.ival[k];
-        t->istart[i + 1] = (uint32_t)t->nidents;
-    }
+    gather_i64(idn->obs.src, order, n, t->src);
+    gather_i64(idn->obs.at, order, n, t->at);
+    t->nidents = gather_identifiers(idn, order, n, t->ival, t->istart);
     t->nobs = n;
     t->obs_cap = cap;
     t->idents_cap = m < 8 ? 8 : m;
@@ -351,26 +370,20 @@ static crm_status replay_table(crm_identity *idn, idn_obs_table *old,
     return s;
 }
 
-crm_status crm_identity_resolve(crm_identity *idn)
+/*
+ * Resolve when a callback listens: the new table and state are built
+ * beside the live ones and swapped in only after every event was accepted.
+ */
+static crm_status resolve_beside(crm_identity *idn, const uint32_t *order,
+                                 size_t n)
 {
     idn_state fresh;
-    idn_obs_table old, t;
-    uint32_t *order;
-    int64_t *was = NULL;
-    size_t n;
+    idn_obs_table old = idn->obs, t;
+    int64_t *was;
     int failed;
     crm_status s = CRM_ENOMEM;
 
-    if (idn == NULL)
-        return CRM_EINVAL;
-    if (idn->obs.nobs == 0)
-        return CRM_OK;
-    n = idn->nlive;
-    old = idn->obs;
-    order = crm_mem_alloc_array(idn->ctx, idn->obs.nobs + 1, 4);
-    failed = order == NULL || idn_canonical_order(idn, NULL, n, order) != 0;
-    if (!failed)
-        was = profiles_before(idn, order, n, &failed);
+    was = profiles_before(idn, order, n, &failed);
     memset(&t, 0, sizeof t);
     if (!failed && table_build(idn, order, n, &t) == 0)
         s = replay_table(idn, &old, &t, was, &fresh);
@@ -385,6 +398,74 @@ crm_status crm_identity_resolve(crm_identity *idn)
         idn_state_free(idn, &idn->st);
         idn->st = fresh;
     }
+    return s;
+}
+
+/* Forgets which values the live state found shared, so that a replay over
+ * it starts from nothing, as over a fresh state. */
+static void clear_shared(crm_identity *idn)
+{
+    size_t v;
+
+    for (v = 0; v < idn->nvals; v++)
+        idn->st.vs[v].flags &= ~IDN_F_SHARED;
+}
+
+/*
+ * Resolve when no callback listens: nothing can refuse the result, so once
+ * the scratch column, the new istart and the pool (one entry per
+ * identifier at most) are allocated, nothing can fail. The columns are
+ * then put in canonical order where they are, through the scratch column,
+ * and the links replayed over the live state: no second table and state
+ * (about 700 MB at 10M observations).
+ */
+static crm_status resolve_in_place(crm_identity *idn, const uint32_t *order,
+                                   size_t n)
+{
+    idn_obs_table *obs = &idn->obs;
+    size_t m = live_identifiers(idn), old_nobs = obs->nobs;
+    size_t bytes = n * 8 > m * 4 ? n * 8 : m * 4;
+    void *scratch = crm_mem_alloc(idn->ctx, bytes ? bytes : 8);
+    uint32_t *istart = crm_mem_alloc_array(idn->ctx, obs->obs_cap + 1, 4);
+
+    if (!scratch || !istart || idn_grow_pool(idn, &idn->st, m) != 0) {
+        crm_mem_free(idn->ctx, scratch);
+        crm_mem_free(idn->ctx, istart);
+        return CRM_ENOMEM;
+    }
+    gather_identifiers(idn, order, n, scratch, istart);
+    memcpy(obs->ival, scratch, m * 4);
+    gather_i64(obs->src, order, n, scratch);
+    memcpy(obs->src, scratch, n * 8);
+    gather_i64(obs->at, order, n, scratch);
+    memcpy(obs->at, scratch, n * 8);
+    memset(obs->dead, 0, n);
+    crm_mem_free(idn->ctx, scratch);
+    /* the old istart (old_nobs + 1 entries) is scratch for the remap */
+    remap_sources(idn, order, n, obs->istart, old_nobs);
+    crm_mem_free(idn->ctx, obs->istart);
+    obs->istart = istart;
+    obs->nobs = n;
+    obs->nidents = m;
+    clear_shared(idn);
+    return replay_to_fixpoint(idn, &idn->st);
+}
+
+crm_status crm_identity_resolve(crm_identity *idn)
+{
+    uint32_t *order;
+    size_t n;
+    crm_status s = CRM_ENOMEM;
+
+    if (idn == NULL)
+        return CRM_EINVAL;
+    if (idn->obs.nobs == 0)
+        return CRM_OK;
+    n = idn->nlive;
+    order = crm_mem_alloc_array(idn->ctx, idn->obs.nobs + 1, 4);
+    if (order != NULL && idn_canonical_order(idn, NULL, n, order) == 0)
+        s = idn->event_fn == NULL ? resolve_in_place(idn, order, n)
+                                  : resolve_beside(idn, order, n);
     crm_mem_free(idn->ctx, order);
     if (s == CRM_ENOMEM)
         return crm_error_nomem(idn->ctx);
