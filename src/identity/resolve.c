@@ -1,7 +1,9 @@
 /*
  * Batch resolution: every link replayed in canonical order (by at, then
- * source_id, then kind priority) into a fresh state, swapped in only after
- * every event was accepted.
+ * source_id, then kind priority), again until no new value becomes shared.
+ * With an event callback into a fresh state, swapped in only after every
+ * event was accepted; without one in place. After the first pass only the
+ * parts of the graph that a newly shared value touches are replayed.
  */
 #include <string.h>
 
@@ -57,6 +59,15 @@ static int state_alloc(crm_identity *idn, idn_state *st)
     return -1;
 }
 
+/* Value v attached nowhere; of its dynamic flags only SHARED survives. */
+static void reset_value(const crm_identity *idn, idn_state *st, size_t v)
+{
+    st->vs[v].anchor = IDN_NONE;
+    st->track_head[v] = IDN_NONE;
+    st->vs[v].flags = (st->vs[v].flags & IDN_F_SHARED) |
+                      idn_vslot_meta(&idn->vals[v]);
+}
+
 /* Every observation alone, nothing attached; only SHARED flags survive. */
 static void state_reset(crm_identity *idn, idn_state *st)
 {
@@ -67,14 +78,25 @@ static void state_reset(crm_identity *idn, idn_state *st)
         st->next[i] = (uint32_t)i;
     }
     memset(st->cnt, 0, idn->obs.nobs * idn->ncnt * 4);
-    for (i = 0; i < idn->nvals; i++) {
-        st->vs[i].anchor = IDN_NONE;
-        st->track_head[i] = IDN_NONE;
-        st->vs[i].flags = (st->vs[i].flags & IDN_F_SHARED) |
-                          idn_vslot_meta(&idn->vals[i]);
-    }
+    for (i = 0; i < idn->nvals; i++)
+        reset_value(idn, st, i);
     memset(st->istate, IDN_L_NONE, idn->obs.nidents);
     st->npool = 0;
+}
+
+/* Observation o alone, and the values it holds attached nowhere. */
+static void reset_observation(crm_identity *idn, idn_state *st, uint32_t o)
+{
+    uint32_t k;
+
+    st->parent[o] = o;
+    st->next[o] = o;
+    memset(&st->cnt[(size_t)o * idn->ncnt], 0, idn->ncnt * 4);
+    for (k = idn->obs.istart[o]; k < idn->obs.istart[o + 1]; k++) {
+        st->istate[k] = IDN_L_NONE;
+        if (idn->obs.ival[k] != IDN_NONE)
+            reset_value(idn, st, idn->obs.ival[k]);
+    }
 }
 
 /* How many observations ahead replay prefetches value slots, then the
@@ -156,24 +178,251 @@ static void emit_shared(idn_run *run)
             idn_emit(run, CRM_IDENTITY_SHARED, 0, 0, 0, (uint32_t)v);
 }
 
-/* Replays until no new value becomes shared; then once more with events
- * when a callback listens. */
-static crm_status replay_to_fixpoint(crm_identity *idn, idn_state *st)
+/*
+ * Components of the value graph: observations joined by every value that
+ * can link (all but blocked values and placeholders), whatever the rules
+ * say. Replaying one component never reads or writes another's state, so
+ * after a pass only the components holding a value that the pass newly
+ * found shared need replaying: any other would come out the same again.
+ */
+typedef struct idn_components {
+    uint32_t *root;      /* per observation: its component's root */
+    uint32_t *holder;    /* per value: an observation holding it, or IDN_NONE */
+    uint8_t *was_shared; /* per value: shared when the last pass started */
+    uint8_t *dirty;      /* per component root: replay it */
+} idn_components;
+
+/* Bytes of the components of the current table (see components_carve). */
+static size_t components_bytes(const crm_identity *idn)
 {
+    return idn->obs.nobs * 5 + idn->nvals * 5;
+}
+
+/* Lays the components out in block (components_bytes, 4-byte aligned). */
+static void components_carve(const crm_identity *idn, void *block,
+                             idn_components *cc)
+{
+    size_t n = idn->obs.nobs, nv = idn->nvals;
+
+    cc->root = block;
+    cc->holder = cc->root + n;
+    cc->was_shared = (uint8_t *)(cc->holder + nv);
+    cc->dirty = cc->was_shared + nv;
+}
+
+static uint32_t component_of(uint32_t *root, uint32_t o)
+{
+    while (root[o] != o) {
+        root[o] = root[root[o]];
+        o = root[o];
+    }
+    return o;
+}
+
+/* An observation holding v, known after components_build. */
+static uint32_t holder_of(const idn_state *st, const idn_components *cc,
+                          uint32_t v)
+{
+    return st->vs[v].anchor != IDN_NONE ? st->vs[v].anchor : cc->holder[v];
+}
+
+/*
+ * The components, from the state of a full pass: its profiles, joined
+ * through every identifier that did not link into its own profile (a
+ * linked one's value is attached there already).
+ */
+static void components_build(const crm_identity *idn, const idn_state *st,
+                             idn_components *cc)
+{
+    const idn_obs_table *obs = &idn->obs;
+    size_t o, v;
+    uint32_t k;
+
+    memset(cc->holder, 0xff, idn->nvals * sizeof *cc->holder);
+    memset(cc->was_shared, 0, idn->nvals);
+    for (o = 0; o < obs->nobs; o++)
+        cc->root[o] = idn_find_const(st, (uint32_t)o);
+    for (o = 0; o < obs->nobs; o++) {
+        for (k = obs->istart[o]; k < obs->istart[o + 1]; k++) {
+            uint8_t state = st->istate[k];
+            uint32_t a, b;
+            v = obs->ival[k];
+            if (v == IDN_NONE || state == IDN_L_LINKED ||
+                state == IDN_L_HELD || state == IDN_L_BLOCKED)
+                continue;
+            if (holder_of(st, cc, (uint32_t)v) == IDN_NONE) {
+                cc->holder[v] = (uint32_t)o;
+                continue;
+            }
+            a = component_of(cc->root, (uint32_t)o);
+            b = component_of(cc->root, holder_of(st, cc, (uint32_t)v));
+            cc->root[a > b ? a : b] = a > b ? b : a;
+        }
+    }
+    for (o = 0; o < obs->nobs; o++)
+        cc->root[o] = component_of(cc->root, (uint32_t)o);
+}
+
+/* dirty[] bits: on a component's root, replay the component; on every
+ * observation of such a component, replay it. */
+#define IDN_DIRTY_ROOT 1u
+#define IDN_DIRTY_OBS 2u
+
+/* Marks the components of the values shared since the last pass started,
+ * then their observations; returns how many observations that is. */
+static size_t mark_dirty(const crm_identity *idn, const idn_state *st,
+                         idn_components *cc)
+{
+    size_t v, o, marked = 0;
+
+    memset(cc->dirty, 0, idn->obs.nobs);
+    for (v = 0; v < idn->nvals; v++) {
+        if (!(st->vs[v].flags & IDN_F_SHARED) || cc->was_shared[v])
+            continue;
+        cc->was_shared[v] = 1;
+        o = holder_of(st, cc, (uint32_t)v);
+        if (o != IDN_NONE)
+            cc->dirty[cc->root[o]] = IDN_DIRTY_ROOT;
+    }
+    for (o = 0; o < idn->obs.nobs; o++) {
+        if (cc->dirty[cc->root[o]] & IDN_DIRTY_ROOT) {
+            cc->dirty[o] |= IDN_DIRTY_OBS;
+            marked++;
+        }
+    }
+    return marked;
+}
+
+/* The first dirty observation at or after o (n when none). */
+static size_t next_dirty(const idn_components *cc, size_t o, size_t n)
+{
+    while (o < n && !(cc->dirty[o] & IDN_DIRTY_OBS))
+        o++;
+    return o;
+}
+
+/* The dirty observation that comes distance dirty ones after the first
+ * (n when none): where a cursor that far ahead starts. */
+static size_t nth_dirty(const idn_components *cc, size_t distance, size_t n)
+{
+    size_t o = next_dirty(cc, 0, n), k;
+
+    for (k = 0; k < distance && o < n; k++)
+        o = next_dirty(cc, o + 1, n);
+    return o;
+}
+
+/* The dirty observation at *cursor (n at the end); moves *cursor on. */
+static size_t take_dirty(const idn_components *cc, size_t *cursor, size_t n)
+{
+    size_t o = *cursor;
+
+    if (o < n)
+        *cursor = next_dirty(cc, o + 1, n);
+    return o;
+}
+
+/* An observation's own entries: its identifiers' start and its state. */
+static void prefetch_observation(const idn_run *run, uint32_t o)
+{
+    const crm_identity *idn = run->idn;
+
+    crm_prefetch(&idn->obs.istart[o]);
+    crm_prefetch(&run->st->parent[o]);
+    crm_prefetch(&run->st->next[o]);
+    crm_prefetch(&run->st->cnt[(size_t)o * idn->ncnt]);
+}
+
+static void prefetch_identifiers(const idn_run *run, uint32_t o)
+{
+    const crm_identity *idn = run->idn;
+
+    crm_prefetch(idn->obs.ival + idn->obs.istart[o]);
+    crm_prefetch(run->st->istate + idn->obs.istart[o]);
+}
+
+/*
+ * Resets, then links, the dirty observations in order. They lie scattered
+ * over the table, so each one's own entries, then its identifiers, then
+ * its value slots are loaded a few dirty observations ahead.
+ */
+static void relink_dirty(idn_run *run, const idn_components *cc)
+{
+    size_t o, own, ids, slots, cur, n = run->idn->obs.nobs;
+    int phase;
+
+    for (phase = 0; phase < 2; phase++) {
+        own = nth_dirty(cc, REPLAY_SLOTS_AHEAD + 8, n);
+        ids = nth_dirty(cc, REPLAY_SLOTS_AHEAD, n);
+        slots = nth_dirty(cc, REPLAY_ANCHORS_AHEAD, n);
+        cur = nth_dirty(cc, 0, n);
+        while ((o = take_dirty(cc, &cur, n)) < n && !run->stopped) {
+            size_t a = take_dirty(cc, &own, n), b = take_dirty(cc, &ids, n);
+            size_t c = take_dirty(cc, &slots, n);
+            if (a < n)
+                prefetch_observation(run, (uint32_t)a);
+            if (b < n)
+                prefetch_identifiers(run, (uint32_t)b);
+            if (c < n)
+                prefetch_slots(run, (uint32_t)c);
+            if (phase == 0)
+                reset_observation(run->idn, run->st, (uint32_t)o);
+            else
+                idn_link_observation(run, (uint32_t)o);
+        }
+    }
+}
+
+/*
+ * Replays the dirty components (nobs observations). Replays everything
+ * instead when they hold most observations, or when the refusal pool might
+ * pass one entry per identifier (the most a full pass uses, which resolve
+ * has room for): a partial pass leaves its components' old entries behind.
+ */
+static void replay_dirty(idn_run *run, const idn_components *cc, size_t nobs)
+{
+    crm_identity *idn = run->idn;
+    size_t o, n = idn->obs.nobs, nids = 0;
+
+    for (o = 0; o < n; o++)
+        if (cc->dirty[o] & IDN_DIRTY_OBS)
+            nids += idn->obs.istart[o + 1] - idn->obs.istart[o];
+    if (nobs > n / 2 || run->st->npool + nids > idn->obs.nidents) {
+        state_reset(idn, run->st);
+        replay(run, n);
+        return;
+    }
+    relink_dirty(run, cc);
+}
+
+/*
+ * Replays until no new value becomes shared: a first pass over everything,
+ * then over the components of the values found shared, using block
+ * (components_bytes) for the components; then once more with events when
+ * a callback listens.
+ */
+static crm_status replay_to_fixpoint(crm_identity *idn, idn_state *st,
+                                     void *block)
+{
+    idn_components cc;
     idn_run run;
+    size_t dirty;
 
     memset(&run, 0, sizeof run);
     run.idn = idn;
     run.st = st;
     run.ordered = 1;
     run.fresh = IDN_NONE;
-    do {
-        run.new_shared = 0;
-        state_reset(idn, st);
-        replay(&run, idn->obs.nobs);
-        if (idn->undo_failed)
-            return CRM_ENOMEM;
-    } while (run.new_shared);
+    state_reset(idn, st);
+    replay(&run, idn->obs.nobs);
+    if (run.new_shared && !idn->undo_failed) {
+        components_carve(idn, block, &cc);
+        components_build(idn, st, &cc);
+        while (!idn->undo_failed && (dirty = mark_dirty(idn, st, &cc)) > 0)
+            replay_dirty(&run, &cc, dirty);
+    }
+    if (idn->undo_failed)
+        return CRM_ENOMEM;
     if (idn->event_fn == NULL)
         return CRM_OK;
     run.events = 1;
@@ -353,15 +602,18 @@ static crm_status replay_table(crm_identity *idn, idn_obs_table *old,
                                idn_state *fresh)
 {
     crm_status s = CRM_ENOMEM;
+    void *block;
 
     idn->obs = *t;
-    if (state_alloc(idn, fresh) == 0) {
-        s = replay_to_fixpoint(idn, fresh);
+    block = crm_mem_alloc(idn->ctx, components_bytes(idn) + 8);
+    if (block != NULL && state_alloc(idn, fresh) == 0) {
+        s = replay_to_fixpoint(idn, fresh, block);
         if (s == CRM_OK)
             s = report_moves(idn, fresh, was);
         if (s != CRM_OK)
             idn_state_free(idn, fresh);
     }
+    crm_mem_free(idn->ctx, block);
     idn->undo_failed = 0;
     if (s != CRM_OK) {
         idn->obs = *old;
@@ -413,21 +665,27 @@ static void clear_shared(crm_identity *idn)
 
 /*
  * Resolve when no callback listens: nothing can refuse the result, so once
- * the scratch column, the new istart and the pool (one entry per
+ * the scratch block, the new istart and the pool (one entry per
  * identifier at most) are allocated, nothing can fail. The columns are
- * then put in canonical order where they are, through the scratch column,
- * and the links replayed over the live state: no second table and state
- * (about 700 MB at 10M observations).
+ * then put in canonical order where they are, through the scratch block,
+ * and the links replayed over the live state, with the scratch block
+ * holding the components: no second table and state (about 700 MB at 10M
+ * observations).
  */
 static crm_status resolve_in_place(crm_identity *idn, const uint32_t *order,
                                    size_t n)
 {
     idn_obs_table *obs = &idn->obs;
     size_t m = live_identifiers(idn), old_nobs = obs->nobs;
-    size_t bytes = n * 8 > m * 4 ? n * 8 : m * 4;
-    void *scratch = crm_mem_alloc(idn->ctx, bytes ? bytes : 8);
-    uint32_t *istart = crm_mem_alloc_array(idn->ctx, obs->obs_cap + 1, 4);
+    size_t bytes = components_bytes(idn) + 8;
+    void *scratch;
+    uint32_t *istart;
+    crm_status s;
 
+    bytes = bytes > n * 8 ? bytes : n * 8;
+    bytes = bytes > m * 4 ? bytes : m * 4;
+    scratch = crm_mem_alloc(idn->ctx, bytes);
+    istart = crm_mem_alloc_array(idn->ctx, obs->obs_cap + 1, 4);
     if (!scratch || !istart || idn_grow_pool(idn, &idn->st, m) != 0) {
         crm_mem_free(idn->ctx, scratch);
         crm_mem_free(idn->ctx, istart);
@@ -440,7 +698,6 @@ static crm_status resolve_in_place(crm_identity *idn, const uint32_t *order,
     gather_i64(obs->at, order, n, scratch);
     memcpy(obs->at, scratch, n * 8);
     memset(obs->dead, 0, n);
-    crm_mem_free(idn->ctx, scratch);
     /* the old istart (old_nobs + 1 entries) is scratch for the remap */
     remap_sources(idn, order, n, obs->istart, old_nobs);
     crm_mem_free(idn->ctx, obs->istart);
@@ -448,7 +705,9 @@ static crm_status resolve_in_place(crm_identity *idn, const uint32_t *order,
     obs->nobs = n;
     obs->nidents = m;
     clear_shared(idn);
-    return replay_to_fixpoint(idn, &idn->st);
+    s = replay_to_fixpoint(idn, &idn->st, scratch);
+    crm_mem_free(idn->ctx, scratch);
+    return s;
 }
 
 crm_status crm_identity_resolve(crm_identity *idn)
