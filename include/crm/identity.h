@@ -361,10 +361,13 @@ CRM_API crm_status crm_identity_observe(crm_identity *idn, int64_t source_id,
  * limits, never on the order they came in. Sources whose profile changed
  * are reported as CRM_IDENTITY_MOVED, refusals as their events. A value
  * found shared stops merging for the whole replay, which is repeated until
- * no new shared value appears (usually twice). Observations are renumbered
- * in canonical order; forgotten ones release their memory here.
- * Cost: O(n) time with a radix sort, about twice the memory the graph
- * holds while the new state is built.
+ * no new shared value appears; after the first pass only the parts of the
+ * graph that a newly shared value touches are replayed. Observations are
+ * renumbered in canonical order; forgotten ones release their memory here.
+ * Cost: O(n) time with a radix sort. Memory: without an event callback,
+ * about 24 bytes per observation more than the graph holds (the sort;
+ * resolve then works in place); with one, about twice the memory the
+ * graph holds, so that a refusal can restore it.
  * Errors: CRM_EINVAL, CRM_ENOMEM, CRM_ECALLBACK.
  */
 CRM_API crm_status crm_identity_resolve(crm_identity *idn);
