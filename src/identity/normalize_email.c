@@ -59,7 +59,7 @@ static crm_status fold_email(const char *s, size_t len, norm_buf *b,
             norm_put_byte(b, (char)norm_ascii_lower(cp));
             continue;
         }
-        cp = norm_decode(s, len, &pos);
+        cp = norm_decode(s, &pos);
 
         cp = norm_ascii_lower(fold_full_stop(norm_fold_width(cp)));
         if (norm_is_space(cp) || is_other_space(cp))
@@ -177,6 +177,85 @@ static crm_status find_at(const char *value, size_t len, size_t *at,
     return CRM_OK;
 }
 
+/* ---- ASCII addresses --------------------------------------------------- */
+
+/* Classes of ASCII bytes in an address that needs no folding but case. */
+#define EMAIL_LOCAL 0x1u  /* printable, not '@', not an RFC 5322 special */
+#define EMAIL_DOMAIN 0x2u /* letter, digit, '-' or '.' */
+
+static const unsigned char email_class[128] = {
+    0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, /* 00..0F */
+    0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, /* 10..1F */
+    0, 1, 0, 1, 1, 1, 1, 1, 0, 0, 1, 1, 0, 3, 3, 1, /* 20..2F */
+    3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 0, 0, 0, 1, 0, 1, /* 30..3F */
+    0, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, /* 40..4F */
+    3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 0, 0, 0, 1, 1, /* 50..5F */
+    1, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, /* 60..6F */
+    3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 1, 1, 1, 1, 0, /* 70..7F */
+};
+
+static int is_email_byte(unsigned char c, unsigned cls)
+{
+    return c < 0x80 && (email_class[c] & cls) != 0;
+}
+
+/* A '.' or '-' after prev that leaves a domain label empty, or makes one
+ * start or end with '-' (prev is '.' at the start of the domain). */
+static int breaks_label(char prev, char c)
+{
+    if (c == '.')
+        return prev == '.' || prev == '-';
+    return c == '-' && prev == '.';
+}
+
+/* The domain s[start..len) lowercased into b->data at the same offsets,
+ * when it is one norm_email accepts as it is; 0 otherwise. */
+static int fold_ascii_domain(const char *s, size_t start, size_t len,
+                             norm_buf *b)
+{
+    char prev = '.';
+    size_t i, dots = 0;
+
+    for (i = start; i < len; i++) {
+        char c = s[i];
+
+        if (!is_email_byte((unsigned char)c, EMAIL_DOMAIN) ||
+            breaks_label(prev, c))
+            return 0;
+        dots += c == '.';
+        b->data[i] = (char)norm_ascii_lower((unsigned char)c);
+        prev = c;
+    }
+    return dots > 0 && prev != '.' && prev != '-';
+}
+
+/*
+ * One pass over an ASCII address that norm_email accepts with nothing to
+ * fold but case (the usual input): lowercases it into b and sets *at to
+ * the index of its '@'. Returns 0, with b->len untouched, for anything
+ * else (a byte >= 0x80, a space or control, a missing or second '@', a
+ * malformed part), which the general path then folds or rejects.
+ */
+static int fold_ascii_email(const char *s, size_t len, norm_buf *b,
+                            size_t *at)
+{
+    size_t i;
+
+    if (len > sizeof b->data)
+        return 0;
+    for (i = 0; i < len && s[i] != '@'; i++) {
+        if (!is_email_byte((unsigned char)s[i], EMAIL_LOCAL))
+            return 0;
+        b->data[i] = (char)norm_ascii_lower((unsigned char)s[i]);
+    }
+    if (i == 0 || i == len || !fold_ascii_domain(s, i + 1, len, b))
+        return 0;
+    b->data[i] = '@';
+    b->len = len;
+    *at = i;
+    return 1;
+}
+
 /* ---- provider folding -------------------------------------------------- */
 
 typedef struct provider {
@@ -238,25 +317,37 @@ static void fold_provider(norm_buf *b, size_t at)
     b->len = w + n;
 }
 
+/* The general path: folds s into b and checks the address; *at is the
+ * index of its '@'. */
+static crm_status fold_and_check_email(const char *s, size_t len,
+                                       norm_buf *b, size_t *at,
+                                       const char **reason)
+{
+    crm_status st = fold_email(s, len, b, reason);
+
+    if (st == CRM_OK)
+        st = norm_check_length(b, reason);
+    if (st == CRM_OK)
+        st = find_at(b->data, b->len, at, reason);
+    if (st == CRM_OK)
+        st = check_local(b->data, *at, reason);
+    if (st == CRM_OK)
+        st = check_domain(b->data + *at + 1, b->len - *at - 1, reason);
+    return st;
+}
+
 crm_status norm_email(const char *s, size_t len, unsigned flags, norm_buf *b,
                       const char **reason)
 {
     size_t at = 0;
-    crm_status st;
+    crm_status st = CRM_OK;
 
     if (len == 0) {
         *reason = "email is empty";
         return CRM_EINVAL;
     }
-    st = fold_email(s, len, b, reason);
-    if (st == CRM_OK)
-        st = norm_check_length(b, reason);
-    if (st == CRM_OK)
-        st = find_at(b->data, b->len, &at, reason);
-    if (st == CRM_OK)
-        st = check_local(b->data, at, reason);
-    if (st == CRM_OK)
-        st = check_domain(b->data + at + 1, b->len - at - 1, reason);
+    if (!fold_ascii_email(s, len, b, &at))
+        st = fold_and_check_email(s, len, b, &at, reason);
     if (st == CRM_OK && (flags & CRM_NORMALIZE_FOLD_PROVIDER))
         fold_provider(b, at);
     return st;

@@ -20,46 +20,42 @@ typedef struct digits {
 static int is_phone_separator(uint32_t cp)
 {
     cp = norm_fold_width(cp);
-    return norm_is_dash(cp) || norm_is_space(cp) || cp == '(' || cp == ')' ||
-           cp == '[' || cp == ']' || cp == '.';
+    if (cp < 0x80)
+        return cp == '-' || norm_is_space(cp) || cp == '(' || cp == ')' ||
+               cp == '[' || cp == ']' || cp == '.';
+    return norm_is_dash(cp) || norm_is_space(cp);
 }
 
 static crm_status read_phone_digits(const char *s, size_t len, digits *out,
                                     const char **reason)
 {
-    size_t pos = 0;
+    size_t pos = 0, n = 0;
+    int plus = 0;
 
     while (pos < len) {
-        uint32_t cp = (unsigned char)s[pos];
-        int v;
+        uint32_t cp = norm_decode(s, &pos);
+        int v = norm_digit_value(cp);
 
-        /* short path for a hyphen between ASCII digits (the usual input);
-         * digits go through the general one, which is cheap for them */
-        if (cp == '-') {
-            pos++;
-            continue;
-        }
-        cp = norm_decode(s, len, &pos);
-        v = norm_digit_value(cp);
-
-        if (v >= 0 && out->n == PHONE_MAX_DIGITS) {
+        if (v >= 0 && n == PHONE_MAX_DIGITS) {
             *reason = "phone number has too many digits";
             return CRM_EINVAL;
         }
         if (v >= 0) {
-            out->d[out->n++] = (char)('0' + v);
-        } else if (norm_fold_width(cp) == '+' && out->n == 0 && !out->plus) {
-            out->plus = 1;
+            out->d[n++] = (char)('0' + v);
+        } else if (norm_fold_width(cp) == '+' && n == 0 && !plus) {
+            plus = 1;
         } else if (!is_phone_separator(cp)) {
             *reason = "phone number contains a character other than digits, "
                       "a leading '+', hyphens, spaces, brackets or dots";
             return CRM_EINVAL;
         }
     }
-    if (out->n == 0) {
+    if (n == 0) {
         *reason = "phone number has no digits";
         return CRM_EINVAL;
     }
+    out->n = n;
+    out->plus = plus;
     return CRM_OK;
 }
 
@@ -121,8 +117,10 @@ static const jp_class *jp_class_of(const char *national, size_t n)
 {
     const jp_class *c = jp_classes;
 
+    /* n > 0: every caller has a digit after the leading 0 or the +81 */
     while (c->prefix_len > 0 &&
-           !has_prefix(national, n, c->prefix, c->prefix_len))
+           (c->prefix[0] != national[0] ||
+            !has_prefix(national, n, c->prefix, c->prefix_len)))
         c++;
     return c;
 }
@@ -142,7 +140,6 @@ static crm_status put_japanese(const char *national, size_t n, norm_buf *b,
                                const char **reason)
 {
     const jp_class *c;
-    size_t i;
 
     if (n == 0 || national[0] == '0') {
         *reason = "Japanese number needs an area code or service prefix "
@@ -158,11 +155,8 @@ static crm_status put_japanese(const char *national, size_t n, norm_buf *b,
         *reason = "placeholder phone number (subscriber digits all the same)";
         return CRM_EINVAL;
     }
-    norm_put_byte(b, '+');
-    norm_put_byte(b, '8');
-    norm_put_byte(b, '1');
-    for (i = 0; i < n; i++)
-        norm_put_byte(b, national[i]);
+    norm_put_bytes(b, "+81", 3);
+    norm_put_bytes(b, national, n);
     return CRM_OK;
 }
 
@@ -170,8 +164,6 @@ static crm_status put_japanese(const char *national, size_t n, norm_buf *b,
 static crm_status put_international(const char *d, size_t n, norm_buf *b,
                                     const char **reason)
 {
-    size_t i;
-
     if (n >= 2 && d[0] == '8' && d[1] == '1') {
         /* +81 (0)90 ...: a trunk 0 after the country code is dropped */
         size_t skip = n > 2 && d[2] == '0' ? 3 : 2;
@@ -188,8 +180,7 @@ static crm_status put_international(const char *d, size_t n, norm_buf *b,
         return CRM_EINVAL;
     }
     norm_put_byte(b, '+');
-    for (i = 0; i < n; i++)
-        norm_put_byte(b, d[i]);
+    norm_put_bytes(b, d, n);
     return CRM_OK;
 }
 
@@ -200,7 +191,6 @@ crm_status norm_phone_jp(const char *s, size_t len, unsigned flags,
     crm_status st;
 
     (void)flags;
-    memset(&num, 0, sizeof num);
     st = read_phone_digits(s, len, &num, reason);
     if (st != CRM_OK)
         return st;
@@ -286,7 +276,7 @@ crm_status norm_postal_jp(const char *s, size_t len, unsigned flags,
 
     (void)flags;
     while (pos < len) {
-        uint32_t cp = norm_decode(s, len, &pos);
+        uint32_t cp = norm_decode(s, &pos);
         int v = norm_digit_value(cp);
 
         if (v >= 0) {
