@@ -215,22 +215,25 @@ crm_status crm_normalize_value(crm_identity_normalizer normalizer,
 
 /* Values people type when they have nothing to give, compared with ASCII
  * case folded. */
-static const char *const placeholder_words[] = {
-    "-", "--", "n/a", "na", "none", "null", "unknown", "x",
-    "\xE3\x81\xAA\xE3\x81\x97", /* なし */
-    "\xE7\x84\xA1\xE3\x81\x97", /* 無し */
-    "\xE3\x83\x8A\xE3\x82\xB7", /* ナシ (なし with kana folded) */
+static const norm_word placeholder_words[] = {
+    NORM_WORD("-"),    NORM_WORD("--"),   NORM_WORD("n/a"),
+    NORM_WORD("na"),   NORM_WORD("none"), NORM_WORD("null"),
+    NORM_WORD("unknown"), NORM_WORD("x"),
+    NORM_WORD("\xE3\x81\xAA\xE3\x81\x97"), /* なし */
+    NORM_WORD("\xE7\x84\xA1\xE3\x81\x97"), /* 無し */
+    NORM_WORD("\xE3\x83\x8A\xE3\x82\xB7"), /* ナシ (なし with kana folded) */
 };
 
 static int equals_ignoring_ascii_case(const char *a, size_t len,
-                                      const char *word)
+                                      const norm_word *word)
 {
     size_t i;
 
-    if (strlen(word) != len)
+    if (word->len != len)
         return 0;
     for (i = 0; i < len; i++) {
-        if (norm_ascii_lower((unsigned char)a[i]) != (unsigned char)word[i])
+        if (norm_ascii_lower((unsigned char)a[i]) !=
+            (unsigned char)word->text[i])
             return 0;
     }
     return 1;
@@ -242,7 +245,7 @@ static int is_placeholder_word(const char *value, size_t len)
 
     for (i = 0; i < sizeof placeholder_words / sizeof placeholder_words[0];
          i++) {
-        if (equals_ignoring_ascii_case(value, len, placeholder_words[i]))
+        if (equals_ignoring_ascii_case(value, len, &placeholder_words[i]))
             return 1;
     }
     return 0;

@@ -39,6 +39,22 @@ crm_status norm_postal_jp(const char *s, size_t len, unsigned flags,
 crm_status norm_name_ja(const char *s, size_t len, unsigned flags,
                         norm_buf *b, const char **reason);
 
+/* A word of a table the normalisers compare values with, and its length
+ * (so that a comparison starts with the lengths). */
+typedef struct norm_word {
+    const char *text;
+    size_t len;
+} norm_word;
+
+#define NORM_WORD(literal) {literal, sizeof(literal) - 1}
+
+/* s[0..len) is the word w. */
+static inline int norm_word_equals(const norm_word *w, const char *s,
+                                   size_t len)
+{
+    return w->len == len && memcmp(w->text, s, len) == 0;
+}
+
 /* Placeholder tests of already normalised values (see
  * crm_normalize_is_placeholder). */
 int norm_email_is_placeholder(const char *value, size_t len);

@@ -33,8 +33,15 @@ static crm_status read_phone_digits(const char *s, size_t len, digits *out,
     int plus = 0;
 
     while (pos < len) {
-        uint32_t cp = norm_decode(s, &pos);
-        int v = norm_digit_value(cp);
+        uint32_t cp;
+        int v;
+
+        if (s[pos] >= '0' && s[pos] <= '9' && n < PHONE_MAX_DIGITS) {
+            out->d[n++] = s[pos++]; /* the usual byte */
+            continue;
+        }
+        cp = norm_decode(s, &pos);
+        v = norm_digit_value(cp);
 
         if (v >= 0 && n == PHONE_MAX_DIGITS) {
             *reason = "phone number has too many digits";
@@ -82,21 +89,29 @@ typedef struct jp_class {
 
 #define JP_MOBILE_REASON "mobile number (060/070/080/090) must have 11 digits"
 
-/* Longer prefixes first (0800 before 080). The last class, with an empty
- * prefix, is the geographic landline. */
+/* By first digit, and longer prefixes first within one (0800 before 080).
+ * The last class, with an empty prefix, is the geographic landline. */
 static const jp_class jp_classes[] = {
     {"120", 3, 9, "freephone number (0120) must have 10 digits"},
-    {"800", 3, 10, "freephone number (0800) must have 11 digits"},
-    {"570", 3, 9, "navi-dial number (0570) must have 10 digits"},
     {"180", 3, 9, "number 0180 must have 10 digits"},
-    {"990", 3, 9, "number 0990 must have 10 digits"},
     {"20", 2, 10, "M2M/pager number (020) must have 11 digits"},
+    {"570", 3, 9, "navi-dial number (0570) must have 10 digits"},
     {"50", 2, 10, "IP phone number (050) must have 11 digits"},
     {"60", 2, 10, JP_MOBILE_REASON},
     {"70", 2, 10, JP_MOBILE_REASON},
+    {"800", 3, 10, "freephone number (0800) must have 11 digits"},
     {"80", 2, 10, JP_MOBILE_REASON},
+    {"990", 3, 9, "number 0990 must have 10 digits"},
     {"90", 2, 10, JP_MOBILE_REASON},
     {"", 0, 9, "landline number must have 10 digits including the leading 0"},
+};
+
+#define JP_LANDLINE 11
+
+/* For each first digit, the index of the first class whose prefix starts
+ * with it (JP_LANDLINE when none does). */
+static const unsigned char jp_first_class[10] = {
+    JP_LANDLINE, 0, 2, JP_LANDLINE, JP_LANDLINE, 3, 5, 6, 7, 9,
 };
 
 static int has_prefix(const char *d, size_t n, const char *prefix,
@@ -113,16 +128,19 @@ static int has_prefix(const char *d, size_t n, const char *prefix,
     return 1;
 }
 
+/* national: n > 0 digits (every caller has one after the leading 0 or
+ * the +81). */
 static const jp_class *jp_class_of(const char *national, size_t n)
 {
-    const jp_class *c = jp_classes;
+    unsigned digit = (unsigned)(unsigned char)national[0] - '0';
+    const jp_class *c =
+        &jp_classes[digit < 10 ? jp_first_class[digit] : JP_LANDLINE];
 
-    /* n > 0: every caller has a digit after the leading 0 or the +81 */
-    while (c->prefix_len > 0 &&
-           (c->prefix[0] != national[0] ||
-            !has_prefix(national, n, c->prefix, c->prefix_len)))
-        c++;
-    return c;
+    for (; c->prefix_len > 0 && c->prefix[0] == national[0]; c++) {
+        if (has_prefix(national, n, c->prefix, c->prefix_len))
+            return c;
+    }
+    return &jp_classes[JP_LANDLINE];
 }
 
 /* The subscriber digits after the service prefix (or after the first digit
