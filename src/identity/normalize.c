@@ -12,15 +12,11 @@
 
 /* ---- shared helpers ---------------------------------------------------- */
 
-void norm_put_cp(norm_buf *b, uint32_t cp)
+void norm_put_utf8(norm_buf *b, uint32_t cp)
 {
     char bytes[4];
     size_t n;
 
-    if (cp < 0x80) {
-        norm_put_byte(b, (char)cp);
-        return;
-    }
     n = crm_utf8_encode(cp, bytes);
     if (b->len + n <= sizeof b->data)
         memcpy(b->data + b->len, bytes, n);

@@ -77,8 +77,17 @@ static inline void norm_put_bytes(norm_buf *b, const char *s, size_t n)
     b->len += n;
 }
 
+/* Appends the UTF-8 form of cp >= 0x80 to b. */
+void norm_put_utf8(norm_buf *b, uint32_t cp);
+
 /* Appends the UTF-8 form of cp to b. */
-void norm_put_cp(norm_buf *b, uint32_t cp);
+static inline void norm_put_cp(norm_buf *b, uint32_t cp)
+{
+    if (cp < 0x80)
+        norm_put_byte(b, (char)cp);
+    else
+        norm_put_utf8(b, cp);
+}
 
 /* CRM_ELIMIT with *reason set when b holds more than the longest value. */
 crm_status norm_check_length(const norm_buf *b, const char **reason);
