@@ -1686,7 +1686,8 @@ static void messy_phone(messy *m)
 
     m->len = 0;
     messy_pad(m);
-    messy_put(m, prefixes[messy_below(m, sizeof prefixes / sizeof prefixes[0])]);
+    messy_put(m, prefixes[messy_below(m, sizeof prefixes /
+                                             sizeof prefixes[0])]);
     messy_digits(m, messy_below(m, 14));
     messy_pad(m);
 }
@@ -1745,9 +1746,9 @@ static uint64_t fnv_bytes(uint64_t h, const void *p, size_t n)
 
 static uint64_t fnv_outcome(uint64_t h, const norm_outcome *o)
 {
-    int32_t st = (int32_t)o->status;
+    unsigned char st = (unsigned char)-o->status; /* 0 or a small code */
 
-    h = fnv_bytes(h, &st, sizeof st);
+    h = fnv_bytes(h, &st, 1);
     h = fnv_bytes(h, o->out, o->len);
     return fnv_bytes(h, o->msg, strlen(o->msg) + 1);
 }
@@ -1842,17 +1843,24 @@ START_TEST(test_normalizers_keep_recorded_results)
         int twins;
         uint64_t digest;
     } runs[] = {
-        {CRM_NORMALIZE_EMAIL, 0, messy_email, 1, UINT64_C(0xb4bdb8e4e0031012)},
+        {CRM_NORMALIZE_EMAIL, 0, messy_email, 1,
+         UINT64_C(0x5df985fc6c050aa8)},
         {CRM_NORMALIZE_EMAIL, CRM_NORMALIZE_FOLD_PROVIDER, messy_email, 1,
-         UINT64_C(0xfaccb9215f1fe0b4)},
-        {CRM_NORMALIZE_EMAIL, 0, messy_bytes, 1, UINT64_C(0x16740295a6493769)},
-        {CRM_NORMALIZE_PHONE_JP, 0, messy_phone, 1, UINT64_C(0xf88d3b7f5baac51f)},
-        {CRM_NORMALIZE_PHONE_JP, 0, messy_bytes, 1, UINT64_C(0x93715afbaf59f18e)},
-        {CRM_NORMALIZE_POSTAL_JP, 0, messy_phone, 0, UINT64_C(0x81560ec2ab7a8444)},
-        {CRM_NORMALIZE_EXACT, 0, messy_email, 0, UINT64_C(0xbcc4eaca3b7a88de)},
-        {CRM_NORMALIZE_ICASE, 0, messy_bytes, 0, UINT64_C(0xc14805a490c09786)},
+         UINT64_C(0x3bfc772302d00860)},
+        {CRM_NORMALIZE_EMAIL, 0, messy_bytes, 1,
+         UINT64_C(0x0f634c074f312b9f)},
+        {CRM_NORMALIZE_PHONE_JP, 0, messy_phone, 1,
+         UINT64_C(0x56e12aa754676e3d)},
+        {CRM_NORMALIZE_PHONE_JP, 0, messy_bytes, 1,
+         UINT64_C(0x98265f03c118e84c)},
+        {CRM_NORMALIZE_POSTAL_JP, 0, messy_phone, 0,
+         UINT64_C(0x0518deac15977c5d)},
+        {CRM_NORMALIZE_EXACT, 0, messy_email, 0,
+         UINT64_C(0x15668e1bc406b50f)},
+        {CRM_NORMALIZE_ICASE, 0, messy_bytes, 0,
+         UINT64_C(0xe1a4cca0054091d8)},
         {CRM_NORMALIZE_NAME_JA, CRM_NORMALIZE_FOLD_KANA, messy_email, 0,
-         UINT64_C(0x4b74a1c6643992ad)},
+         UINT64_C(0xc9256f743f4f43b6)},
     };
     crm_ctx *ctx = NULL;
     size_t i;
