@@ -1684,6 +1684,359 @@ START_TEST(test_alloc_failures)
 }
 END_TEST
 
+/* ---- Normalisers: messy values against the recorded results ----------------- */
+
+/*
+ * A generator of messy identifier values (case, full-width forms,
+ * ideographic and other spaces, dots and ideographic full stops, +tags,
+ * provider and carrier domains, placeholders, controls, invalid UTF-8,
+ * missing or doubled '@', phones typed every way) run through
+ * crm_identity_normalize. Every outcome (status, bytes, message) goes into
+ * one FNV-1a digest, recorded from the normalisers before their ASCII fast
+ * paths: any change in a normalised byte or an error message changes it.
+ * And since full-width ASCII folds to ASCII before anything else is
+ * checked, an ASCII email or phone with one character written full-width
+ * (which takes the general path) must give exactly what the ASCII value
+ * gives.
+ */
+
+typedef struct messy {
+    uint64_t state;
+    char text[256];
+    size_t len;
+} messy;
+
+static uint64_t messy_next(messy *m)
+{
+    uint64_t x = (m->state += UINT64_C(0x9e3779b97f4a7c15));
+
+    x = (x ^ (x >> 30)) * UINT64_C(0xbf58476d1ce4e5b9);
+    x = (x ^ (x >> 27)) * UINT64_C(0x94d049bb133111eb);
+    return x ^ (x >> 31);
+}
+
+static unsigned messy_below(messy *m, unsigned n)
+{
+    return (unsigned)(messy_next(m) % n);
+}
+
+static void messy_put(messy *m, const char *s)
+{
+    size_t n = strlen(s);
+
+    if (m->len + n < sizeof m->text - 1) {
+        memcpy(m->text + m->len, s, n);
+        m->len += n;
+    }
+}
+
+static void messy_put_byte(messy *m, char c)
+{
+    char s[2] = {c, 0};
+
+    messy_put(m, s);
+}
+
+/* One piece of an email, picked from pieces people type and break. */
+static void messy_email_piece(messy *m, int in_domain)
+{
+    static const char *const local[] = {
+        "user", "Taro.Yamada", "a..b", "x.", ".x", "foo+tag", "+tag",
+        "no-reply", "NoReply", "test", "dummy", "do-not-reply", "info_01",
+        "o'brien", "a\"b", "a(b)", "a,b", "a;b", "a<b>", "a[b]", "a\\b",
+        "a:b", "a b", "a\tb", "a\x01" "b", "a\x7f" "b", "!#$%&*/=?^`{|}~",
+        "\xEF\xBD\x95\xEF\xBD\x93\xEF\xBD\x85\xEF\xBD\x92", /* ｕｓｅｒ */
+        "\xE3\x82\xB5\xE3\x83\xB3", /* サン */
+        "\xC2\xA0", "\xE2\x80\x8B", "\xEF\xBB\xBF", "\xC2\x85",
+        "\xFF", "\xC0\xAF", "\xE3\x80", "\xED\xA0\x80",
+    };
+    static const char *const domain[] = {
+        "gmail.com", "GoogleMail.com", "hotmail.co.jp", "hotmail.com",
+        "icloud.com", "live.com", "live.jp", "outlook.com", "outlook.jp",
+        "docomo.ne.jp", "ezweb.ne.jp", "softbank.ne.jp", "yahoo.co.jp",
+        "example.com", "sub.example.co.jp", "test", "test.com", "localhost",
+        "invalid", "mail.invalid", "example", "a-b.jp", "-ab.jp", "ab-.jp",
+        "a..jp", ".jp", "jp.", "nodot", "", "x_y.com", "a b.com",
+        "gmail\xE3\x80\x82" "com",                   /* 。 */
+        "gmail\xEF\xBD\xA1" "com",                   /* ｡ */
+        "gmail\xEF\xBC\x8E" "com",                   /* ． */
+        "\xEF\xBD\x87\xEF\xBD\x8D\xEF\xBD\x81\xEF\xBD\x89\xEF\xBD\x8C.com",
+        "\xE4\xBE\x8B.jp",                           /* 例.jp */
+        "\xE3\x80\x80" "gmail.com",                  /* U+3000 */
+    };
+    static const char *const ats[] = {
+        "@", "@", "@", "@", "\xEF\xBC\xA0", "@@", "", "@x@",
+    };
+
+    if (in_domain) {
+        messy_put(m, ats[messy_below(m, 8)]);
+        messy_put(m, domain[messy_below(m, sizeof domain / sizeof domain[0])]);
+    } else {
+        messy_put(m, local[messy_below(m, sizeof local / sizeof local[0])]);
+        if (messy_below(m, 3) == 0)
+            messy_put(m, local[messy_below(m, 4)]);
+    }
+}
+
+/* Flips the case of some ASCII letters. */
+static void messy_flip_case(messy *m)
+{
+    size_t i;
+
+    for (i = 0; i < m->len; i++) {
+        char c = m->text[i];
+        if (((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z')) &&
+            messy_below(m, 3) == 0)
+            m->text[i] = (char)(c ^ 0x20);
+    }
+}
+
+/* Spaces people leave around a value: ASCII ones, tabs, U+3000. */
+static void messy_pad(messy *m)
+{
+    static const char *const pads[] = {"", "", "", " ", "\t", "\r\n",
+                                       "\xE3\x80\x80", " \xE3\x80\x80 "};
+
+    messy_put(m, pads[messy_below(m, 8)]);
+}
+
+static void messy_email(messy *m)
+{
+    m->len = 0;
+    messy_pad(m);
+    messy_email_piece(m, 0);
+    messy_email_piece(m, 1);
+    messy_flip_case(m);
+    messy_pad(m);
+}
+
+static void messy_digits(messy *m, unsigned n)
+{
+    static const char *const fw[] = {
+        "\xEF\xBC\x90", "\xEF\xBC\x91", "\xEF\xBC\x92", "\xEF\xBC\x93",
+        "\xEF\xBC\x94", "\xEF\xBC\x95", "\xEF\xBC\x96", "\xEF\xBC\x97",
+        "\xEF\xBC\x98", "\xEF\xBC\x99",
+    };
+    static const char *const seps[] = {
+        "-", "-", " ", "(", ")", ".", "[", "]", "\xE3\x83\xBC", /* ー */
+        "\xE2\x88\x92", "\xEF\xBC\x8D", "\xE2\x80\x90", "\xE3\x80\x80",
+        "/", "x", "+", "\xEF\xBD\xB0", "\xEF\xBC\x88", "\t", "\x01",
+    };
+    unsigned i, same = messy_below(m, 8) == 0, d = messy_below(m, 10);
+
+    for (i = 0; i < n; i++) {
+        if (!same)
+            d = messy_below(m, 10);
+        if (messy_below(m, 12) == 0)
+            messy_put(m, fw[d]);
+        else
+            messy_put_byte(m, (char)('0' + d));
+        if (messy_below(m, 6) == 0)
+            messy_put(m, seps[messy_below(m, sizeof seps / sizeof seps[0])]);
+    }
+}
+
+static void messy_phone(messy *m)
+{
+    static const char *const prefixes[] = {
+        "0", "0", "0", "090", "080", "070", "060", "050", "020", "0120",
+        "0800", "0570", "0180", "0990", "03", "+81", "+81 ", "+81 (0)",
+        "0081", "01081", "+1 ", "00", "010", "+", "\xEF\xBC\x8B" "81",
+        "++", "", "(0", "0-",
+    };
+
+    m->len = 0;
+    messy_pad(m);
+    messy_put(m, prefixes[messy_below(m, sizeof prefixes /
+                                             sizeof prefixes[0])]);
+    messy_digits(m, messy_below(m, 14));
+    messy_pad(m);
+}
+
+/* Anything at all: short runs of random bytes, mostly ASCII. */
+static void messy_bytes(messy *m)
+{
+    unsigned n = messy_below(m, 24), i;
+
+    m->len = 0;
+    for (i = 0; i < n; i++) {
+        unsigned r = messy_below(m, 16);
+        messy_put_byte(m, (char)(r < 12 ? 0x20 + messy_below(m, 0x5F)
+                                         : messy_below(m, 256)));
+    }
+}
+
+/* The outcome of normalising one value: status, bytes or message. */
+typedef struct norm_outcome {
+    crm_status status;
+    size_t len;
+    char out[4 * 256 + 16];
+    char msg[256];
+} norm_outcome;
+
+static void normalize_outcome(crm_ctx *ctx, crm_identity_normalizer nz,
+                              unsigned flags, const char *raw, size_t len,
+                              norm_outcome *o)
+{
+    size_t cap = 4 * len + 16;
+
+    memset(o, 0, sizeof *o);
+    memset(o->out, 0x5a, sizeof o->out);
+    o->status = crm_identity_normalize(ctx, nz, flags, raw, len, o->out, cap,
+                                       &o->len);
+    if (o->status != CRM_OK) {
+        size_t i, written = 0;
+        for (i = 0; i < sizeof o->out; i++)
+            written += o->out[i] != 0x5a;
+        if (written > 0)
+            ck_abort_msg("out written on error");
+        snprintf(o->msg, sizeof o->msg, "%s", crm_ctx_errmsg(ctx));
+        o->len = 0;
+    }
+}
+
+static uint64_t fnv_bytes(uint64_t h, const void *p, size_t n)
+{
+    const unsigned char *b = p;
+    size_t i;
+
+    for (i = 0; i < n; i++)
+        h = (h ^ b[i]) * UINT64_C(0x100000001b3);
+    return h;
+}
+
+static uint64_t fnv_outcome(uint64_t h, const norm_outcome *o)
+{
+    unsigned char st = (unsigned char)-o->status; /* 0 or a small code */
+
+    h = fnv_bytes(h, &st, 1);
+    h = fnv_bytes(h, o->out, o->len);
+    return fnv_bytes(h, o->msg, strlen(o->msg) + 1);
+}
+
+static int is_ascii_text(const char *s, size_t len)
+{
+    size_t i;
+
+    for (i = 0; i < len; i++)
+        if ((unsigned char)s[i] >= 0x80)
+            return 0;
+    return 1;
+}
+
+/* s with the first printable ASCII character at or after `from` written
+ * full-width; 0 when there is none. */
+static int widen_one(const char *s, size_t len, size_t from, messy *wide)
+{
+    size_t i;
+
+    for (i = from; i < len; i++) {
+        unsigned cp = (unsigned char)s[i];
+        if (cp < 0x21 || cp > 0x7e)
+            continue;
+        cp += 0xFEE0u;
+        memcpy(wide->text, s, i);
+        wide->text[i] = (char)(0xE0 | (cp >> 12));
+        wide->text[i + 1] = (char)(0x80 | ((cp >> 6) & 0x3F));
+        wide->text[i + 2] = (char)(0x80 | (cp & 0x3F));
+        memcpy(wide->text + i + 3, s + i + 1, len - i - 1);
+        wide->len = len + 2;
+        return 1;
+    }
+    return 0;
+}
+
+static void assert_same_outcome(const norm_outcome *a, const norm_outcome *b,
+                                const char *raw, size_t len)
+{
+    if (a->status != b->status || a->len != b->len ||
+        memcmp(a->out, b->out, a->len) != 0 || strcmp(a->msg, b->msg) != 0)
+        ck_abort_msg("\"%.*s\": %d \"%.*s\" %s vs full-width %d \"%.*s\" %s",
+                     (int)len, raw, a->status, (int)a->len, a->out, a->msg,
+                     b->status, (int)b->len, b->out, b->msg);
+}
+
+/* The full-width twin of an ASCII value gives the same outcome. */
+static void check_full_width_twin(crm_ctx *ctx, crm_identity_normalizer nz,
+                                  unsigned flags, const messy *m,
+                                  const norm_outcome *ascii)
+{
+    messy wide;
+    norm_outcome o;
+    size_t from = (size_t)(m->state % (m->len + 1));
+
+    if (!is_ascii_text(m->text, m->len) ||
+        !widen_one(m->text, m->len, from, &wide))
+        return;
+    normalize_outcome(ctx, nz, flags, wide.text, wide.len, &o);
+    assert_same_outcome(ascii, &o, m->text, m->len);
+}
+
+#define MESSY_VALUES 40000
+
+/* Runs MESSY_VALUES values of gen through normaliser nz; the digest. */
+static uint64_t messy_digest(crm_ctx *ctx, crm_identity_normalizer nz,
+                             unsigned flags, void (*gen)(messy *),
+                             uint64_t seed, int twins)
+{
+    static norm_outcome o;
+    messy m;
+    uint64_t h = UINT64_C(0xcbf29ce484222325);
+    size_t i;
+
+    m.state = seed;
+    for (i = 0; i < MESSY_VALUES; i++) {
+        gen(&m);
+        normalize_outcome(ctx, nz, flags, m.text, m.len, &o);
+        h = fnv_outcome(h, &o);
+        if (twins)
+            check_full_width_twin(ctx, nz, flags, &m, &o);
+    }
+    return h;
+}
+
+START_TEST(test_normalizers_keep_recorded_results)
+{
+    static const struct {
+        crm_identity_normalizer nz;
+        unsigned flags;
+        void (*gen)(messy *);
+        int twins;
+    } runs[] = {
+        {CRM_NORMALIZE_EMAIL, 0, messy_email, 1},
+        {CRM_NORMALIZE_EMAIL, CRM_NORMALIZE_FOLD_PROVIDER, messy_email, 1},
+        {CRM_NORMALIZE_EMAIL, 0, messy_bytes, 1},
+        {CRM_NORMALIZE_PHONE_JP, 0, messy_phone, 1},
+        {CRM_NORMALIZE_PHONE_JP, 0, messy_bytes, 1},
+        {CRM_NORMALIZE_POSTAL_JP, 0, messy_phone, 0},
+        {CRM_NORMALIZE_EXACT, 0, messy_email, 0},
+        {CRM_NORMALIZE_ICASE, 0, messy_bytes, 0},
+        {CRM_NORMALIZE_NAME_JA, CRM_NORMALIZE_FOLD_KANA, messy_email, 0},
+    };
+    /* one per run, from the normalisers of b05961d */
+    static const uint64_t recorded[] = {
+        UINT64_C(0x5df985fc6c050aa8), UINT64_C(0x3bfc772302d00860),
+        UINT64_C(0x0f634c074f312b9f), UINT64_C(0x56e12aa754676e3d),
+        UINT64_C(0x98265f03c118e84c), UINT64_C(0x0518deac15977c5d),
+        UINT64_C(0x15668e1bc406b50f), UINT64_C(0xe1a4cca0054091d8),
+        UINT64_C(0xc9256f743f4f43b6),
+    };
+    crm_ctx *ctx = NULL;
+    size_t i;
+
+    ck_assert_int_eq(crm_ctx_new(&ctx), CRM_OK);
+    for (i = 0; i < sizeof runs / sizeof runs[0]; i++) {
+        uint64_t h = messy_digest(ctx, runs[i].nz, runs[i].flags, runs[i].gen,
+                                  i + 1, runs[i].twins);
+        ck_assert_msg(h == recorded[i],
+                      "run %zu (normaliser %d): digest %016llx, recorded "
+                      "%016llx", i, (int)runs[i].nz, (unsigned long long)h,
+                      (unsigned long long)recorded[i]);
+    }
+    crm_ctx_free(ctx);
+}
+END_TEST
+
 /* ---- Suite ------------------------------------------------------------------------ */
 
 static Suite *identity_suite(void)
@@ -1721,6 +2074,7 @@ static Suite *identity_suite(void)
     tcase_add_test(tc, test_save_load_round_trip);
     tcase_add_test(tc, test_load_rejects_damage);
     tcase_add_loop_test(tc, test_alloc_failures, RUN_NEW, RUN_LOAD + 1);
+    tcase_add_test(tc, test_normalizers_keep_recorded_results);
     suite_add_tcase(s, tc);
     return s;
 }

@@ -12,15 +12,11 @@
 
 /* ---- shared helpers ---------------------------------------------------- */
 
-void norm_put_cp(norm_buf *b, uint32_t cp)
+void norm_put_utf8(norm_buf *b, uint32_t cp)
 {
     char bytes[4];
     size_t n;
 
-    if (cp < 0x80) {
-        norm_put_byte(b, (char)cp);
-        return;
-    }
     n = crm_utf8_encode(cp, bytes);
     if (b->len + n <= sizeof b->data)
         memcpy(b->data + b->len, bytes, n);
@@ -58,32 +54,24 @@ int norm_is_dash(uint32_t cp)
 
 /* ---- EXACT and ICASE --------------------------------------------------- */
 
-static void put_bytes(norm_buf *b, const char *s, size_t len,
-                      int lower_ascii)
-{
-    size_t i;
-
-    for (i = 0; i < len; i++) {
-        unsigned char c = (unsigned char)s[i];
-        norm_put_byte(b, (char)(lower_ascii ? norm_ascii_lower(c) : c));
-    }
-}
-
 static crm_status norm_exact(const char *s, size_t len, unsigned flags,
                              norm_buf *b, const char **reason)
 {
     (void)flags;
     (void)reason;
-    put_bytes(b, s, len, 0);
+    norm_put_bytes(b, s, len);
     return CRM_OK;
 }
 
 static crm_status norm_icase(const char *s, size_t len, unsigned flags,
                              norm_buf *b, const char **reason)
 {
+    size_t i;
+
     (void)flags;
     (void)reason;
-    put_bytes(b, s, len, 1);
+    for (i = 0; i < len; i++)
+        norm_put_byte(b, (char)norm_ascii_lower((unsigned char)s[i]));
     return CRM_OK;
 }
 
@@ -133,6 +121,27 @@ static int is_trimmed_at_end(const char *s, size_t len)
         return 0;
     return !(len >= 3 && p[len - 3] == 0xE3 && p[len - 2] == 0x80 &&
              p[len - 1] == 0x80);
+}
+
+/* Every byte of s[0..len) is below 0x80: valid UTF-8 with nothing to
+ * decode. Reads eight bytes at a time. */
+static int is_ascii(const char *s, size_t len)
+{
+    uint64_t seen = 0, word;
+    size_t i = 0;
+
+    for (; i + 8 <= len; i += 8) {
+        memcpy(&word, s + i, 8);
+        seen |= word;
+    }
+    if (len >= 8 && i < len) {
+        memcpy(&word, s + len - 8, 8); /* the tail, overlapping */
+        seen |= word;
+        i = len;
+    }
+    for (; i < len; i++)
+        seen |= (unsigned char)s[i];
+    return (seen & UINT64_C(0x8080808080808080)) == 0;
 }
 
 /* Narrows s[*begin..*end) past ASCII whitespace and U+3000 at both ends. */
@@ -188,7 +197,8 @@ crm_status crm_normalize_value(crm_identity_normalizer normalizer,
         return fail(CRM_EINVAL, "unknown flag", reason);
     if (len > 0)
         trim_spaces(raw, &begin, &end);
-    if (!crm_utf8_valid(raw + begin, end - begin))
+    if (!is_ascii(raw + begin, end - begin) &&
+        !crm_utf8_valid(raw + begin, end - begin))
         return fail(CRM_EUTF8, "value is not valid UTF-8", reason);
     b.len = 0;
     st = rule->fn(raw + begin, end - begin, flags & rule->flags, &b, &why);
@@ -201,22 +211,25 @@ crm_status crm_normalize_value(crm_identity_normalizer normalizer,
 
 /* Values people type when they have nothing to give, compared with ASCII
  * case folded. */
-static const char *const placeholder_words[] = {
-    "-", "--", "n/a", "na", "none", "null", "unknown", "x",
-    "\xE3\x81\xAA\xE3\x81\x97", /* なし */
-    "\xE7\x84\xA1\xE3\x81\x97", /* 無し */
-    "\xE3\x83\x8A\xE3\x82\xB7", /* ナシ (なし with kana folded) */
+static const norm_word placeholder_words[] = {
+    NORM_WORD("-"),    NORM_WORD("--"),   NORM_WORD("n/a"),
+    NORM_WORD("na"),   NORM_WORD("none"), NORM_WORD("null"),
+    NORM_WORD("unknown"), NORM_WORD("x"),
+    NORM_WORD("\xE3\x81\xAA\xE3\x81\x97"), /* なし */
+    NORM_WORD("\xE7\x84\xA1\xE3\x81\x97"), /* 無し */
+    NORM_WORD("\xE3\x83\x8A\xE3\x82\xB7"), /* ナシ (なし with kana folded) */
 };
 
 static int equals_ignoring_ascii_case(const char *a, size_t len,
-                                      const char *word)
+                                      const norm_word *word)
 {
     size_t i;
 
-    if (strlen(word) != len)
+    if (word->len != len)
         return 0;
     for (i = 0; i < len; i++) {
-        if (norm_ascii_lower((unsigned char)a[i]) != (unsigned char)word[i])
+        if (norm_ascii_lower((unsigned char)a[i]) !=
+            (unsigned char)word->text[i])
             return 0;
     }
     return 1;
@@ -228,7 +241,7 @@ static int is_placeholder_word(const char *value, size_t len)
 
     for (i = 0; i < sizeof placeholder_words / sizeof placeholder_words[0];
          i++) {
-        if (equals_ignoring_ascii_case(value, len, placeholder_words[i]))
+        if (equals_ignoring_ascii_case(value, len, &placeholder_words[i]))
             return 1;
     }
     return 0;

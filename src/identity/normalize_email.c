@@ -59,7 +59,7 @@ static crm_status fold_email(const char *s, size_t len, norm_buf *b,
             norm_put_byte(b, (char)norm_ascii_lower(cp));
             continue;
         }
-        cp = norm_decode(s, len, &pos);
+        cp = norm_decode(s, &pos);
 
         cp = norm_ascii_lower(fold_full_stop(norm_fold_width(cp)));
         if (norm_is_space(cp) || is_other_space(cp))
@@ -177,11 +177,102 @@ static crm_status find_at(const char *value, size_t len, size_t *at,
     return CRM_OK;
 }
 
+/* ---- ASCII addresses --------------------------------------------------- */
+
+/* Bytes an address that needs no folding but case may have in its local
+ * part, lowercased: printable ASCII other than '@' and the RFC 5322
+ * specials. 0 for any other byte (controls, space, >= 0x80). */
+static const char local_byte[256] = {
+    0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+    0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+    0, '!', 0, '#', '$', '%', '&', '\'', 0, 0, '*', '+', 0, '-', '.', '/',
+    '0', '1', '2', '3', '4', '5', '6', '7', '8', '9', 0, 0, 0, '=', 0, '?',
+    0, 'a', 'b', 'c', 'd', 'e', 'f', 'g', 'h', 'i', 'j', 'k', 'l', 'm', 'n', 'o',
+    'p', 'q', 'r', 's', 't', 'u', 'v', 'w', 'x', 'y', 'z', 0, 0, 0, '^', '_',
+    '`', 'a', 'b', 'c', 'd', 'e', 'f', 'g', 'h', 'i', 'j', 'k', 'l', 'm', 'n', 'o',
+    'p', 'q', 'r', 's', 't', 'u', 'v', 'w', 'x', 'y', 'z', '{', '|', '}', '~', 0,
+};
+
+/* As local_byte for the domain: letters, digits, '-' and '.'. */
+static const char domain_byte[256] = {
+    0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+    0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+    0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, '-', '.', 0,
+    '0', '1', '2', '3', '4', '5', '6', '7', '8', '9', 0, 0, 0, 0, 0, 0,
+    0, 'a', 'b', 'c', 'd', 'e', 'f', 'g', 'h', 'i', 'j', 'k', 'l', 'm', 'n', 'o',
+    'p', 'q', 'r', 's', 't', 'u', 'v', 'w', 'x', 'y', 'z', 0, 0, 0, 0, 0,
+    0, 'a', 'b', 'c', 'd', 'e', 'f', 'g', 'h', 'i', 'j', 'k', 'l', 'm', 'n', 'o',
+    'p', 'q', 'r', 's', 't', 'u', 'v', 'w', 'x', 'y', 'z', 0, 0, 0, 0, 0,
+};
+
+/* A '.' or '-' after prev that leaves a domain label empty, or makes one
+ * start or end with '-' (prev is '.' at the start of the domain). */
+static int breaks_label(char prev, char c)
+{
+    if (c == '.')
+        return prev == '.' || prev == '-';
+    return c == '-' && prev == '.';
+}
+
+/* The domain s[start..len) lowercased into b->data at the same offsets,
+ * when it is one norm_email accepts as it is; 0 otherwise. */
+static int fold_ascii_domain(const char *s, size_t start, size_t len,
+                             norm_buf *b)
+{
+    char prev = '.';
+    size_t i, dots = 0;
+
+    for (i = start; i < len; i++) {
+        char c = domain_byte[(unsigned char)s[i]];
+
+        if (c == 0)
+            return 0;
+        if (c < '0') { /* '-' or '.' */
+            if (breaks_label(prev, c))
+                return 0;
+            dots += c == '.';
+        }
+        b->data[i] = c;
+        prev = c;
+    }
+    return dots > 0 && prev != '.' && prev != '-';
+}
+
+/*
+ * One pass over an ASCII address that norm_email accepts with nothing to
+ * fold but case (the usual input): lowercases it into b and sets *at to
+ * the index of its '@'. Returns 0, with b->len untouched, for anything
+ * else (a byte >= 0x80, a space or control, a missing or second '@', a
+ * malformed part), which the general path then folds or rejects.
+ */
+static int fold_ascii_email(const char *s, size_t len, norm_buf *b,
+                            size_t *at)
+{
+    size_t i;
+
+    if (len > sizeof b->data)
+        return 0;
+    for (i = 0; i < len; i++) {
+        char c = local_byte[(unsigned char)s[i]];
+
+        if (c == 0)
+            break;
+        b->data[i] = c;
+    }
+    if (i == 0 || i == len || s[i] != '@' ||
+        !fold_ascii_domain(s, i + 1, len, b))
+        return 0;
+    b->data[i] = '@';
+    b->len = len;
+    *at = i;
+    return 1;
+}
+
 /* ---- provider folding -------------------------------------------------- */
 
 typedef struct provider {
-    const char *domain;
-    const char *canonical; /* the domain the address is written with */
+    norm_word domain;
+    norm_word canonical;   /* the domain the address is written with */
     int drop_dots;         /* dots in the local part are ignored */
 } provider;
 
@@ -192,15 +283,15 @@ typedef struct provider {
  * deliver +tags.
  */
 static const provider providers[] = {
-    {"gmail.com", "gmail.com", 1},
-    {"googlemail.com", "gmail.com", 1},
-    {"hotmail.co.jp", "hotmail.co.jp", 0},
-    {"hotmail.com", "hotmail.com", 0},
-    {"icloud.com", "icloud.com", 0},
-    {"live.com", "live.com", 0},
-    {"live.jp", "live.jp", 0},
-    {"outlook.com", "outlook.com", 0},
-    {"outlook.jp", "outlook.jp", 0},
+    {NORM_WORD("gmail.com"), NORM_WORD("gmail.com"), 1},
+    {NORM_WORD("googlemail.com"), NORM_WORD("gmail.com"), 1},
+    {NORM_WORD("hotmail.co.jp"), NORM_WORD("hotmail.co.jp"), 0},
+    {NORM_WORD("hotmail.com"), NORM_WORD("hotmail.com"), 0},
+    {NORM_WORD("icloud.com"), NORM_WORD("icloud.com"), 0},
+    {NORM_WORD("live.com"), NORM_WORD("live.com"), 0},
+    {NORM_WORD("live.jp"), NORM_WORD("live.jp"), 0},
+    {NORM_WORD("outlook.com"), NORM_WORD("outlook.com"), 0},
+    {NORM_WORD("outlook.jp"), NORM_WORD("outlook.jp"), 0},
 };
 
 static const provider *find_provider(const char *domain, size_t len)
@@ -208,8 +299,7 @@ static const provider *find_provider(const char *domain, size_t len)
     size_t i;
 
     for (i = 0; i < sizeof providers / sizeof providers[0]; i++) {
-        if (strlen(providers[i].domain) == len &&
-            memcmp(providers[i].domain, domain, len) == 0)
+        if (norm_word_equals(&providers[i].domain, domain, len))
             return &providers[i];
     }
     return NULL;
@@ -220,7 +310,7 @@ static const provider *find_provider(const char *domain, size_t len)
 static void fold_provider(norm_buf *b, size_t at)
 {
     const provider *p = find_provider(b->data + at + 1, b->len - at - 1);
-    size_t w = 0, r, n;
+    size_t w = 0, r;
 
     if (!p)
         return;
@@ -233,30 +323,41 @@ static void fold_provider(norm_buf *b, size_t at)
     if (w == 0)
         return;
     b->data[w++] = '@';
-    n = strlen(p->canonical);
-    memcpy(b->data + w, p->canonical, n);
-    b->len = w + n;
+    memcpy(b->data + w, p->canonical.text, p->canonical.len);
+    b->len = w + p->canonical.len;
+}
+
+/* The general path: folds s into b and checks the address; *at is the
+ * index of its '@'. */
+static crm_status fold_and_check_email(const char *s, size_t len,
+                                       norm_buf *b, size_t *at,
+                                       const char **reason)
+{
+    crm_status st = fold_email(s, len, b, reason);
+
+    if (st == CRM_OK)
+        st = norm_check_length(b, reason);
+    if (st == CRM_OK)
+        st = find_at(b->data, b->len, at, reason);
+    if (st == CRM_OK)
+        st = check_local(b->data, *at, reason);
+    if (st == CRM_OK)
+        st = check_domain(b->data + *at + 1, b->len - *at - 1, reason);
+    return st;
 }
 
 crm_status norm_email(const char *s, size_t len, unsigned flags, norm_buf *b,
                       const char **reason)
 {
     size_t at = 0;
-    crm_status st;
+    crm_status st = CRM_OK;
 
     if (len == 0) {
         *reason = "email is empty";
         return CRM_EINVAL;
     }
-    st = fold_email(s, len, b, reason);
-    if (st == CRM_OK)
-        st = norm_check_length(b, reason);
-    if (st == CRM_OK)
-        st = find_at(b->data, b->len, &at, reason);
-    if (st == CRM_OK)
-        st = check_local(b->data, at, reason);
-    if (st == CRM_OK)
-        st = check_domain(b->data + at + 1, b->len - at - 1, reason);
+    if (!fold_ascii_email(s, len, b, &at))
+        st = fold_and_check_email(s, len, b, &at, reason);
     if (st == CRM_OK && (flags & CRM_NORMALIZE_FOLD_PROVIDER))
         fold_provider(b, at);
     return st;
@@ -264,33 +365,32 @@ crm_status norm_email(const char *s, size_t len, unsigned flags, norm_buf *b,
 
 /* ---- placeholders ------------------------------------------------------ */
 
-static const char *const placeholder_locals[] = {
-    "do-not-reply", "donotreply", "dummy", "example",
-    "no-reply",     "no_reply",   "noreply", "test",
+static const norm_word placeholder_locals[] = {
+    NORM_WORD("do-not-reply"), NORM_WORD("donotreply"), NORM_WORD("dummy"),
+    NORM_WORD("example"),      NORM_WORD("no-reply"),   NORM_WORD("no_reply"),
+    NORM_WORD("noreply"),      NORM_WORD("test"),
 };
 
 /* Reserved for documentation and testing (RFC 2606, RFC 6761), or owned
  * by someone who is not your customer. Subdomains count too. */
-static const char *const placeholder_domains[] = {
-    "example",  "example.co.jp", "example.com", "example.jp",
-    "example.net", "example.org", "invalid",    "localhost",
-    "test",     "test.co.jp",    "test.com",
+static const norm_word placeholder_domains[] = {
+    NORM_WORD("example"),     NORM_WORD("example.co.jp"),
+    NORM_WORD("example.com"), NORM_WORD("example.jp"),
+    NORM_WORD("example.net"), NORM_WORD("example.org"),
+    NORM_WORD("invalid"),     NORM_WORD("localhost"),
+    NORM_WORD("test"),        NORM_WORD("test.co.jp"),
+    NORM_WORD("test.com"),
 };
 
-static int equals(const char *s, size_t len, const char *word)
-{
-    return strlen(word) == len && memcmp(s, word, len) == 0;
-}
-
 /* domain is word or a subdomain of it. */
-static int is_within(const char *domain, size_t len, const char *word)
+static int is_within(const char *domain, size_t len, const norm_word *word)
 {
-    size_t n = strlen(word);
+    size_t n = word->len;
 
     if (n == len)
-        return memcmp(domain, word, n) == 0;
+        return memcmp(domain, word->text, n) == 0;
     return n < len && domain[len - n - 1] == '.' &&
-           memcmp(domain + len - n, word, n) == 0;
+           memcmp(domain + len - n, word->text, n) == 0;
 }
 
 int norm_email_is_placeholder(const char *value, size_t len)
@@ -303,12 +403,12 @@ int norm_email_is_placeholder(const char *value, size_t len)
     local_len = (size_t)(at - value);
     for (i = 0; i < sizeof placeholder_locals / sizeof placeholder_locals[0];
          i++) {
-        if (equals(value, local_len, placeholder_locals[i]))
+        if (norm_word_equals(&placeholder_locals[i], value, local_len))
             return 1;
     }
     for (i = 0;
          i < sizeof placeholder_domains / sizeof placeholder_domains[0]; i++) {
-        if (is_within(at + 1, len - local_len - 1, placeholder_domains[i]))
+        if (is_within(at + 1, len - local_len - 1, &placeholder_domains[i]))
             return 1;
     }
     return 0;

@@ -8,8 +8,8 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include <string.h>
 
-#include "core/utf8.h"
 #include "crm/identity.h"
 
 /*
@@ -39,6 +39,22 @@ crm_status norm_postal_jp(const char *s, size_t len, unsigned flags,
 crm_status norm_name_ja(const char *s, size_t len, unsigned flags,
                         norm_buf *b, const char **reason);
 
+/* A word of a table the normalisers compare values with, and its length
+ * (so that a comparison starts with the lengths). */
+typedef struct norm_word {
+    const char *text;
+    size_t len;
+} norm_word;
+
+#define NORM_WORD(literal) {literal, sizeof(literal) - 1}
+
+/* s[0..len) is the word w. */
+static inline int norm_word_equals(const norm_word *w, const char *s,
+                                   size_t len)
+{
+    return w->len == len && memcmp(w->text, s, len) == 0;
+}
+
 /* Placeholder tests of already normalised values (see
  * crm_normalize_is_placeholder). */
 int norm_email_is_placeholder(const char *value, size_t len);
@@ -53,24 +69,51 @@ static inline void norm_put_byte(norm_buf *b, char c)
     b->len++;
 }
 
+/* Appends s[0..n) to b. */
+static inline void norm_put_bytes(norm_buf *b, const char *s, size_t n)
+{
+    if (b->len <= sizeof b->data && n <= sizeof b->data - b->len)
+        memcpy(b->data + b->len, s, n);
+    b->len += n;
+}
+
+/* Appends the UTF-8 form of cp >= 0x80 to b. */
+void norm_put_utf8(norm_buf *b, uint32_t cp);
+
 /* Appends the UTF-8 form of cp to b. */
-void norm_put_cp(norm_buf *b, uint32_t cp);
+static inline void norm_put_cp(norm_buf *b, uint32_t cp)
+{
+    if (cp < 0x80)
+        norm_put_byte(b, (char)cp);
+    else
+        norm_put_utf8(b, cp);
+}
 
 /* CRM_ELIMIT with *reason set when b holds more than the longest value. */
 crm_status norm_check_length(const norm_buf *b, const char **reason);
 
-/* The code point at s[*pos] of a validated string; advances *pos. */
-static inline uint32_t norm_decode(const char *s, size_t len, size_t *pos)
+/* The code point at s[*pos] of a string crm_utf8_valid accepted (so its
+ * sequences are complete, shortest and in range); advances *pos. */
+static inline uint32_t norm_decode(const char *s, size_t *pos)
 {
-    uint32_t cp = (unsigned char)s[*pos];
+    const unsigned char *p = (const unsigned char *)s + *pos;
 
-    if (cp < 0x80) {
+    if (p[0] < 0x80) {
         *pos += 1;
-        return cp;
+        return p[0];
     }
-    if (crm_utf8_decode(s, len, pos, &cp) != 0)
-        *pos = len; /* not reached: every value is validated first */
-    return cp;
+    if (p[0] < 0xE0) {
+        *pos += 2;
+        return (uint32_t)(p[0] & 0x1F) << 6 | (uint32_t)(p[1] & 0x3F);
+    }
+    if (p[0] < 0xF0) {
+        *pos += 3;
+        return (uint32_t)(p[0] & 0x0F) << 12 | (uint32_t)(p[1] & 0x3F) << 6 |
+               (uint32_t)(p[2] & 0x3F);
+    }
+    *pos += 4;
+    return (uint32_t)(p[0] & 0x07) << 18 | (uint32_t)(p[1] & 0x3F) << 12 |
+           (uint32_t)(p[2] & 0x3F) << 6 | (uint32_t)(p[3] & 0x3F);
 }
 
 /* ASCII whitespace (space, \t, \n, \v, \f, \r) or U+3000. */

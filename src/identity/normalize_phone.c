@@ -20,46 +20,49 @@ typedef struct digits {
 static int is_phone_separator(uint32_t cp)
 {
     cp = norm_fold_width(cp);
-    return norm_is_dash(cp) || norm_is_space(cp) || cp == '(' || cp == ')' ||
-           cp == '[' || cp == ']' || cp == '.';
+    if (cp < 0x80)
+        return cp == '-' || norm_is_space(cp) || cp == '(' || cp == ')' ||
+               cp == '[' || cp == ']' || cp == '.';
+    return norm_is_dash(cp) || norm_is_space(cp);
 }
 
 static crm_status read_phone_digits(const char *s, size_t len, digits *out,
                                     const char **reason)
 {
-    size_t pos = 0;
+    size_t pos = 0, n = 0;
+    int plus = 0;
 
     while (pos < len) {
-        uint32_t cp = (unsigned char)s[pos];
+        uint32_t cp;
         int v;
 
-        /* short path for a hyphen between ASCII digits (the usual input);
-         * digits go through the general one, which is cheap for them */
-        if (cp == '-') {
-            pos++;
+        if (s[pos] >= '0' && s[pos] <= '9' && n < PHONE_MAX_DIGITS) {
+            out->d[n++] = s[pos++]; /* the usual byte */
             continue;
         }
-        cp = norm_decode(s, len, &pos);
+        cp = norm_decode(s, &pos);
         v = norm_digit_value(cp);
 
-        if (v >= 0 && out->n == PHONE_MAX_DIGITS) {
+        if (v >= 0 && n == PHONE_MAX_DIGITS) {
             *reason = "phone number has too many digits";
             return CRM_EINVAL;
         }
         if (v >= 0) {
-            out->d[out->n++] = (char)('0' + v);
-        } else if (norm_fold_width(cp) == '+' && out->n == 0 && !out->plus) {
-            out->plus = 1;
+            out->d[n++] = (char)('0' + v);
+        } else if (norm_fold_width(cp) == '+' && n == 0 && !plus) {
+            plus = 1;
         } else if (!is_phone_separator(cp)) {
             *reason = "phone number contains a character other than digits, "
                       "a leading '+', hyphens, spaces, brackets or dots";
             return CRM_EINVAL;
         }
     }
-    if (out->n == 0) {
+    if (n == 0) {
         *reason = "phone number has no digits";
         return CRM_EINVAL;
     }
+    out->n = n;
+    out->plus = plus;
     return CRM_OK;
 }
 
@@ -86,21 +89,29 @@ typedef struct jp_class {
 
 #define JP_MOBILE_REASON "mobile number (060/070/080/090) must have 11 digits"
 
-/* Longer prefixes first (0800 before 080). The last class, with an empty
- * prefix, is the geographic landline. */
+/* By first digit, and longer prefixes first within one (0800 before 080).
+ * The last class, with an empty prefix, is the geographic landline. */
 static const jp_class jp_classes[] = {
     {"120", 3, 9, "freephone number (0120) must have 10 digits"},
-    {"800", 3, 10, "freephone number (0800) must have 11 digits"},
-    {"570", 3, 9, "navi-dial number (0570) must have 10 digits"},
     {"180", 3, 9, "number 0180 must have 10 digits"},
-    {"990", 3, 9, "number 0990 must have 10 digits"},
     {"20", 2, 10, "M2M/pager number (020) must have 11 digits"},
+    {"570", 3, 9, "navi-dial number (0570) must have 10 digits"},
     {"50", 2, 10, "IP phone number (050) must have 11 digits"},
     {"60", 2, 10, JP_MOBILE_REASON},
     {"70", 2, 10, JP_MOBILE_REASON},
+    {"800", 3, 10, "freephone number (0800) must have 11 digits"},
     {"80", 2, 10, JP_MOBILE_REASON},
+    {"990", 3, 9, "number 0990 must have 10 digits"},
     {"90", 2, 10, JP_MOBILE_REASON},
     {"", 0, 9, "landline number must have 10 digits including the leading 0"},
+};
+
+#define JP_LANDLINE 11
+
+/* For each first digit, the index of the first class whose prefix starts
+ * with it (JP_LANDLINE when none does). */
+static const unsigned char jp_first_class[10] = {
+    JP_LANDLINE, 0, 2, JP_LANDLINE, JP_LANDLINE, 3, 5, 6, 7, 9,
 };
 
 static int has_prefix(const char *d, size_t n, const char *prefix,
@@ -117,14 +128,19 @@ static int has_prefix(const char *d, size_t n, const char *prefix,
     return 1;
 }
 
+/* national: n > 0 digits (every caller has one after the leading 0 or
+ * the +81). */
 static const jp_class *jp_class_of(const char *national, size_t n)
 {
-    const jp_class *c = jp_classes;
+    unsigned digit = (unsigned)(unsigned char)national[0] - '0';
+    const jp_class *c =
+        &jp_classes[digit < 10 ? jp_first_class[digit] : JP_LANDLINE];
 
-    while (c->prefix_len > 0 &&
-           !has_prefix(national, n, c->prefix, c->prefix_len))
-        c++;
-    return c;
+    for (; c->prefix_len > 0 && c->prefix[0] == national[0]; c++) {
+        if (has_prefix(national, n, c->prefix, c->prefix_len))
+            return c;
+    }
+    return &jp_classes[JP_LANDLINE];
 }
 
 /* The subscriber digits after the service prefix (or after the first digit
@@ -142,7 +158,6 @@ static crm_status put_japanese(const char *national, size_t n, norm_buf *b,
                                const char **reason)
 {
     const jp_class *c;
-    size_t i;
 
     if (n == 0 || national[0] == '0') {
         *reason = "Japanese number needs an area code or service prefix "
@@ -158,11 +173,8 @@ static crm_status put_japanese(const char *national, size_t n, norm_buf *b,
         *reason = "placeholder phone number (subscriber digits all the same)";
         return CRM_EINVAL;
     }
-    norm_put_byte(b, '+');
-    norm_put_byte(b, '8');
-    norm_put_byte(b, '1');
-    for (i = 0; i < n; i++)
-        norm_put_byte(b, national[i]);
+    norm_put_bytes(b, "+81", 3);
+    norm_put_bytes(b, national, n);
     return CRM_OK;
 }
 
@@ -170,8 +182,6 @@ static crm_status put_japanese(const char *national, size_t n, norm_buf *b,
 static crm_status put_international(const char *d, size_t n, norm_buf *b,
                                     const char **reason)
 {
-    size_t i;
-
     if (n >= 2 && d[0] == '8' && d[1] == '1') {
         /* +81 (0)90 ...: a trunk 0 after the country code is dropped */
         size_t skip = n > 2 && d[2] == '0' ? 3 : 2;
@@ -188,8 +198,7 @@ static crm_status put_international(const char *d, size_t n, norm_buf *b,
         return CRM_EINVAL;
     }
     norm_put_byte(b, '+');
-    for (i = 0; i < n; i++)
-        norm_put_byte(b, d[i]);
+    norm_put_bytes(b, d, n);
     return CRM_OK;
 }
 
@@ -200,7 +209,6 @@ crm_status norm_phone_jp(const char *s, size_t len, unsigned flags,
     crm_status st;
 
     (void)flags;
-    memset(&num, 0, sizeof num);
     st = read_phone_digits(s, len, &num, reason);
     if (st != CRM_OK)
         return st;
@@ -286,7 +294,7 @@ crm_status norm_postal_jp(const char *s, size_t len, unsigned flags,
 
     (void)flags;
     while (pos < len) {
-        uint32_t cp = norm_decode(s, len, &pos);
+        uint32_t cp = norm_decode(s, &pos);
         int v = norm_digit_value(cp);
 
         if (v >= 0) {
