@@ -377,8 +377,7 @@ int idn_undo_reserve(crm_identity *idn, size_t extra)
     return 0;
 }
 
-static int undo_push(crm_identity *idn, void *slot, uint32_t old,
-                     uint32_t width)
+int idn_undo_push(crm_identity *idn, void *slot, uint32_t old, uint32_t width)
 {
     if (idn->nundo == idn->undo_cap && idn_undo_reserve(idn, 1) != 0) {
         idn->undo_failed = 1;
@@ -389,20 +388,6 @@ static int undo_push(crm_identity *idn, void *slot, uint32_t old,
     idn->undo[idn->nundo].width = width;
     idn->nundo++;
     return 0;
-}
-
-void idn_put32(idn_run *run, uint32_t *slot, uint32_t v)
-{
-    if (run->logged && undo_push(run->idn, slot, *slot, 4) != 0)
-        return;
-    *slot = v;
-}
-
-void idn_put8(idn_run *run, uint8_t *slot, uint8_t v)
-{
-    if (run->logged && undo_push(run->idn, slot, *slot, 1) != 0)
-        return;
-    *slot = v;
 }
 
 void idn_rollback(crm_identity *idn, const idn_mark *m)

@@ -289,8 +289,25 @@ void idn_commit(crm_identity *idn);
 uint32_t idn_find(idn_run *run, uint32_t x);
 uint32_t idn_find_const(const idn_state *st, uint32_t x);
 int idn_earlier(const crm_identity *idn, uint32_t a, uint32_t b);
-void idn_put32(idn_run *run, uint32_t *slot, uint32_t v);
-void idn_put8(idn_run *run, uint8_t *slot, uint8_t v);
+/* Logs the old contents of slot (width 4 or 1 bytes) in the undo log; -1
+ * (and undo_failed set) when the log cannot grow. */
+int idn_undo_push(crm_identity *idn, void *slot, uint32_t old, uint32_t width);
+
+/* Writes v to slot, logging the old value first when run is logged; the
+ * write is skipped when the log cannot grow (the operation then fails). */
+static inline void idn_put32(idn_run *run, uint32_t *slot, uint32_t v)
+{
+    if (run->logged && idn_undo_push(run->idn, slot, *slot, 4) != 0)
+        return;
+    *slot = v;
+}
+
+static inline void idn_put8(idn_run *run, uint8_t *slot, uint8_t v)
+{
+    if (run->logged && idn_undo_push(run->idn, slot, *slot, 1) != 0)
+        return;
+    *slot = v;
+}
 /* Links every identifier of observation o. */
 void idn_link_observation(idn_run *run, uint32_t o);
 /* Makes o a profile of its own with nothing attached. */

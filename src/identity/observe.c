@@ -394,6 +394,38 @@ crm_status crm_identity_add(crm_identity *idn, size_t n_obs,
     return finish(idn, &m, &run, s);
 }
 
+/* Starts loading the union-find parents of the observations that hold
+ * o's values already (anchors). */
+static void prefetch_parents(const crm_identity *idn, uint32_t o)
+{
+    uint32_t i;
+
+    for (i = idn->obs.istart[o]; i < idn->obs.istart[o + 1]; i++) {
+        uint32_t anchor = idn->st.vs[idn->obs.ival[i]].anchor;
+        if (anchor != IDN_NONE)
+            crm_prefetch(&idn->st.parent[anchor]);
+    }
+}
+
+/* Starts loading what linking o reads of the profiles its values lead to:
+ * the parent of an anchor is mostly the root already. */
+static void prefetch_roots(const crm_identity *idn, uint32_t o)
+{
+    uint32_t i;
+
+    for (i = idn->obs.istart[o]; i < idn->obs.istart[o + 1]; i++) {
+        uint32_t anchor = idn->st.vs[idn->obs.ival[i]].anchor;
+        uint32_t up;
+        if (anchor == IDN_NONE)
+            continue;
+        up = idn->st.parent[anchor];
+        crm_prefetch(&idn->st.cnt[(size_t)up * idn->ncnt]);
+        crm_prefetch(&idn->st.next[up]);
+        crm_prefetch(&idn->obs.at[up]);
+        crm_prefetch(&idn->obs.src[up]);
+    }
+}
+
 crm_status crm_identity_observe(crm_identity *idn, int64_t source_id,
                                 int64_t at, size_t n, const int *kinds,
                                 const char *const *values, const size_t *lens,
@@ -420,15 +452,20 @@ crm_status crm_identity_observe(crm_identity *idn, int64_t source_id,
     s = ingest(idn, &run, source_id, at, n, kinds, values, lens,
                staged ? idn->stage : NULL, &o);
     if (s == CRM_OK && !run.stopped) {
+        /* Without a callback nothing can refuse the links, and the pool
+         * is reserved: linking cannot fail, so it needs no undo log. */
+        run.logged = idn->event_fn != NULL;
+        prefetch_parents(idn, o);
         nids = idn->obs.istart[o + 1] - idn->obs.istart[o];
-        if (idn_undo_reserve(idn, nids * (idn->ncnt + 8) + 8) != 0 ||
+        if ((run.logged &&
+             idn_undo_reserve(idn, nids * (idn->ncnt + 8) + 8) != 0) ||
             idn_grow_pool(idn, &idn->st, idn->st.npool + nids) != 0)
             s = crm_error_nomem(idn->ctx);
     }
     if (s == CRM_OK && !run.stopped) {
-        run.logged = 1;
         run.merge_events = 1;
         run.fresh = o;
+        prefetch_roots(idn, o);
         idn_link_observation(&run, o);
     }
     s = finish(idn, &m, &run, s);
