@@ -190,17 +190,16 @@ int idn_grow_pool(crm_identity *idn, idn_state *st, size_t need)
     return 0;
 }
 
-/* Finds value (kind, s) in the map, or inserts the first free key of its
- * chain (*inserted says which). NULL on allocation failure. */
-static idn_vmap_slot *map_claim(crm_identity *idn, uint64_t key, int kind,
-                                const char *s, size_t len, int *inserted)
+/* The map slot of value (kind, s) along the collision chain of *key, or
+ * NULL when it is not mapped: *key is then the chain's first free key. */
+static idn_vmap_slot *map_probe(const crm_identity *idn, uint64_t *key,
+                                int kind, const char *s, size_t len)
 {
     for (;;) {
-        idn_vmap_slot *slot = crm_i64map_insert(idn->ctx, &idn->vmap,
-                                                (int64_t)key, inserted);
-        if (slot == NULL || *inserted || slot_equals(idn, slot, kind, s, len))
+        idn_vmap_slot *slot = crm_i64map_find(&idn->vmap, (int64_t)*key);
+        if (slot == NULL || slot_equals(idn, slot, kind, s, len))
             return slot;
-        key = rehash(key);
+        *key = rehash(*key);
     }
 }
 
@@ -214,21 +213,20 @@ int idn_value_intern(crm_identity *idn, int kind, const char *s, size_t len,
 int idn_value_intern_hashed(crm_identity *idn, uint64_t key, int kind,
                             const char *s, size_t len, uint32_t *out)
 {
-    idn_vmap_slot *slot;
+    idn_vmap_slot *slot = map_probe(idn, &key, kind, s, len);
     uint32_t v;
     int inserted;
 
-    if (idn_grow_values(idn, idn->nvals + 1) ||
-        grow_bytes(idn, idn->nbytes + len))
-        return -1;
-    /* one probe finds the value or claims its slot for a new one */
-    slot = map_claim(idn, key, kind, s, len, &inserted);
-    if (slot == NULL)
-        return -1;
-    if (!inserted) {
+    if (slot != NULL) {
         *out = slot->v;
         return 0;
     }
+    if (idn_grow_values(idn, idn->nvals + 1) ||
+        grow_bytes(idn, idn->nbytes + len))
+        return -1;
+    slot = crm_i64map_insert(idn->ctx, &idn->vmap, (int64_t)key, &inserted);
+    if (slot == NULL)
+        return -1;
     v = (uint32_t)idn->nvals++;
     memcpy(idn->bytes + idn->nbytes, s, len);
     idn->vals[v].off = idn->nbytes;
@@ -252,14 +250,17 @@ int idn_value_map_insert(crm_identity *idn, uint32_t v)
 {
     int inserted;
     const char *s = idn->bytes + idn->vals[v].off;
-    idn_vmap_slot *slot =
-        map_claim(idn, idn_hash(idn->vals[v].kind, s, idn->vals[v].len),
-                  idn->vals[v].kind, s, idn->vals[v].len, &inserted);
+    int kind = idn->vals[v].kind;
+    size_t len = idn->vals[v].len;
+    uint64_t key = idn_hash(kind, s, len);
+    idn_vmap_slot *slot;
 
+    if (map_probe(idn, &key, kind, s, len) != NULL)
+        return 0;
+    slot = crm_i64map_insert(idn->ctx, &idn->vmap, (int64_t)key, &inserted);
     if (slot == NULL)
         return -1;
-    if (inserted)
-        slot_fill(idn, slot, v);
+    slot_fill(idn, slot, v);
     return 0;
 }
 
@@ -311,20 +312,6 @@ void idn_value_erase(crm_identity *idn, uint32_t v)
     memset(idn->bytes + idn->vals[v].off, 0, idn->vals[v].len);
     idn->vals[v].len = 0;
     idn->vals[v].flags |= IDN_V_DEAD;
-}
-
-int idn_value_cmp(const crm_identity *idn, uint32_t a, uint32_t b)
-{
-    size_t la = idn->vals[a].len, lb = idn->vals[b].len;
-    int c;
-
-    if (idn->vals[a].kind != idn->vals[b].kind)
-        return idn->vals[a].kind < idn->vals[b].kind ? -1 : 1;
-    c = memcmp(idn->bytes + idn->vals[a].off, idn->bytes + idn->vals[b].off,
-               la < lb ? la : lb);
-    if (c != 0)
-        return c;
-    return la < lb ? -1 : la > lb;
 }
 
 void idn_sort_values(const crm_identity *idn, uint32_t *ids, uint32_t *tmp,

@@ -25,6 +25,7 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include <string.h>
 
 #include "core/ctx.h"
 #include "core/i64map.h"
@@ -255,7 +256,20 @@ uint32_t idn_value_find(const crm_identity *idn, int kind, const char *s,
 uint32_t idn_value_find_hashed(const crm_identity *idn, uint64_t key,
                                int kind, const char *s, size_t len);
 /* Orders values by kind, then bytes. */
-int idn_value_cmp(const crm_identity *idn, uint32_t a, uint32_t b);
+static inline int idn_value_cmp(const crm_identity *idn, uint32_t a,
+                                uint32_t b)
+{
+    const idn_value *va = &idn->vals[a], *vb = &idn->vals[b];
+    size_t la = va->len, lb = vb->len;
+    int c;
+
+    if (va->kind != vb->kind)
+        return va->kind < vb->kind ? -1 : 1;
+    c = memcmp(idn->bytes + va->off, idn->bytes + vb->off, la < lb ? la : lb);
+    if (c != 0)
+        return c;
+    return la < lb ? -1 : la > lb;
+}
 /* Sorts ids[0..n) by idn_value_cmp (stable merge sort using tmp[0..n)). */
 void idn_sort_values(const crm_identity *idn, uint32_t *ids, uint32_t *tmp,
                      size_t n);
