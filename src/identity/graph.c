@@ -3,6 +3,7 @@
  * union-find with per-profile counters, and the linking of one
  * observation's identifiers (the rules of include/crm/identity.h).
  */
+#define _DEFAULT_SOURCE 1 /* madvise, see core/memhint.h */
 #include <string.h>
 
 #include "core/hash.h"
@@ -92,26 +93,34 @@ uint32_t idn_value_find_hashed(const crm_identity *idn, uint64_t key,
     }
 }
 
-static int grow_bytes(crm_identity *idn, size_t need)
-{
-    void *p = idn->bytes;
+/* Arrays of at least this many bytes grow into fresh memory advised for
+ * huge pages (resize). */
+#define IDN_HUGE_ARRAY ((size_t)4 << 20)
 
-    if (need <= idn->bytes_cap)
-        return 0;
-    if (crm_mem_grow(idn->ctx, &p, &idn->bytes_cap, need, 1) != 0)
-        return -1;
-    idn->bytes = p;
-    return 0;
-}
-
-/* Resizes *array to n elements of size bytes; 0 or -1. */
-static int resize(crm_identity *idn, void *array, size_t n, size_t size)
+/* Resizes *array to n elements of size bytes, keeping its first used
+ * elements; 0 or -1 (array unchanged). Linking reads the big arrays at
+ * random places, where 4 KiB pages would cost a TLB miss nearly every
+ * time: a big array moves into fresh memory advised for huge pages
+ * before its first write (realloc would have touched it already). */
+static int resize(crm_identity *idn, void *array, size_t used, size_t n,
+                  size_t size)
 {
     void **slot = array;
-    void *p = crm_mem_realloc_array(idn->ctx, *slot, n, size);
+    void *p;
 
-    if (p == NULL)
-        return -1;
+    if (n * size < IDN_HUGE_ARRAY) {
+        p = crm_mem_realloc_array(idn->ctx, *slot, n, size);
+        if (p == NULL)
+            return -1;
+    } else {
+        p = crm_mem_alloc_array(idn->ctx, n, size);
+        if (p == NULL)
+            return -1;
+        crm_advise_huge_pages(p, n * size);
+        if (*slot != NULL && used > 0)
+            memcpy(p, *slot, (used < n ? used : n) * size);
+        crm_mem_free(idn->ctx, *slot);
+    }
     *slot = p;
     return 0;
 }
@@ -125,6 +134,19 @@ static size_t next_cap(size_t cap, size_t need)
     return c;
 }
 
+static int grow_bytes(crm_identity *idn, size_t need)
+{
+    size_t c;
+
+    if (need <= idn->bytes_cap)
+        return 0;
+    c = next_cap(idn->bytes_cap, need);
+    if (resize(idn, &idn->bytes, idn->nbytes, c, 1))
+        return -1;
+    idn->bytes_cap = c;
+    return 0;
+}
+
 int idn_grow_values(crm_identity *idn, size_t need)
 {
     size_t c;
@@ -134,9 +156,9 @@ int idn_grow_values(crm_identity *idn, size_t need)
     if (need >= IDN_NONE)
         return -1;
     c = next_cap(idn->vals_cap, need);
-    if (resize(idn, &idn->vals, c, sizeof *idn->vals) ||
-        resize(idn, &idn->st.vs, c, sizeof *idn->st.vs) ||
-        resize(idn, &idn->st.track_head, c, 4))
+    if (resize(idn, &idn->vals, idn->nvals, c, sizeof *idn->vals) ||
+        resize(idn, &idn->st.vs, idn->nvals, c, sizeof *idn->st.vs) ||
+        resize(idn, &idn->st.track_head, idn->nvals, c, 4))
         return -1;
     idn->vals_cap = c;
     return 0;
@@ -144,18 +166,21 @@ int idn_grow_values(crm_identity *idn, size_t need)
 
 int idn_grow_obs(crm_identity *idn, size_t need)
 {
-    size_t c;
+    size_t c, used;
 
     if (need <= idn->obs.obs_cap && idn->obs.istart != NULL)
         return 0;
     if (need >= IDN_NONE)
         return -1;
     c = next_cap(idn->obs.obs_cap, need);
-    if (resize(idn, &idn->obs.src, c, 8) || resize(idn, &idn->obs.at, c, 8) ||
-        resize(idn, &idn->obs.istart, c + 1, 4) || resize(idn, &idn->obs.dead, c, 1) ||
-        resize(idn, &idn->st.parent, c, 4) ||
-        resize(idn, &idn->st.next, c, 4) ||
-        resize(idn, &idn->st.cnt, c * idn->ncnt, 4))
+    used = idn->obs.nobs;
+    if (resize(idn, &idn->obs.src, used, c, 8) ||
+        resize(idn, &idn->obs.at, used, c, 8) ||
+        resize(idn, &idn->obs.istart, used + 1, c + 1, 4) ||
+        resize(idn, &idn->obs.dead, used, c, 1) ||
+        resize(idn, &idn->st.parent, used, c, 4) ||
+        resize(idn, &idn->st.next, used, c, 4) ||
+        resize(idn, &idn->st.cnt, used * idn->ncnt, c * idn->ncnt, 4))
         return -1;
     if (idn->obs.obs_cap == 0)
         idn->obs.istart[0] = 0;
@@ -172,7 +197,8 @@ int idn_grow_idents(crm_identity *idn, size_t need)
     if (need >= IDN_NONE)
         return -1;
     c = next_cap(idn->obs.idents_cap, need);
-    if (resize(idn, &idn->obs.ival, c, 4) || resize(idn, &idn->st.istate, c, 1))
+    if (resize(idn, &idn->obs.ival, idn->obs.nidents, c, 4) ||
+        resize(idn, &idn->st.istate, idn->obs.nidents, c, 1))
         return -1;
     idn->obs.idents_cap = c;
     return 0;
