@@ -18,7 +18,9 @@
  * resolve can compute a fresh one and swap it in only after every event was
  * accepted; resolve also renumbers observations in canonical order, so the
  * root of two is then simply the smaller index. observe and forget change
- * the live state and log each write in an undo log instead.
+ * the live state and log each write in an undo log instead (observe only
+ * when an event callback could stop it: without one, its links cannot
+ * fail once their memory is reserved).
  */
 #ifndef CRM_IDENTITY_INTERNAL_H
 #define CRM_IDENTITY_INTERNAL_H
