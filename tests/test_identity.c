@@ -1601,6 +1601,53 @@ START_TEST(test_observe_same_with_and_without_callback)
 }
 END_TEST
 
+/* Arrays of 4 MiB or more grow into fresh memory (graph.c): a graph that
+ * grows past that by add and then by observe keeps every observation,
+ * value and link. Observations 2k and 2k+1 share an email. */
+START_TEST(test_big_arrays_keep_their_contents)
+{
+    enum { N = 300000 };
+    crm_ctx *ctx;
+    crm_identity *idn = NULL;
+    int64_t *src = malloc(N * 8), *at = malloc(N * 8), p;
+    size_t *off = malloc((N + 1) * sizeof *off);
+    int *kinds = malloc(N * sizeof *kinds);
+    char (*text)[48] = malloc((size_t)N * sizeof *text);
+    const char **values = malloc(N * sizeof *values);
+    size_t i;
+
+    ck_assert_int_eq(crm_ctx_new(&ctx), CRM_OK);
+    idn = new_graph(ctx);
+    off[0] = 0;
+    for (i = 0; i < N; i++) {
+        src[i] = (int64_t)i + 1;
+        at[i] = (int64_t)i;
+        kinds[i] = EMAIL;
+        sprintf(text[i], "customer-number-%07zu@long-domain-name.co.jp", i / 2);
+        values[i] = text[i];
+        off[i + 1] = i + 1;
+    }
+    ck_assert_int_eq(crm_identity_add(idn, N / 2, src, at, off, kinds, values, NULL), CRM_OK);
+    ck_assert_int_eq(crm_identity_resolve(idn), CRM_OK);
+    for (i = N / 2; i < N; i++)
+        ck_assert_int_eq(crm_identity_observe(idn, src[i], at[i], 1, kinds + i, values + i, NULL, &p), CRM_OK);
+    for (i = 0; i < N; i++)
+        ck_assert_int_eq(profile_of(idn, src[i]), (int64_t)(i / 2 * 2 + 1));
+    for (i = 0; i < N; i += 997) {
+        ck_assert_int_eq(crm_identity_lookup(idn, EMAIL, values[i], strlen(values[i]), &p), CRM_OK);
+        ck_assert_int_eq(p, (int64_t)(i / 2 * 2 + 1));
+    }
+    crm_identity_free(idn);
+    crm_ctx_free(ctx);
+    free(src);
+    free(at);
+    free(off);
+    free(kinds);
+    free(text);
+    free(values);
+}
+END_TEST
+
 /* ---- Suite ------------------------------------------------------------------------ */
 
 static Suite *identity_suite(void)
@@ -1637,6 +1684,7 @@ static Suite *identity_suite(void)
     tcase_add_test(tc, test_load_rejects_damage);
     tcase_add_loop_test(tc, test_alloc_failures, RUN_NEW, RUN_LOAD + 1);
     tcase_add_test(tc, test_observe_same_with_and_without_callback);
+    tcase_add_test(tc, test_big_arrays_keep_their_contents);
     suite_add_tcase(s, tc);
     return s;
 }
