@@ -1684,6 +1684,131 @@ START_TEST(test_alloc_failures)
 }
 END_TEST
 
+/* ---- Observe with and without a callback ------------------------------------------ */
+
+/* The identifier of kind in observation i of a stream over small value
+ * pools, or NULL when absent. Over 3000 observations, profiles merge
+ * (about 190 MERGED events), refuse links by limit (500 CONFLICT) and by
+ * the profile cap 8 (30 CAPPED), values turn shared (180 SHARED) and names
+ * are held. */
+static const char *stream_value(char *buf, uint64_t i, int kind)
+{
+    static const char *const fmt[] = {"M%u", "e%u@x", "p%u", "L%u", "n%u"};
+    static const unsigned pool[] = {40, 90, 60, 30, 25};
+    uint64_t r = (i * 6364136223846793005u + (uint64_t)kind * 1442695040888963407u) >> 17;
+
+    r ^= r >> 11;
+    if ((r & 7) < 3)
+        return NULL;
+    sprintf(buf, fmt[kind], (unsigned)((r >> 3) % pool[kind]));
+    return buf;
+}
+
+static int ignore_event(void *user, crm_identity_event ev, int64_t profile,
+                        int64_t other, int64_t to, int kind, const char *value,
+                        size_t len)
+{
+    (void)user, (void)ev, (void)profile, (void)other, (void)to, (void)kind;
+    (void)value, (void)len;
+    return 0;
+}
+
+static crm_identity *stream_graph(crm_ctx *ctx, int with_callback)
+{
+    crm_identity *idn = new_graph(ctx);
+
+    ck_assert_int_eq(crm_identity_set_shared_limit(idn, 3), CRM_OK);
+    ck_assert_int_eq(crm_identity_set_profile_cap(idn, 8), CRM_OK);
+    if (with_callback)
+        ck_assert_int_eq(crm_identity_set_event_callback(idn, ignore_event, NULL), CRM_OK);
+    return idn;
+}
+
+/* observe links without its undo log when no callback is set: the graph
+ * must come out the same, byte for byte, as when every write is logged. */
+START_TEST(test_observe_same_with_and_without_callback)
+{
+    crm_ctx *ctx;
+    crm_identity *quiet, *logged;
+    membuf a = {0}, b = {0};
+    char text[5][32];
+    uint64_t i;
+
+    ck_assert_int_eq(crm_ctx_new(&ctx), CRM_OK);
+    quiet = stream_graph(ctx, 0);
+    logged = stream_graph(ctx, 1);
+    for (i = 0; i < 3000; i++) {
+        int kinds[5];
+        const char *values[5];
+        size_t n = 0;
+        int k;
+        int64_t pq = 0, pl = 0, at = (int64_t)((i * 7919) % 1000);
+        for (k = MEMBER; k <= NAME; k++)
+            if ((values[n] = stream_value(text[k], i, k)) != NULL)
+                kinds[n++] = k;
+        ck_assert_int_eq(crm_identity_observe(quiet, (int64_t)i + 1, at, n, kinds, values, NULL, &pq), CRM_OK);
+        ck_assert_int_eq(crm_identity_observe(logged, (int64_t)i + 1, at, n, kinds, values, NULL, &pl), CRM_OK);
+        ck_assert_int_eq(pq, pl);
+    }
+    ck_assert_int_eq(crm_identity_save(quiet, mem_write, &a), CRM_OK);
+    ck_assert_int_eq(crm_identity_save(logged, mem_write, &b), CRM_OK);
+    ck_assert_uint_eq(a.len, b.len);
+    ck_assert(memcmp(a.data, b.data, a.len) == 0);
+    free(a.data);
+    free(b.data);
+    crm_identity_free(quiet);
+    crm_identity_free(logged);
+    crm_ctx_free(ctx);
+}
+END_TEST
+
+/* Arrays of 4 MiB or more grow into fresh memory (graph.c): a graph that
+ * grows past that by add and then by observe keeps every observation,
+ * value and link. Observations 2k and 2k+1 share an email. */
+START_TEST(test_big_arrays_keep_their_contents)
+{
+    enum { N = 300000 };
+    crm_ctx *ctx;
+    crm_identity *idn = NULL;
+    int64_t *src = malloc(N * 8), *at = malloc(N * 8), p;
+    size_t *off = malloc((N + 1) * sizeof *off);
+    int *kinds = malloc(N * sizeof *kinds);
+    char (*text)[48] = malloc((size_t)N * sizeof *text);
+    const char **values = malloc(N * sizeof *values);
+    size_t i;
+
+    ck_assert_int_eq(crm_ctx_new(&ctx), CRM_OK);
+    idn = new_graph(ctx);
+    off[0] = 0;
+    for (i = 0; i < N; i++) {
+        src[i] = (int64_t)i + 1;
+        at[i] = (int64_t)i;
+        kinds[i] = EMAIL;
+        sprintf(text[i], "customer-number-%07zu@long-domain-name.co.jp", i / 2);
+        values[i] = text[i];
+        off[i + 1] = i + 1;
+    }
+    ck_assert_int_eq(crm_identity_add(idn, N / 2, src, at, off, kinds, values, NULL), CRM_OK);
+    ck_assert_int_eq(crm_identity_resolve(idn), CRM_OK);
+    for (i = N / 2; i < N; i++)
+        ck_assert_int_eq(crm_identity_observe(idn, src[i], at[i], 1, kinds + i, values + i, NULL, &p), CRM_OK);
+    for (i = 0; i < N; i++)
+        ck_assert_int_eq(profile_of(idn, src[i]), (int64_t)(i / 2 * 2 + 1));
+    for (i = 0; i < N; i += 997) {
+        ck_assert_int_eq(crm_identity_lookup(idn, EMAIL, values[i], strlen(values[i]), &p), CRM_OK);
+        ck_assert_int_eq(p, (int64_t)(i / 2 * 2 + 1));
+    }
+    crm_identity_free(idn);
+    crm_ctx_free(ctx);
+    free(src);
+    free(at);
+    free(off);
+    free(kinds);
+    free(text);
+    free(values);
+}
+END_TEST
+
 /* ---- Normalisers: messy values against the recorded results ----------------- */
 
 /*
@@ -2074,6 +2199,8 @@ static Suite *identity_suite(void)
     tcase_add_test(tc, test_save_load_round_trip);
     tcase_add_test(tc, test_load_rejects_damage);
     tcase_add_loop_test(tc, test_alloc_failures, RUN_NEW, RUN_LOAD + 1);
+    tcase_add_test(tc, test_observe_same_with_and_without_callback);
+    tcase_add_test(tc, test_big_arrays_keep_their_contents);
     tcase_add_test(tc, test_normalizers_keep_recorded_results);
     suite_add_tcase(s, tc);
     return s;

@@ -3,6 +3,7 @@
  * union-find with per-profile counters, and the linking of one
  * observation's identifiers (the rules of include/crm/identity.h).
  */
+#define _DEFAULT_SOURCE 1 /* madvise, see core/memhint.h */
 #include <string.h>
 
 #include "core/hash.h"
@@ -92,26 +93,34 @@ uint32_t idn_value_find_hashed(const crm_identity *idn, uint64_t key,
     }
 }
 
-static int grow_bytes(crm_identity *idn, size_t need)
-{
-    void *p = idn->bytes;
+/* Arrays of at least this many bytes grow into fresh memory advised for
+ * huge pages (resize). */
+#define IDN_HUGE_ARRAY ((size_t)4 << 20)
 
-    if (need <= idn->bytes_cap)
-        return 0;
-    if (crm_mem_grow(idn->ctx, &p, &idn->bytes_cap, need, 1) != 0)
-        return -1;
-    idn->bytes = p;
-    return 0;
-}
-
-/* Resizes *array to n elements of size bytes; 0 or -1. */
-static int resize(crm_identity *idn, void *array, size_t n, size_t size)
+/* Resizes *array to n elements of size bytes, keeping its first used
+ * elements; 0 or -1 (array unchanged). Linking reads the big arrays at
+ * random places, where 4 KiB pages would cost a TLB miss nearly every
+ * time: a big array moves into fresh memory advised for huge pages
+ * before its first write (realloc would have touched it already). */
+static int resize(crm_identity *idn, void *array, size_t used, size_t n,
+                  size_t size)
 {
     void **slot = array;
-    void *p = crm_mem_realloc_array(idn->ctx, *slot, n, size);
+    void *p;
 
-    if (p == NULL)
-        return -1;
+    if (n * size < IDN_HUGE_ARRAY) {
+        p = crm_mem_realloc_array(idn->ctx, *slot, n, size);
+        if (p == NULL)
+            return -1;
+    } else {
+        p = crm_mem_alloc_array(idn->ctx, n, size);
+        if (p == NULL)
+            return -1;
+        crm_advise_huge_pages(p, n * size);
+        if (*slot != NULL && used > 0)
+            memcpy(p, *slot, (used < n ? used : n) * size);
+        crm_mem_free(idn->ctx, *slot);
+    }
     *slot = p;
     return 0;
 }
@@ -125,6 +134,19 @@ static size_t next_cap(size_t cap, size_t need)
     return c;
 }
 
+static int grow_bytes(crm_identity *idn, size_t need)
+{
+    size_t c;
+
+    if (need <= idn->bytes_cap)
+        return 0;
+    c = next_cap(idn->bytes_cap, need);
+    if (resize(idn, &idn->bytes, idn->nbytes, c, 1))
+        return -1;
+    idn->bytes_cap = c;
+    return 0;
+}
+
 int idn_grow_values(crm_identity *idn, size_t need)
 {
     size_t c;
@@ -134,9 +156,9 @@ int idn_grow_values(crm_identity *idn, size_t need)
     if (need >= IDN_NONE)
         return -1;
     c = next_cap(idn->vals_cap, need);
-    if (resize(idn, &idn->vals, c, sizeof *idn->vals) ||
-        resize(idn, &idn->st.vs, c, sizeof *idn->st.vs) ||
-        resize(idn, &idn->st.track_head, c, 4))
+    if (resize(idn, &idn->vals, idn->nvals, c, sizeof *idn->vals) ||
+        resize(idn, &idn->st.vs, idn->nvals, c, sizeof *idn->st.vs) ||
+        resize(idn, &idn->st.track_head, idn->nvals, c, 4))
         return -1;
     idn->vals_cap = c;
     return 0;
@@ -144,18 +166,21 @@ int idn_grow_values(crm_identity *idn, size_t need)
 
 int idn_grow_obs(crm_identity *idn, size_t need)
 {
-    size_t c;
+    size_t c, used;
 
     if (need <= idn->obs.obs_cap && idn->obs.istart != NULL)
         return 0;
     if (need >= IDN_NONE)
         return -1;
     c = next_cap(idn->obs.obs_cap, need);
-    if (resize(idn, &idn->obs.src, c, 8) || resize(idn, &idn->obs.at, c, 8) ||
-        resize(idn, &idn->obs.istart, c + 1, 4) || resize(idn, &idn->obs.dead, c, 1) ||
-        resize(idn, &idn->st.parent, c, 4) ||
-        resize(idn, &idn->st.next, c, 4) ||
-        resize(idn, &idn->st.cnt, c * idn->ncnt, 4))
+    used = idn->obs.nobs;
+    if (resize(idn, &idn->obs.src, used, c, 8) ||
+        resize(idn, &idn->obs.at, used, c, 8) ||
+        resize(idn, &idn->obs.istart, used + 1, c + 1, 4) ||
+        resize(idn, &idn->obs.dead, used, c, 1) ||
+        resize(idn, &idn->st.parent, used, c, 4) ||
+        resize(idn, &idn->st.next, used, c, 4) ||
+        resize(idn, &idn->st.cnt, used * idn->ncnt, c * idn->ncnt, 4))
         return -1;
     if (idn->obs.obs_cap == 0)
         idn->obs.istart[0] = 0;
@@ -172,7 +197,8 @@ int idn_grow_idents(crm_identity *idn, size_t need)
     if (need >= IDN_NONE)
         return -1;
     c = next_cap(idn->obs.idents_cap, need);
-    if (resize(idn, &idn->obs.ival, c, 4) || resize(idn, &idn->st.istate, c, 1))
+    if (resize(idn, &idn->obs.ival, idn->obs.nidents, c, 4) ||
+        resize(idn, &idn->st.istate, idn->obs.nidents, c, 1))
         return -1;
     idn->obs.idents_cap = c;
     return 0;
@@ -190,17 +216,16 @@ int idn_grow_pool(crm_identity *idn, idn_state *st, size_t need)
     return 0;
 }
 
-/* Finds value (kind, s) in the map, or inserts the first free key of its
- * chain (*inserted says which). NULL on allocation failure. */
-static idn_vmap_slot *map_claim(crm_identity *idn, uint64_t key, int kind,
-                                const char *s, size_t len, int *inserted)
+/* The map slot of value (kind, s) along the collision chain of *key, or
+ * NULL when it is not mapped: *key is then the chain's first free key. */
+static idn_vmap_slot *map_probe(const crm_identity *idn, uint64_t *key,
+                                int kind, const char *s, size_t len)
 {
     for (;;) {
-        idn_vmap_slot *slot = crm_i64map_insert(idn->ctx, &idn->vmap,
-                                                (int64_t)key, inserted);
-        if (slot == NULL || *inserted || slot_equals(idn, slot, kind, s, len))
+        idn_vmap_slot *slot = crm_i64map_find(&idn->vmap, (int64_t)*key);
+        if (slot == NULL || slot_equals(idn, slot, kind, s, len))
             return slot;
-        key = rehash(key);
+        *key = rehash(*key);
     }
 }
 
@@ -214,21 +239,20 @@ int idn_value_intern(crm_identity *idn, int kind, const char *s, size_t len,
 int idn_value_intern_hashed(crm_identity *idn, uint64_t key, int kind,
                             const char *s, size_t len, uint32_t *out)
 {
-    idn_vmap_slot *slot;
+    idn_vmap_slot *slot = map_probe(idn, &key, kind, s, len);
     uint32_t v;
     int inserted;
 
-    if (idn_grow_values(idn, idn->nvals + 1) ||
-        grow_bytes(idn, idn->nbytes + len))
-        return -1;
-    /* one probe finds the value or claims its slot for a new one */
-    slot = map_claim(idn, key, kind, s, len, &inserted);
-    if (slot == NULL)
-        return -1;
-    if (!inserted) {
+    if (slot != NULL) {
         *out = slot->v;
         return 0;
     }
+    if (idn_grow_values(idn, idn->nvals + 1) ||
+        grow_bytes(idn, idn->nbytes + len))
+        return -1;
+    slot = crm_i64map_insert(idn->ctx, &idn->vmap, (int64_t)key, &inserted);
+    if (slot == NULL)
+        return -1;
     v = (uint32_t)idn->nvals++;
     memcpy(idn->bytes + idn->nbytes, s, len);
     idn->vals[v].off = idn->nbytes;
@@ -252,14 +276,17 @@ int idn_value_map_insert(crm_identity *idn, uint32_t v)
 {
     int inserted;
     const char *s = idn->bytes + idn->vals[v].off;
-    idn_vmap_slot *slot =
-        map_claim(idn, idn_hash(idn->vals[v].kind, s, idn->vals[v].len),
-                  idn->vals[v].kind, s, idn->vals[v].len, &inserted);
+    int kind = idn->vals[v].kind;
+    size_t len = idn->vals[v].len;
+    uint64_t key = idn_hash(kind, s, len);
+    idn_vmap_slot *slot;
 
+    if (map_probe(idn, &key, kind, s, len) != NULL)
+        return 0;
+    slot = crm_i64map_insert(idn->ctx, &idn->vmap, (int64_t)key, &inserted);
     if (slot == NULL)
         return -1;
-    if (inserted)
-        slot_fill(idn, slot, v);
+    slot_fill(idn, slot, v);
     return 0;
 }
 
@@ -313,20 +340,6 @@ void idn_value_erase(crm_identity *idn, uint32_t v)
     idn->vals[v].flags |= IDN_V_DEAD;
 }
 
-int idn_value_cmp(const crm_identity *idn, uint32_t a, uint32_t b)
-{
-    size_t la = idn->vals[a].len, lb = idn->vals[b].len;
-    int c;
-
-    if (idn->vals[a].kind != idn->vals[b].kind)
-        return idn->vals[a].kind < idn->vals[b].kind ? -1 : 1;
-    c = memcmp(idn->bytes + idn->vals[a].off, idn->bytes + idn->vals[b].off,
-               la < lb ? la : lb);
-    if (c != 0)
-        return c;
-    return la < lb ? -1 : la > lb;
-}
-
 void idn_sort_values(const crm_identity *idn, uint32_t *ids, uint32_t *tmp,
                      size_t n)
 {
@@ -377,8 +390,7 @@ int idn_undo_reserve(crm_identity *idn, size_t extra)
     return 0;
 }
 
-static int undo_push(crm_identity *idn, void *slot, uint32_t old,
-                     uint32_t width)
+int idn_undo_push(crm_identity *idn, void *slot, uint32_t old, uint32_t width)
 {
     if (idn->nundo == idn->undo_cap && idn_undo_reserve(idn, 1) != 0) {
         idn->undo_failed = 1;
@@ -389,20 +401,6 @@ static int undo_push(crm_identity *idn, void *slot, uint32_t old,
     idn->undo[idn->nundo].width = width;
     idn->nundo++;
     return 0;
-}
-
-void idn_put32(idn_run *run, uint32_t *slot, uint32_t v)
-{
-    if (run->logged && undo_push(run->idn, slot, *slot, 4) != 0)
-        return;
-    *slot = v;
-}
-
-void idn_put8(idn_run *run, uint8_t *slot, uint8_t v)
-{
-    if (run->logged && undo_push(run->idn, slot, *slot, 1) != 0)
-        return;
-    *slot = v;
 }
 
 void idn_rollback(crm_identity *idn, const idn_mark *m)

@@ -18,13 +18,16 @@
  * resolve can compute a fresh one and swap it in only after every event was
  * accepted; resolve also renumbers observations in canonical order, so the
  * root of two is then simply the smaller index. observe and forget change
- * the live state and log each write in an undo log instead.
+ * the live state and log each write in an undo log instead (observe only
+ * when an event callback could stop it: without one, its links cannot
+ * fail once their memory is reserved).
  */
 #ifndef CRM_IDENTITY_INTERNAL_H
 #define CRM_IDENTITY_INTERNAL_H
 
 #include <stddef.h>
 #include <stdint.h>
+#include <string.h>
 
 #include "core/ctx.h"
 #include "core/i64map.h"
@@ -255,7 +258,20 @@ uint32_t idn_value_find(const crm_identity *idn, int kind, const char *s,
 uint32_t idn_value_find_hashed(const crm_identity *idn, uint64_t key,
                                int kind, const char *s, size_t len);
 /* Orders values by kind, then bytes. */
-int idn_value_cmp(const crm_identity *idn, uint32_t a, uint32_t b);
+static inline int idn_value_cmp(const crm_identity *idn, uint32_t a,
+                                uint32_t b)
+{
+    const idn_value *va = &idn->vals[a], *vb = &idn->vals[b];
+    size_t la = va->len, lb = vb->len;
+    int c;
+
+    if (va->kind != vb->kind)
+        return va->kind < vb->kind ? -1 : 1;
+    c = memcmp(idn->bytes + va->off, idn->bytes + vb->off, la < lb ? la : lb);
+    if (c != 0)
+        return c;
+    return la < lb ? -1 : la > lb;
+}
 /* Sorts ids[0..n) by idn_value_cmp (stable merge sort using tmp[0..n)). */
 void idn_sort_values(const crm_identity *idn, uint32_t *ids, uint32_t *tmp,
                      size_t n);
@@ -289,8 +305,25 @@ void idn_commit(crm_identity *idn);
 uint32_t idn_find(idn_run *run, uint32_t x);
 uint32_t idn_find_const(const idn_state *st, uint32_t x);
 int idn_earlier(const crm_identity *idn, uint32_t a, uint32_t b);
-void idn_put32(idn_run *run, uint32_t *slot, uint32_t v);
-void idn_put8(idn_run *run, uint8_t *slot, uint8_t v);
+/* Logs the old contents of slot (width 4 or 1 bytes) in the undo log; -1
+ * (and undo_failed set) when the log cannot grow. */
+int idn_undo_push(crm_identity *idn, void *slot, uint32_t old, uint32_t width);
+
+/* Writes v to slot, logging the old value first when run is logged; the
+ * write is skipped when the log cannot grow (the operation then fails). */
+static inline void idn_put32(idn_run *run, uint32_t *slot, uint32_t v)
+{
+    if (run->logged && idn_undo_push(run->idn, slot, *slot, 4) != 0)
+        return;
+    *slot = v;
+}
+
+static inline void idn_put8(idn_run *run, uint8_t *slot, uint8_t v)
+{
+    if (run->logged && idn_undo_push(run->idn, slot, *slot, 1) != 0)
+        return;
+    *slot = v;
+}
 /* Links every identifier of observation o. */
 void idn_link_observation(idn_run *run, uint32_t o);
 /* Makes o a profile of its own with nothing attached. */

@@ -204,21 +204,22 @@ static void prefetch_staged(const crm_identity *idn, size_t n, int link)
             idn_value_prefetch(idn, idn->stage[i].key, link);
 }
 
-/* Records one observation (unlinked); its identifiers were staged at
- * staged[0 .. n) unless staged is NULL. Errors leave partial appends for
- * the caller's rollback. */
-static crm_status ingest(crm_identity *idn, idn_run *run, int64_t source_id,
-                         int64_t at, size_t n, const int *kinds,
-                         const char *const *values, const size_t *lens,
-                         const idn_staged *staged, uint32_t *out_obs)
+/* Interns the identifiers of observation source_id into
+ * idn->obs_values[0 .. *out_nids); they were staged at staged[0 .. n)
+ * unless staged is NULL. Errors leave partial appends for the caller's
+ * rollback. */
+static crm_status intern_identifiers(crm_identity *idn, idn_run *run,
+                                     int64_t source_id, size_t n,
+                                     const int *kinds,
+                                     const char *const *values,
+                                     const size_t *lens,
+                                     const idn_staged *staged,
+                                     size_t *out_nids)
 {
     uint32_t *ids = idn->obs_values;
     size_t i, nids = 0;
-    uint32_t o = 0;
-    crm_status s = check_identifiers(idn, n, kinds, values);
+    crm_status s = CRM_OK;
 
-    if (s == CRM_OK)
-        s = append_observation(idn, source_id, at, &o);
     for (i = 0; s == CRM_OK && i < n; i++) {
         idn_staged here;
         const idn_staged *st = staged ? &staged[i] : &here;
@@ -232,13 +233,25 @@ static crm_status ingest(crm_identity *idn, idn_run *run, int64_t source_id,
                           &ids[nids]);
         nids += ids[nids] != IDN_NONE;
     }
-    if (s != CRM_OK)
-        return s;
+    *out_nids = nids;
+    return s;
+}
+
+/* Records the values idn->obs_values[0 .. nids) and the composites they
+ * make as the identifiers of the last observation o. */
+static crm_status record_identifiers(crm_identity *idn, uint32_t o,
+                                     size_t nids)
+{
+    uint32_t *ids = idn->obs_values;
+    size_t i, plain;
+
     nids = sort_unique(idn, ids, nids);
+    plain = nids;
     for (i = 0; i < idn->nkinds; i++)
         if (idn->kinds[i].nparts && add_composite(idn, (int)i, ids, &nids))
             return crm_error_nomem(idn->ctx);
-    nids = sort_unique(idn, ids, nids);
+    if (nids > plain)
+        nids = sort_unique(idn, ids, nids);
     if (idn_grow_idents(idn, idn->obs.nidents + nids) != 0)
         return crm_error_nomem(idn->ctx);
     for (i = 0; i < nids; i++) {
@@ -246,8 +259,26 @@ static crm_status ingest(crm_identity *idn, idn_run *run, int64_t source_id,
         idn->st.istate[idn->obs.nidents++] = IDN_L_NONE;
     }
     idn->obs.istart[o + 1] = (uint32_t)idn->obs.nidents;
-    *out_obs = o;
     return CRM_OK;
+}
+
+/* Records one observation (unlinked); its identifiers were staged at
+ * staged[0 .. n) unless staged is NULL (staging checked them). Errors
+ * leave partial appends for the caller's rollback. */
+static crm_status ingest(crm_identity *idn, idn_run *run, int64_t source_id,
+                         int64_t at, size_t n, const int *kinds,
+                         const char *const *values, const size_t *lens,
+                         const idn_staged *staged, uint32_t *out_obs)
+{
+    size_t nids = 0;
+    crm_status s = staged ? CRM_OK : check_identifiers(idn, n, kinds, values);
+
+    if (s == CRM_OK)
+        s = append_observation(idn, source_id, at, out_obs);
+    if (s == CRM_OK)
+        s = intern_identifiers(idn, run, source_id, n, kinds, values, lens,
+                               staged, &nids);
+    return s == CRM_OK ? record_identifiers(idn, *out_obs, nids) : s;
 }
 
 static crm_status check_offsets(crm_identity *idn, size_t n_obs,
@@ -394,6 +425,42 @@ crm_status crm_identity_add(crm_identity *idn, size_t n_obs,
     return finish(idn, &m, &run, s);
 }
 
+/* Starts loading what linking reads of profile root x. */
+static void prefetch_profile(const crm_identity *idn, uint32_t x)
+{
+    crm_prefetch(&idn->st.cnt[(size_t)x * idn->ncnt]);
+    crm_prefetch(&idn->st.next[x]);
+    crm_prefetch(&idn->obs.at[x]);
+    crm_prefetch(&idn->obs.src[x]);
+}
+
+/* Starts loading the union-find parents of the observations that hold
+ * the values ids[0 .. n) already (their anchors). */
+static void prefetch_parents(const crm_identity *idn, const uint32_t *ids,
+                             size_t n)
+{
+    size_t i;
+
+    for (i = 0; i < n; i++) {
+        uint32_t anchor = idn->st.vs[ids[i]].anchor;
+        if (anchor != IDN_NONE)
+            crm_prefetch(&idn->st.parent[anchor]);
+    }
+}
+
+/* Starts loading what linking o reads of the profiles its values lead to:
+ * the parent of an anchor is mostly the root already. */
+static void prefetch_roots(const crm_identity *idn, uint32_t o)
+{
+    uint32_t i;
+
+    for (i = idn->obs.istart[o]; i < idn->obs.istart[o + 1]; i++) {
+        uint32_t anchor = idn->st.vs[idn->obs.ival[i]].anchor;
+        if (anchor != IDN_NONE)
+            prefetch_profile(idn, idn->st.parent[anchor]);
+    }
+}
+
 crm_status crm_identity_observe(crm_identity *idn, int64_t source_id,
                                 int64_t at, size_t n, const int *kinds,
                                 const char *const *values, const size_t *lens,
@@ -415,20 +482,33 @@ crm_status crm_identity_observe(crm_identity *idn, int64_t source_id,
     crm_i64map_prefetch(&idn->smap, source_id);
     nids = 0;
     staged = stage_observation(idn, 0, n, kinds, values, lens, &nids) == 0;
-    if (staged)
+    s = staged ? CRM_OK : check_identifiers(idn, n, kinds, values);
+    if (s == CRM_OK)
+        s = append_observation(idn, source_id, at, &o);
+    /* the map slots were loading meanwhile */
+    if (s == CRM_OK && staged)
         prefetch_staged(idn, n, 1);
-    s = ingest(idn, &run, source_id, at, n, kinds, values, lens,
-               staged ? idn->stage : NULL, &o);
+    if (s == CRM_OK)
+        s = intern_identifiers(idn, &run, source_id, n, kinds, values, lens,
+                               staged ? idn->stage : NULL, &nids);
+    if (s == CRM_OK) {
+        prefetch_parents(idn, idn->obs_values, nids);
+        s = record_identifiers(idn, o, nids);
+    }
     if (s == CRM_OK && !run.stopped) {
+        /* Without a callback nothing can refuse the links, and the pool
+         * is reserved: linking cannot fail, so it needs no undo log. */
+        run.logged = idn->event_fn != NULL;
         nids = idn->obs.istart[o + 1] - idn->obs.istart[o];
-        if (idn_undo_reserve(idn, nids * (idn->ncnt + 8) + 8) != 0 ||
+        if ((run.logged &&
+             idn_undo_reserve(idn, nids * (idn->ncnt + 8) + 8) != 0) ||
             idn_grow_pool(idn, &idn->st, idn->st.npool + nids) != 0)
             s = crm_error_nomem(idn->ctx);
     }
     if (s == CRM_OK && !run.stopped) {
-        run.logged = 1;
         run.merge_events = 1;
         run.fresh = o;
+        prefetch_roots(idn, o);
         idn_link_observation(&run, o);
     }
     s = finish(idn, &m, &run, s);
