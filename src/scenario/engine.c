@@ -22,11 +22,6 @@ typedef struct scn_cap {
     int64_t window;
 } scn_cap;
 
-/* A loaded definition's id hash and version, kept contiguous for lookups. */
-typedef struct scn_key {
-    uint32_t id_hash;
-    uint32_t version;
-} scn_key;
 
 typedef struct scn_pending {
     crm_scenario_action action;
@@ -38,7 +33,7 @@ struct crm_scenario_engine {
     const crm_segment_schema *schema;
     scn_def **defs; /* sorted by id, then version */
     size_t n_defs, cap_defs;
-    scn_key keys[SCN_MAX_SCENARIOS];      /* keys[i] names defs[i] */
+    uint64_t keys[SCN_MAX_SCENARIOS];     /* def_key of defs[i], kept contiguous for lookups */
     uint32_t latest[SCN_MAX_SCENARIOS];   /* index of each id's highest version */
     uint32_t latest_slot[SCN_MAX_SCENARIOS]; /* defs[i]'s id is named by latest[latest_slot[i]] */
     size_t n_latest;
@@ -163,6 +158,12 @@ static crm_status check_new_def(crm_scenario_engine *e, const scn_def *def)
     return CRM_OK;
 }
 
+/* A definition's id hash and version in one value: one comparison finds it. */
+static uint64_t def_key(uint32_t id_hash, uint32_t version)
+{
+    return (uint64_t)id_hash << 32 | version;
+}
+
 /* Rebuilds keys and latest from defs after a load or an unload. */
 static void index_defs(crm_scenario_engine *e)
 {
@@ -170,8 +171,7 @@ static void index_defs(crm_scenario_engine *e)
 
     e->n_latest = 0;
     for (i = 0; i < e->n_defs; i++) {
-        e->keys[i].id_hash = e->defs[i]->id_hash;
-        e->keys[i].version = e->defs[i]->version;
+        e->keys[i] = def_key(e->defs[i]->id_hash, e->defs[i]->version);
         e->latest_slot[i] = (uint32_t)e->n_latest;
         if (i + 1 == e->n_defs || e->defs[i + 1]->id_hash != e->defs[i]->id_hash)
             e->latest[e->n_latest++] = (uint32_t)i;
@@ -393,7 +393,7 @@ static void report(call *c, int kind, int reason, const char *id, uint32_t versi
     p->action.scenario_id = id;
     p->action.scenario_version = version;
     p->action.step_id = step ? step->id : "";
-    p->action.channel = is_send ? scn_channel_name(step->channel) : "";
+    p->action.channel = is_send ? step->channel_name : "";
     p->action.template_id = is_send ? step->template_id : "";
     p->action.parameters = is_send ? step->params : "{}";
     p->action.due = due;
@@ -620,10 +620,11 @@ static void run_journey(call *c, scn_journey *j, const scn_def *def)
  */
 static size_t find_def(const crm_scenario_engine *e, uint32_t hash, uint32_t version)
 {
+    uint64_t key = def_key(hash, version);
     size_t i, found = SIZE_MAX;
 
     for (i = 0; i < e->n_defs; i++)
-        if (e->keys[i].id_hash == hash && e->keys[i].version == version)
+        if (e->keys[i] == key)
             found = i;
     return found;
 }
@@ -634,7 +635,7 @@ static uint32_t id_slot(const crm_scenario_engine *e, uint32_t hash)
     size_t i;
 
     for (i = 0; i < e->n_defs; i++)
-        if (e->keys[i].id_hash == hash)
+        if (e->keys[i] >> 32 == hash)
             return e->latest_slot[i];
     return SCN_NONE;
 }
@@ -761,7 +762,8 @@ static int may_enter(const scn_def *def, const scn_journey *j, int64_t at)
 
 static void enter(call *c, const scn_def *def, scn_journey *j, int64_t at)
 {
-    if (!rule_true(c, def->entry_rule) || !may_enter(def, j, at))
+    /* The cheap test first: a rule's value changes nothing else. */
+    if (!may_enter(def, j, at) || !rule_true(c, def->entry_rule))
         return;
     if (!j)
         j = add_journey(&c->e->st, def->id_hash);
@@ -895,7 +897,7 @@ static void trigger(call *c, const scn_def *def, scn_journey *j)
     switch (def->trigger) {
     case SCN_TRIGGER_EVENT:
         if (event_is(c, def->trigger_event, def->trigger_event_len) &&
-            rule_true(c, def->trigger_rule))
+            may_enter(def, j, c->now) && rule_true(c, def->trigger_rule))
             enter(c, def, j, c->now);
         break;
     case SCN_TRIGGER_SEGMENT:
@@ -946,7 +948,7 @@ static void journey_wakes(call *c)
  */
 static void note_new_journey(crm_scenario_engine *e, size_t slot)
 {
-    scn_journey *j = find_journey(&e->st, e->keys[e->latest[slot]].id_hash);
+    scn_journey *j = find_journey(&e->st, e->defs[e->latest[slot]]->id_hash);
     uint32_t at = (uint32_t)(j - e->st.journeys);
     size_t k;
 
@@ -1038,34 +1040,41 @@ static crm_status new_state(crm_scenario_engine *e, const uint8_t *state, size_t
     return CRM_OK;
 }
 
-/* "00" to "ff": the two hex digits of every byte value. */
-static const char hex_pairs[513] =
-    "000102030405060708090a0b0c0d0e0f"
-    "101112131415161718191a1b1c1d1e1f"
-    "202122232425262728292a2b2c2d2e2f"
-    "303132333435363738393a3b3c3d3e3f"
-    "404142434445464748494a4b4c4d4e4f"
-    "505152535455565758595a5b5c5d5e5f"
-    "606162636465666768696a6b6c6d6e6f"
-    "707172737475767778797a7b7c7d7e7f"
-    "808182838485868788898a8b8c8d8e8f"
-    "909192939495969798999a9b9c9d9e9f"
-    "a0a1a2a3a4a5a6a7a8a9aaabacadaeaf"
-    "b0b1b2b3b4b5b6b7b8b9babbbcbdbebf"
-    "c0c1c2c3c4c5c6c7c8c9cacbcccdcecf"
-    "d0d1d2d3d4d5d6d7d8d9dadbdcdddedf"
-    "e0e1e2e3e4e5e6e7e8e9eaebecedeeef"
-    "f0f1f2f3f4f5f6f7f8f9fafbfcfdfeff";
+/*
+ * The eight lowercase hex digits of v, most significant first, as the bytes
+ * of the result from the lowest up. The bytes of v are reversed, each
+ * nibble is spread into a byte of its own (the high one first), then all
+ * eight become digits at once: '0' + n, plus 39 more for n >= 10 ('a' + n - 10).
+ */
+static uint64_t hex_digits32(uint32_t v)
+{
+    uint64_t x = (v >> 24) | ((v >> 8) & 0xFF00u) | ((v << 8) & 0xFF0000u) | (v << 24);
+    uint64_t letters;
+
+    x = (x | (x << 16)) & UINT64_C(0x0000FFFF0000FFFF);
+    x = (x | (x << 8)) & UINT64_C(0x00FF00FF00FF00FF);
+    x = ((x >> 4) | (x << 8)) & UINT64_C(0x0F0F0F0F0F0F0F0F);
+    letters = ((x + UINT64_C(0x0606060606060606)) >> 4) & UINT64_C(0x0101010101010101);
+    return x + UINT64_C(0x3030303030303030) + letters * 39;
+}
+
+/* Writes the eight hex digits of v, most significant first, to out. */
+static void put_hex32(uint32_t v, char out[8])
+{
+    uint64_t x = hex_digits32(v);
+    unsigned char digits[8];
+    int k;
+
+    for (k = 0; k < 8; k++)
+        digits[k] = (unsigned char)(x >> (8 * k));
+    memcpy(out, digits, 8);
+}
 
 /* The key as 16 lowercase hex digits, most significant first. */
 static void render_key(uint64_t key, char out[17])
 {
-    int i;
-
-    for (i = 7; i >= 0; i--) {
-        memcpy(out + 2 * i, hex_pairs + 2 * (key & 255), 2);
-        key >>= 8;
-    }
+    put_hex32((uint32_t)(key >> 32), out);
+    put_hex32((uint32_t)key, out + 8);
     out[16] = '\0';
 }
 

@@ -75,6 +75,7 @@ typedef struct scn_step {
     uint32_t next;  /* following step, SCN_NONE = journey completes */
     /* send */
     int channel;
+    const char *channel_name; /* scn_channel_name(channel) */
     const char *template_id;
     const char *params; /* JSON object text */
     /* wait, and the timeout of wait_event */
