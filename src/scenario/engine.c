@@ -1126,7 +1126,7 @@ static crm_status run_call(call *c, const uint8_t *state, size_t state_len,
     st = deliver(e, cb, user);
     if (st != CRM_OK)
         return st;
-    if (len > 0 && state_out != state)
+    if (len > 0 && bytes != state_out)
         memmove(state_out, bytes, len);
     *state_out_len = len;
     *next_wake = c->wake;
