@@ -22,7 +22,6 @@ typedef struct scn_cap {
     int64_t window;
 } scn_cap;
 
-
 typedef struct scn_pending {
     crm_scenario_action action;
     uint64_t key;
@@ -1040,41 +1039,34 @@ static crm_status new_state(crm_scenario_engine *e, const uint8_t *state, size_t
     return CRM_OK;
 }
 
-/*
- * The eight lowercase hex digits of v, most significant first, as the bytes
- * of the result from the lowest up. The bytes of v are reversed, each
- * nibble is spread into a byte of its own (the high one first), then all
- * eight become digits at once: '0' + n, plus 39 more for n >= 10 ('a' + n - 10).
- */
-static uint64_t hex_digits32(uint32_t v)
-{
-    uint64_t x = (v >> 24) | ((v >> 8) & 0xFF00u) | ((v << 8) & 0xFF0000u) | (v << 24);
-    uint64_t letters;
-
-    x = (x | (x << 16)) & UINT64_C(0x0000FFFF0000FFFF);
-    x = (x | (x << 8)) & UINT64_C(0x00FF00FF00FF00FF);
-    x = ((x >> 4) | (x << 8)) & UINT64_C(0x0F0F0F0F0F0F0F0F);
-    letters = ((x + UINT64_C(0x0606060606060606)) >> 4) & UINT64_C(0x0101010101010101);
-    return x + UINT64_C(0x3030303030303030) + letters * 39;
-}
-
-/* Writes the eight hex digits of v, most significant first, to out. */
-static void put_hex32(uint32_t v, char out[8])
-{
-    uint64_t x = hex_digits32(v);
-    unsigned char digits[8];
-    int k;
-
-    for (k = 0; k < 8; k++)
-        digits[k] = (unsigned char)(x >> (8 * k));
-    memcpy(out, digits, 8);
-}
+/* "00" to "ff": the two hex digits of every byte value. */
+static const char hex_pairs[513] =
+    "000102030405060708090a0b0c0d0e0f"
+    "101112131415161718191a1b1c1d1e1f"
+    "202122232425262728292a2b2c2d2e2f"
+    "303132333435363738393a3b3c3d3e3f"
+    "404142434445464748494a4b4c4d4e4f"
+    "505152535455565758595a5b5c5d5e5f"
+    "606162636465666768696a6b6c6d6e6f"
+    "707172737475767778797a7b7c7d7e7f"
+    "808182838485868788898a8b8c8d8e8f"
+    "909192939495969798999a9b9c9d9e9f"
+    "a0a1a2a3a4a5a6a7a8a9aaabacadaeaf"
+    "b0b1b2b3b4b5b6b7b8b9babbbcbdbebf"
+    "c0c1c2c3c4c5c6c7c8c9cacbcccdcecf"
+    "d0d1d2d3d4d5d6d7d8d9dadbdcdddedf"
+    "e0e1e2e3e4e5e6e7e8e9eaebecedeeef"
+    "f0f1f2f3f4f5f6f7f8f9fafbfcfdfeff";
 
 /* The key as 16 lowercase hex digits, most significant first. */
 static void render_key(uint64_t key, char out[17])
 {
-    put_hex32((uint32_t)(key >> 32), out);
-    put_hex32((uint32_t)key, out + 8);
+    int i;
+
+    for (i = 7; i >= 0; i--) {
+        memcpy(out + 2 * i, hex_pairs + 2 * (key & 255), 2);
+        key >>= 8;
+    }
     out[16] = '\0';
 }
 
