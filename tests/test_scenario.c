@@ -1594,6 +1594,43 @@ START_TEST(test_segment_record_get_time)
 }
 END_TEST
 
+/*
+ * state_out may be the state's own buffer: a call that changes the state
+ * must leave the new bytes there, as a call into a separate buffer does.
+ */
+START_TEST(test_state_updated_in_place)
+{
+    static const char *const events[] = {"signup", NULL, "order", NULL, "unsubscribe", "signup"};
+    const char *defs[] = {full_def, NULL};
+    uint8_t state[512];
+    size_t len = 0, k;
+    int64_t now = at("2024-05-01T12:00"), wake = 0;
+    sim s;
+
+    sim_init(&s, defs);
+    for (k = 0; k < sizeof events / sizeof events[0]; k++, now += 2 * 86400) {
+        size_t out_len = 0;
+        crm_status st;
+
+        if (events[k])
+            st = crm_scenario_on_event(s.engine, s.customer, s.offset, state, len, NULL,
+                                       events[k], now, NULL, NULL, state, sizeof state,
+                                       &out_len, &wake);
+        else
+            st = crm_scenario_advance(s.engine, s.customer, s.offset, state, len, NULL, now,
+                                      NULL, NULL, state, sizeof state, &out_len, &wake);
+        ck_assert_int_eq(st, CRM_OK);
+        sim_step(&s, events[k], now);
+        ck_assert_uint_eq(out_len, s.state_len);
+        ck_assert_int_eq(memcmp(state, s.state, out_len), 0);
+        ck_assert_int_eq(wake, s.wake);
+        len = out_len;
+    }
+    ck_assert_uint_gt(len, 0);
+    sim_free(&s);
+}
+END_TEST
+
 static Suite *scenario_suite(void)
 {
     Suite *s = suite_create("scenario");
@@ -1641,6 +1678,7 @@ static Suite *scenario_suite(void)
     tcase_add_test(tc, test_example_best_customer_welcome);
     tcase_add_test(tc, test_on_event_allocation_failures);
     tcase_add_test(tc, test_segment_record_get_time);
+    tcase_add_test(tc, test_state_updated_in_place);
     suite_add_tcase(s, tc);
     return s;
 }

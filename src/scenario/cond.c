@@ -1,7 +1,7 @@
 /*
  * Conditions (see cond.h): segment rules compiled with crm_segment_compile
- * and evaluated with crm_segment_program_eval. The constants "true" and
- * "false" are understood without a schema. Everything here goes through
+ * and evaluated with crm_segment_program_eval (inline, in cond.h). The
+ * constants "true" and "false" are understood without a schema. Everything here goes through
  * the public segment API except copy_error: the compiler records its error
  * on the schema's ctx, which only segment/internal.h names.
  */
@@ -10,11 +10,6 @@
 #include "core/mem.h"
 #include "scenario/cond.h"
 #include "segment/internal.h"
-
-struct scn_cond {
-    int constant; /* -1: program; 0 or 1: that value */
-    crm_segment_program *program;
-};
 
 /* Moves an error the segment compiler recorded on the schema's ctx to ctx. */
 static crm_status copy_error(crm_ctx *ctx, const crm_segment_schema *schema,
@@ -72,17 +67,6 @@ void scn_cond_free(crm_ctx *ctx, scn_cond *cond)
     crm_mem_free(ctx, cond);
 }
 
-int scn_cond_true(const scn_cond *cond, const crm_segment_record *record, int64_t now)
-{
-    crm_segment_result result = CRM_SEGMENT_UNKNOWN;
-
-    if (cond->constant >= 0)
-        return cond->constant;
-    if (!record || crm_segment_program_eval(cond->program, record, now, &result) != CRM_OK)
-        return 0;
-    return result == CRM_SEGMENT_TRUE;
-}
-
 int scn_time_attr_find(const crm_segment_schema *schema, const char *name, uint32_t *index)
 {
     crm_segment_type type;
@@ -90,11 +74,4 @@ int scn_time_attr_find(const crm_segment_schema *schema, const char *name, uint3
     return schema && crm_segment_schema_find(schema, name, index) == CRM_OK &&
            crm_segment_schema_attr(schema, *index, NULL, &type) == CRM_OK &&
            type == CRM_SEGMENT_TIME;
-}
-
-int scn_record_time(const crm_segment_record *record, uint32_t index, int64_t *out)
-{
-    int present = 0;
-
-    return crm_segment_record_get_time(record, index, out, &present) == CRM_OK && present;
 }

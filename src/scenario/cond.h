@@ -1,8 +1,9 @@
 /*
  * Conditions of scenario definitions (trigger rules, entry rules, branch
  * rules, wait-for-event rules) go through this small interface so that the
- * rule language lives in one place: cond.c. Rules are segment-rule strings
- * evaluated on a crm_segment_record.
+ * rule language lives in one place: cond.c, and the two calls made on
+ * every event, inline below. Rules are segment-rule strings evaluated on a
+ * crm_segment_record.
  */
 #ifndef CRM_SCENARIO_COND_H
 #define CRM_SCENARIO_COND_H
@@ -13,7 +14,11 @@
 #include "core/ctx.h"
 #include "crm/segment.h"
 
-typedef struct scn_cond scn_cond;
+/* A compiled rule; its fields are read only here and in cond.c. */
+typedef struct scn_cond {
+    int constant; /* -1: program; 0 or 1: that value */
+    crm_segment_program *program;
+} scn_cond;
 
 /*
  * Compiles rule text[0..len) against schema (may be NULL when no rule needs
@@ -28,9 +33,21 @@ crm_status scn_cond_compile(crm_ctx *ctx, const crm_segment_schema *schema,
 
 void scn_cond_free(crm_ctx *ctx, scn_cond *cond);
 
-/* 1 when the rule is TRUE on record at time now; 0 when FALSE or UNKNOWN. */
-int scn_cond_true(const scn_cond *cond, const crm_segment_record *record,
-                  int64_t now);
+/*
+ * 1 when the rule is TRUE on record at time now; 0 when FALSE or UNKNOWN.
+ * Inline: the engine asks on every call.
+ */
+static inline int scn_cond_true(const scn_cond *cond, const crm_segment_record *record,
+                                int64_t now)
+{
+    crm_segment_result result = CRM_SEGMENT_UNKNOWN;
+
+    if (cond->constant >= 0)
+        return cond->constant;
+    if (!record || crm_segment_program_eval(cond->program, record, now, &result) != CRM_OK)
+        return 0;
+    return result == CRM_SEGMENT_TRUE;
+}
 
 /*
  * Finds time attribute `name` (NUL-terminated) in schema (may be NULL).
@@ -38,7 +55,16 @@ int scn_cond_true(const scn_cond *cond, const crm_segment_record *record,
  */
 int scn_time_attr_find(const crm_segment_schema *schema, const char *name, uint32_t *index);
 
-/* Reads time attribute `index` of record into *out; 1 when set, 0 when NULL. */
-int scn_record_time(const crm_segment_record *record, uint32_t index, int64_t *out);
+/*
+ * Reads time attribute `index` of record into *out; 1 when set, 0 when NULL.
+ * Inline: the engine reads date triggers' attributes on every call.
+ */
+static inline int scn_record_time(const crm_segment_record *record, uint32_t index,
+                                  int64_t *out)
+{
+    int present = 0;
+
+    return crm_segment_record_get_time(record, index, out, &present) == CRM_OK && present;
+}
 
 #endif

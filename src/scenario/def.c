@@ -323,6 +323,7 @@ static crm_status parse_send(loader *L, const crm_json *obj, const char *path,
         join(child, path, "channel");
         return bad(L, ch, child, "unknown channel (email, line, sms, push, webhook, in_app)");
     }
+    s->channel_name = scn_channel_name(s->channel);
     text = params ? crm_arena_strndup(&L->def->arena, L->json + params->src_offset,
                                       params->src_len)
                   : crm_arena_strndup(&L->def->arena, "{}", 2);

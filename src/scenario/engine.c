@@ -22,12 +22,6 @@ typedef struct scn_cap {
     int64_t window;
 } scn_cap;
 
-/* A loaded definition's id hash and version, kept contiguous for lookups. */
-typedef struct scn_key {
-    uint32_t id_hash;
-    uint32_t version;
-} scn_key;
-
 typedef struct scn_pending {
     crm_scenario_action action;
     uint64_t key;
@@ -38,7 +32,7 @@ struct crm_scenario_engine {
     const crm_segment_schema *schema;
     scn_def **defs; /* sorted by id, then version */
     size_t n_defs, cap_defs;
-    scn_key keys[SCN_MAX_SCENARIOS];      /* keys[i] names defs[i] */
+    uint64_t keys[SCN_MAX_SCENARIOS];     /* def_key of defs[i], kept contiguous for lookups */
     uint32_t latest[SCN_MAX_SCENARIOS];   /* index of each id's highest version */
     uint32_t latest_slot[SCN_MAX_SCENARIOS]; /* defs[i]'s id is named by latest[latest_slot[i]] */
     size_t n_latest;
@@ -163,6 +157,12 @@ static crm_status check_new_def(crm_scenario_engine *e, const scn_def *def)
     return CRM_OK;
 }
 
+/* A definition's id hash and version in one value: one comparison finds it. */
+static uint64_t def_key(uint32_t id_hash, uint32_t version)
+{
+    return (uint64_t)id_hash << 32 | version;
+}
+
 /* Rebuilds keys and latest from defs after a load or an unload. */
 static void index_defs(crm_scenario_engine *e)
 {
@@ -170,8 +170,7 @@ static void index_defs(crm_scenario_engine *e)
 
     e->n_latest = 0;
     for (i = 0; i < e->n_defs; i++) {
-        e->keys[i].id_hash = e->defs[i]->id_hash;
-        e->keys[i].version = e->defs[i]->version;
+        e->keys[i] = def_key(e->defs[i]->id_hash, e->defs[i]->version);
         e->latest_slot[i] = (uint32_t)e->n_latest;
         if (i + 1 == e->n_defs || e->defs[i + 1]->id_hash != e->defs[i]->id_hash)
             e->latest[e->n_latest++] = (uint32_t)i;
@@ -393,7 +392,7 @@ static void report(call *c, int kind, int reason, const char *id, uint32_t versi
     p->action.scenario_id = id;
     p->action.scenario_version = version;
     p->action.step_id = step ? step->id : "";
-    p->action.channel = is_send ? scn_channel_name(step->channel) : "";
+    p->action.channel = is_send ? step->channel_name : "";
     p->action.template_id = is_send ? step->template_id : "";
     p->action.parameters = is_send ? step->params : "{}";
     p->action.due = due;
@@ -620,10 +619,11 @@ static void run_journey(call *c, scn_journey *j, const scn_def *def)
  */
 static size_t find_def(const crm_scenario_engine *e, uint32_t hash, uint32_t version)
 {
+    uint64_t key = def_key(hash, version);
     size_t i, found = SIZE_MAX;
 
     for (i = 0; i < e->n_defs; i++)
-        if (e->keys[i].id_hash == hash && e->keys[i].version == version)
+        if (e->keys[i] == key)
             found = i;
     return found;
 }
@@ -634,7 +634,7 @@ static uint32_t id_slot(const crm_scenario_engine *e, uint32_t hash)
     size_t i;
 
     for (i = 0; i < e->n_defs; i++)
-        if (e->keys[i].id_hash == hash)
+        if (e->keys[i] >> 32 == hash)
             return e->latest_slot[i];
     return SCN_NONE;
 }
@@ -761,7 +761,8 @@ static int may_enter(const scn_def *def, const scn_journey *j, int64_t at)
 
 static void enter(call *c, const scn_def *def, scn_journey *j, int64_t at)
 {
-    if (!rule_true(c, def->entry_rule) || !may_enter(def, j, at))
+    /* The cheap test first: a rule's value changes nothing else. */
+    if (!may_enter(def, j, at) || !rule_true(c, def->entry_rule))
         return;
     if (!j)
         j = add_journey(&c->e->st, def->id_hash);
@@ -895,7 +896,7 @@ static void trigger(call *c, const scn_def *def, scn_journey *j)
     switch (def->trigger) {
     case SCN_TRIGGER_EVENT:
         if (event_is(c, def->trigger_event, def->trigger_event_len) &&
-            rule_true(c, def->trigger_rule))
+            may_enter(def, j, c->now) && rule_true(c, def->trigger_rule))
             enter(c, def, j, c->now);
         break;
     case SCN_TRIGGER_SEGMENT:
@@ -946,7 +947,7 @@ static void journey_wakes(call *c)
  */
 static void note_new_journey(crm_scenario_engine *e, size_t slot)
 {
-    scn_journey *j = find_journey(&e->st, e->keys[e->latest[slot]].id_hash);
+    scn_journey *j = find_journey(&e->st, e->defs[e->latest[slot]]->id_hash);
     uint32_t at = (uint32_t)(j - e->st.journeys);
     size_t k;
 
@@ -1117,7 +1118,7 @@ static crm_status run_call(call *c, const uint8_t *state, size_t state_len,
     st = deliver(e, cb, user);
     if (st != CRM_OK)
         return st;
-    if (len > 0 && state_out != state)
+    if (len > 0 && bytes != state_out)
         memmove(state_out, bytes, len);
     *state_out_len = len;
     *next_wake = c->wake;

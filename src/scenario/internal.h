@@ -10,6 +10,7 @@
 
 #include "core/arena.h"
 #include "core/bytes.h"
+#include "core/civil.h"
 #include "core/ctx.h"
 #include "core/hash.h"
 #include "crm/scenario.h"
@@ -75,6 +76,7 @@ typedef struct scn_step {
     uint32_t next;  /* following step, SCN_NONE = journey completes */
     /* send */
     int channel;
+    const char *channel_name; /* scn_channel_name(channel) */
     const char *template_id;
     const char *params; /* JSON object text */
     /* wait, and the timeout of wait_event */
@@ -177,14 +179,45 @@ void scn_state_encode(const scn_state *st, struct crm_writer *w);
 
 /* ---- timing ------------------------------------------------------------ */
 
-/* When a wait that started at `anchor` ends, in a zone offset_min east of UTC. */
-int64_t scn_wait_end(const scn_wait *wait, int64_t anchor, int32_t offset_min);
+/* scn_wait_end of a SCN_WAIT_WEEKDAY_AT wait. */
+int64_t scn_weekday_end(const scn_wait *wait, int64_t anchor, int32_t offset_min);
+
+/*
+ * When a wait that started at `anchor` ends, in a zone offset_min east of
+ * UTC. Inline, as scn_quiet_end: the engine asks on every call.
+ */
+static inline int64_t scn_wait_end(const scn_wait *wait, int64_t anchor, int32_t offset_min)
+{
+    int64_t t;
+
+    switch (wait->kind) {
+    case SCN_WAIT_DAYS_AT:
+        t = crm_local_midnight(crm_local_day(anchor, offset_min) + wait->days, offset_min) +
+            wait->at;
+        return t < anchor ? anchor : t; /* already past: no wait */
+    case SCN_WAIT_WEEKDAY_AT:
+        return scn_weekday_end(wait, anchor, offset_min);
+    default:
+        return anchor + wait->seconds;
+    }
+}
 
 /*
  * When a send due at t may go out given quiet hours [start, end) in seconds
  * after local midnight (start == end: off): t itself, or the window's end.
  */
-int64_t scn_quiet_end(int64_t t, int32_t offset_min, int32_t start, int32_t end);
+static inline int64_t scn_quiet_end(int64_t t, int32_t offset_min, int32_t start, int32_t end)
+{
+    int64_t s = crm_local_second_of_day(t, offset_min);
+
+    if (start == end)
+        return t;
+    if (start < end)
+        return s >= start && s < end ? t + (end - s) : t;
+    if (s >= start)
+        return t + (CRM_SECONDS_PER_DAY - s) + end;
+    return s < end ? t + (end - s) : t;
+}
 
 /*
  * The fire time of a date trigger for the occurrence of (month, day) in

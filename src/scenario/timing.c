@@ -1,46 +1,18 @@
 /*
- * Timing of waits, quiet hours and date triggers, in a customer's local
- * time given as a fixed UTC offset; and the module's deterministic hashes.
+ * Timing of weekday waits and date triggers, in a customer's local time
+ * given as a fixed UTC offset (other waits and quiet hours are inline in
+ * internal.h); and the module's deterministic hashes.
  */
 #include "core/civil.h"
 #include "scenario/internal.h"
 
-static int64_t weekday_end(const scn_wait *wait, int64_t anchor, int32_t offset_min)
+int64_t scn_weekday_end(const scn_wait *wait, int64_t anchor, int32_t offset_min)
 {
     int64_t day = crm_local_day(anchor, offset_min);
     int64_t ahead = ((int64_t)wait->weekday - (int64_t)crm_weekday(day) + 7) % 7;
     int64_t t = crm_local_midnight(day + ahead, offset_min) + wait->at;
 
     return t < anchor ? t + 7 * CRM_SECONDS_PER_DAY : t;
-}
-
-int64_t scn_wait_end(const scn_wait *wait, int64_t anchor, int32_t offset_min)
-{
-    int64_t t;
-
-    switch (wait->kind) {
-    case SCN_WAIT_DAYS_AT:
-        t = crm_local_midnight(crm_local_day(anchor, offset_min) + wait->days, offset_min) +
-            wait->at;
-        return t < anchor ? anchor : t; /* already past: no wait */
-    case SCN_WAIT_WEEKDAY_AT:
-        return weekday_end(wait, anchor, offset_min);
-    default:
-        return anchor + wait->seconds;
-    }
-}
-
-int64_t scn_quiet_end(int64_t t, int32_t offset_min, int32_t start, int32_t end)
-{
-    int64_t s = crm_local_second_of_day(t, offset_min);
-
-    if (start == end)
-        return t;
-    if (start < end)
-        return s >= start && s < end ? t + (end - s) : t;
-    if (s >= start)
-        return t + (CRM_SECONDS_PER_DAY - s) + end;
-    return s < end ? t + (end - s) : t;
 }
 
 int64_t scn_date_fire(int64_t year, unsigned month, unsigned day, int32_t days,
