@@ -72,7 +72,7 @@ static inline void norm_put_byte(norm_buf *b, char c)
 /* Appends s[0..n) to b. */
 static inline void norm_put_bytes(norm_buf *b, const char *s, size_t n)
 {
-    if (b->len <= sizeof b->data && n <= sizeof b->data - b->len)
+    if (n > 0 && b->len <= sizeof b->data && n <= sizeof b->data - b->len)
         memcpy(b->data + b->len, s, n);
     b->len += n;
 }

@@ -80,7 +80,8 @@ static void state_reset(crm_identity *idn, idn_state *st)
     memset(st->cnt, 0, idn->obs.nobs * idn->ncnt * 4);
     for (i = 0; i < idn->nvals; i++)
         reset_value(idn, st, i);
-    memset(st->istate, IDN_L_NONE, idn->obs.nidents);
+    if (idn->obs.nidents > 0) /* istate is NULL when none was ever added */
+        memset(st->istate, IDN_L_NONE, idn->obs.nidents);
     st->npool = 0;
 }
 
@@ -692,7 +693,8 @@ static crm_status resolve_in_place(crm_identity *idn, const uint32_t *order,
         return CRM_ENOMEM;
     }
     gather_identifiers(idn, order, n, scratch, istart);
-    memcpy(obs->ival, scratch, m * 4);
+    if (m > 0) /* ival is NULL when no identifier was ever added */
+        memcpy(obs->ival, scratch, m * 4);
     gather_i64(obs->src, order, n, scratch);
     memcpy(obs->src, scratch, n * 8);
     gather_i64(obs->at, order, n, scratch);
