@@ -688,6 +688,28 @@ START_TEST(test_utf8_validation)
 }
 END_TEST
 
+/* ASCII is checked eight bytes at a time: a bad or good sequence at every
+ * place of strings of every length up to 24 is still found. */
+START_TEST(test_utf8_validation_at_every_offset)
+{
+    char s[32];
+    size_t len, at;
+
+    for (len = 1; len <= 24; len++) {
+        for (at = 0; at < len; at++) {
+            memset(s, 'a', len);
+            s[at] = '\x80'; /* a lone continuation byte */
+            ck_assert_msg(!crm_utf8_valid(s, len), "bad at %zu of %zu", at, len);
+            if (at + 1 < len) {
+                s[at] = '\xc3'; /* é */
+                s[at + 1] = '\xa9';
+                ck_assert_msg(crm_utf8_valid(s, len), "good at %zu of %zu", at, len);
+            }
+        }
+    }
+}
+END_TEST
+
 START_TEST(test_utf8_roundtrip)
 {
     uint32_t samples[] = {0, 0x7F, 0x80, 0x7FF, 0x800, 0x3000, 0xFFFD,
@@ -1043,6 +1065,7 @@ static Suite *core_suite(void)
     tcase_add_test(tc, test_radix_sort_large_allocation_failure);
     tcase_add_test(tc, test_radix_sort_within_bounds);
     tcase_add_test(tc, test_utf8_validation);
+    tcase_add_test(tc, test_utf8_validation_at_every_offset);
     tcase_add_test(tc, test_utf8_roundtrip);
     tcase_add_test(tc, test_bytes_roundtrip);
     tcase_add_test(tc, test_bytes_malformed_varint);

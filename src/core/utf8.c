@@ -1,6 +1,8 @@
 /*
  * UTF-8 helpers (see utf8.h).
  */
+#include <string.h>
+
 #include "core/utf8.h"
 
 static int is_continuation(unsigned char c)
@@ -42,11 +44,34 @@ int crm_utf8_decode(const char *s, size_t len, size_t *pos, uint32_t *cp)
     return 0;
 }
 
+/* Every byte of s[0..len) is below 0x80 (the common case, checked eight
+ * bytes at a time, the last eight overlapping when len is not a multiple). */
+static int all_ascii(const char *s, size_t len)
+{
+    uint64_t seen = 0, word;
+    size_t i;
+
+    if (len < 8) {
+        for (i = 0; i < len; i++)
+            seen |= (unsigned char)s[i];
+        return (seen & 0x80) == 0;
+    }
+    for (i = 0; i + 8 <= len; i += 8) {
+        memcpy(&word, s + i, 8);
+        seen |= word;
+    }
+    memcpy(&word, s + len - 8, 8);
+    seen |= word;
+    return (seen & UINT64_C(0x8080808080808080)) == 0;
+}
+
 int crm_utf8_valid(const char *s, size_t len)
 {
     size_t pos = 0;
     uint32_t cp;
 
+    if (all_ascii(s, len))
+        return 1;
     while (pos < len) {
         if ((unsigned char)s[pos] < 0x80) {
             pos++;

@@ -123,27 +123,6 @@ static int is_trimmed_at_end(const char *s, size_t len)
              p[len - 1] == 0x80);
 }
 
-/* Every byte of s[0..len) is below 0x80: valid UTF-8 with nothing to
- * decode. Reads eight bytes at a time. */
-static int is_ascii(const char *s, size_t len)
-{
-    uint64_t seen = 0, word;
-    size_t i = 0;
-
-    for (; i + 8 <= len; i += 8) {
-        memcpy(&word, s + i, 8);
-        seen |= word;
-    }
-    if (len >= 8 && i < len) {
-        memcpy(&word, s + len - 8, 8); /* the tail, overlapping */
-        seen |= word;
-        i = len;
-    }
-    for (; i < len; i++)
-        seen |= (unsigned char)s[i];
-    return (seen & UINT64_C(0x8080808080808080)) == 0;
-}
-
 /* Narrows s[*begin..*end) past ASCII whitespace and U+3000 at both ends. */
 static void trim_spaces(const char *s, size_t *begin, size_t *end)
 {
@@ -197,8 +176,7 @@ crm_status crm_normalize_value(crm_identity_normalizer normalizer,
         return fail(CRM_EINVAL, "unknown flag", reason);
     if (len > 0)
         trim_spaces(raw, &begin, &end);
-    if (!is_ascii(raw + begin, end - begin) &&
-        !crm_utf8_valid(raw + begin, end - begin))
+    if (!crm_utf8_valid(raw + begin, end - begin))
         return fail(CRM_EUTF8, "value is not valid UTF-8", reason);
     b.len = 0;
     st = rule->fn(raw + begin, end - begin, flags & rule->flags, &b, &why);

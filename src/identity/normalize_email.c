@@ -59,7 +59,7 @@ static crm_status fold_email(const char *s, size_t len, norm_buf *b,
             norm_put_byte(b, (char)norm_ascii_lower(cp));
             continue;
         }
-        cp = norm_decode(s, &pos);
+        cp = crm_utf8_decode_valid(s, &pos);
 
         cp = norm_ascii_lower(fold_full_stop(norm_fold_width(cp)));
         if (norm_is_space(cp) || is_other_space(cp))

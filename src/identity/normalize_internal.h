@@ -10,6 +10,7 @@
 #include <stdint.h>
 #include <string.h>
 
+#include "core/utf8.h"
 #include "crm/identity.h"
 
 /*
@@ -91,30 +92,6 @@ static inline void norm_put_cp(norm_buf *b, uint32_t cp)
 
 /* CRM_ELIMIT with *reason set when b holds more than the longest value. */
 crm_status norm_check_length(const norm_buf *b, const char **reason);
-
-/* The code point at s[*pos] of a string crm_utf8_valid accepted (so its
- * sequences are complete, shortest and in range); advances *pos. */
-static inline uint32_t norm_decode(const char *s, size_t *pos)
-{
-    const unsigned char *p = (const unsigned char *)s + *pos;
-
-    if (p[0] < 0x80) {
-        *pos += 1;
-        return p[0];
-    }
-    if (p[0] < 0xE0) {
-        *pos += 2;
-        return (uint32_t)(p[0] & 0x1F) << 6 | (uint32_t)(p[1] & 0x3F);
-    }
-    if (p[0] < 0xF0) {
-        *pos += 3;
-        return (uint32_t)(p[0] & 0x0F) << 12 | (uint32_t)(p[1] & 0x3F) << 6 |
-               (uint32_t)(p[2] & 0x3F);
-    }
-    *pos += 4;
-    return (uint32_t)(p[0] & 0x07) << 18 | (uint32_t)(p[1] & 0x3F) << 12 |
-           (uint32_t)(p[2] & 0x3F) << 6 | (uint32_t)(p[3] & 0x3F);
-}
 
 /* ASCII whitespace (space, \t, \n, \v, \f, \r) or U+3000. */
 static inline int norm_is_space(uint32_t cp)

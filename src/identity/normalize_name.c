@@ -318,7 +318,7 @@ crm_status norm_name_ja(const char *s, size_t len, unsigned flags,
 
     (void)reason;
     while (pos < len) {
-        uint32_t cp = norm_decode(s, &pos);
+        uint32_t cp = crm_utf8_decode_valid(s, &pos);
         int mark;
 
         cp = fold_halfwidth_kana(norm_ascii_lower(norm_fold_width(cp)));

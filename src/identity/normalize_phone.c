@@ -40,7 +40,7 @@ static crm_status read_phone_digits(const char *s, size_t len, digits *out,
             out->d[n++] = s[pos++]; /* the usual byte */
             continue;
         }
-        cp = norm_decode(s, &pos);
+        cp = crm_utf8_decode_valid(s, &pos);
         v = norm_digit_value(cp);
 
         if (v >= 0 && n == PHONE_MAX_DIGITS) {
@@ -294,7 +294,7 @@ crm_status norm_postal_jp(const char *s, size_t len, unsigned flags,
 
     (void)flags;
     while (pos < len) {
-        uint32_t cp = norm_decode(s, &pos);
+        uint32_t cp = crm_utf8_decode_valid(s, &pos);
         int v = norm_digit_value(cp);
 
         if (v >= 0) {
