@@ -281,9 +281,10 @@ static const struct {
 } identifier_kinds[] = {
     {COL_MEMBER_ID, "member_id", CRM_NORMALIZE_EXACT, 0, 1},
     {COL_LINE_ID, "line_id", CRM_NORMALIZE_EXACT, 0, 1},
+    /* a phone outranks an email: households share emails, not phones */
+    {COL_PHONE, "phone", CRM_NORMALIZE_PHONE_JP, 0, 3},
     /* Taro.Yamada@gmail.com and taroyamada@GMAIL.com are one mailbox */
     {COL_EMAIL, "email", CRM_NORMALIZE_EMAIL, CRM_NORMALIZE_FOLD_PROVIDER, 5},
-    {COL_PHONE, "phone", CRM_NORMALIZE_PHONE_JP, 0, 3},
 };
 #define IDENTIFIER_KINDS (sizeof identifier_kinds / sizeof identifier_kinds[0])
 

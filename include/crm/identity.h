@@ -255,9 +255,12 @@ CRM_API void crm_identity_free(crm_identity *idn);
  * crm_identity_add_kind: registers a kind named name (UTF-8, unique, at most
  * 64 bytes). merges non-zero: a shared value links observations on its own.
  * limit: most distinct values one profile may hold (0 = unlimited). Kinds
- * registered earlier have higher priority. *out_kind receives its number
- * (0, 1, 2 ... in registration order). Kinds are added before the first
- * observation.
+ * registered earlier have higher priority: register the most personal
+ * identifiers first (member id, LINE id, phone, then email), because when
+ * a link would break a limit the link through the lowest-priority
+ * identifier is refused, and a household shares an email, not a phone.
+ * *out_kind receives its number (0, 1, 2 ... in registration order).
+ * Kinds are added before the first observation.
  * Errors: CRM_EINVAL (NULL, bad normaliser or flags), CRM_EEXIST (name
  * taken), CRM_ESTATE (observations already added), CRM_ELIMIT (more than
  * 64 kinds), CRM_EUTF8, CRM_ENOMEM.

@@ -27,10 +27,11 @@ with crm.Context() as ctx:
     idn = crm.Identity(ctx, on_event=lambda e: print(
         f"    event {e.event.name.lower()}: profile {e.profile} other {e.other}"
         + (f" value {e.value}" if e.value else "")))
+    # most personal first: on a conflict the lower-ranked link is refused
     idn.add_kind("member_id", limit=1)                        # one member id per person
-    idn.add_kind("email", crm.Normalizer.EMAIL, limit=5)
-    idn.add_kind("phone", crm.Normalizer.PHONE_JP, limit=3)
     idn.add_kind("line_id", limit=1)
+    idn.add_kind("phone", crm.Normalizer.PHONE_JP, limit=3)
+    idn.add_kind("email", crm.Normalizer.EMAIL, limit=5)      # households share emails
 
     for source, when, identifiers in records:
         profile = idn.observe(source, crm.parse_time(when), identifiers)

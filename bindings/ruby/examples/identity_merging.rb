@@ -25,10 +25,11 @@ CRM::Context.open do |ctx|
   idn = CRM::Identity.new(ctx) do |e|
     puts "    event #{e.event}: profile #{e.profile} other #{e.other}#{" value #{e.value}" if e.value}"
   end
+  # most personal first: on a conflict the lower-ranked link is refused
   idn.add_kind("member_id", limit: 1) # one member id per person
-  idn.add_kind("email", :email, limit: 5)
-  idn.add_kind("phone", :phone_jp, limit: 3)
   idn.add_kind("line_id", limit: 1)
+  idn.add_kind("phone", :phone_jp, limit: 3)
+  idn.add_kind("email", :email, limit: 5) # households share emails
   kind_names = %w[member_id email phone line_id].to_h { |name| [idn.kind(name), name] }
 
   records.each do |source, time, identifiers|
