@@ -454,6 +454,35 @@ START_TEST(test_radix_sort_allocation_failure)
 }
 END_TEST
 
+/* Sorted keys (ties included) need no scratch: they succeed while the next
+ * allocation is set to fail, and keep their payload where it is. */
+START_TEST(test_radix_sort_sorted_input_allocates_nothing)
+{
+    test_alloc ta;
+    crm_ctx *ctx = test_ctx_new(&ta);
+    int64_t keys[] = {-5, -5, 0, 7, 7, 7, INT64_MAX};
+    uint32_t vals[] = {6, 5, 4, 3, 2, 1, 0};
+    uint64_t wide[] = {6, 5, 4, 3, 2, 1, 0};
+    size_t i;
+
+    test_alloc_fail_in(&ta, 1);
+    ck_assert_int_eq(crm_radix_sort_i64(ctx, keys, vals, 7), 0);
+    ck_assert_int_eq(crm_radix_sort_i64_u64(ctx, keys, wide, 7), 0);
+    for (i = 0; i < 7; i++) {
+        ck_assert_uint_eq(vals[i], 6 - i);
+        ck_assert_uint_eq(wide[i], 6 - i);
+    }
+    keys[6] = -6; /* one descent: a real sort, which now fails */
+    ck_assert_int_eq(crm_radix_sort_i64(ctx, keys, vals, 7), -1);
+    test_alloc_fail_in(&ta, 0);
+    ck_assert_int_eq(crm_radix_sort_i64(ctx, keys, vals, 7), 0);
+    ck_assert_int_eq(keys[0], -6);
+    ck_assert_uint_eq(vals[0], 0);
+    ck_assert_uint_eq(vals[1], 6); /* stable: the first -5 stays first */
+    test_ctx_free_checked(ctx, &ta);
+}
+END_TEST
+
 /* Keys spanning more than 2^32 take the 64-bit path: its allocations too. */
 START_TEST(test_radix_sort_wide_allocation_failure)
 {
@@ -1061,6 +1090,7 @@ static Suite *core_suite(void)
     tcase_add_test(tc, test_radix_sort_narrow_spans);
     tcase_add_test(tc, test_radix_sort_wide_allocation_failure);
     tcase_add_test(tc, test_radix_sort_allocation_failure);
+    tcase_add_test(tc, test_radix_sort_sorted_input_allocates_nothing);
     tcase_add_test(tc, test_radix_sort_large_shapes);
     tcase_add_test(tc, test_radix_sort_large_allocation_failure);
     tcase_add_test(tc, test_radix_sort_within_bounds);

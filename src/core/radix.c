@@ -473,19 +473,24 @@ static int radix_sort_within(crm_ctx *ctx, int64_t *keys, void *vals,
     return radix_sort_wide(ctx, keys, vals, val_size, n);
 }
 
+/* Keys already in order (records often arrive by id or by time) cost the
+ * read that finds the bounds and nothing more. */
 static int radix_sort(crm_ctx *ctx, int64_t *keys, void *vals,
                       size_t val_size, size_t n)
 {
     int64_t min, max;
-    size_t i;
+    size_t i, descents = 0;
 
     if (n < 2)
         return 0;
     min = max = keys[0];
     for (i = 1; i < n; i++) {
+        descents += keys[i] < keys[i - 1];
         min = keys[i] < min ? keys[i] : min;
         max = keys[i] > max ? keys[i] : max;
     }
+    if (descents == 0)
+        return 0;
     return radix_sort_within(ctx, keys, vals, val_size, n, min, max);
 }
 

@@ -3,6 +3,7 @@
  * O(n) LSD passes of 11 bits; a pass in which every key has the same
  * digit is skipped, so small value ranges (days, counts) cost two or three
  * passes.
+ * Keys already in ascending order are left as they are, with no scratch.
  * Keys spanning less than 2^32 are sorted as 32-bit offsets from the
  * smallest key, which moves less memory per pass. Over 2^19 such keys
  * with a 64-bit payload and a span of 2^22 or more, one pass on the top
