@@ -345,20 +345,3 @@ crm_status crm_segment_record_add_string_by_name(crm_segment_record *record,
 
     return st != CRM_OK ? st : crm_segment_record_add_string(record, a, item, len);
 }
-
-void seg_record_value(const crm_segment_record *r, uint32_t attr, seg_value *v)
-{
-    const seg_slot *slot;
-
-    if (attr >= r->count || !r->present[attr]) {
-        v->present = 0;
-        return;
-    }
-    slot = &r->slots[attr];
-    v->present = 1;
-    v->i = r->ivals[attr];
-    v->s = slot->buf ? slot->buf : "";
-    v->len = slot->len;
-    v->items = slot->items;
-    v->nitems = slot->nitems;
-}
