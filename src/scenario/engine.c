@@ -574,7 +574,11 @@ static int64_t step_wake(const call *c, const scn_journey *j, const scn_def *def
     return c->now;
 }
 
-/* Runs the journey's steps that are due at c->now. */
+/*
+ * Runs the journey's steps that are due at c->now. A journey left active
+ * keeps the time its step wants to run at in j->wake, for journey_wakes:
+ * every active journey is run on every call, and last changed here.
+ */
 static void run_journey(call *c, scn_journey *j, const scn_def *def)
 {
     int budget = RUN_BUDGET;
@@ -583,8 +587,10 @@ static void run_journey(call *c, scn_journey *j, const scn_def *def)
         const scn_step *s = &def->steps[j->step];
         int64_t t = step_wake(c, j, def);
 
-        if (t > c->now)
+        if (t > c->now) {
+            j->wake = t;
             return;
+        }
         switch (s->kind) {
         case SCN_SEND:
             if (!run_send(c, j, def, s))
@@ -607,6 +613,8 @@ static void run_journey(call *c, scn_journey *j, const scn_def *def)
             break;
         }
     }
+    if (j->flags & SCN_FLAG_ACTIVE)
+        j->wake = step_wake(c, j, def); /* out of budget: due now */
 }
 
 /* ---- journeys in the state -------------------------------------------- */
@@ -937,7 +945,7 @@ static void journey_wakes(call *c)
         const scn_journey *j = &st->journeys[i];
 
         if (j->flags & SCN_FLAG_ACTIVE)
-            wake_at(c, step_wake(c, j, j->def));
+            wake_at(c, j->wake);
     }
 }
 
