@@ -878,6 +878,13 @@ START_TEST(test_bytes_varint_lengths)
             ck_assert_uint_eq(crm_reader_get_uvarint(&r), 0);
             ck_assert_int_eq(r.failed, 1);
             ck_assert_uint_eq(crm_reader_left(&r), 0);
+            /* Followed by continuation bytes (the 5-byte fast path reads
+               ahead): the value still ends where it should. */
+            crm_writer_put_bytes(&w, "\x80\x80\x80\x80\x80\x80\x80\x80", 8);
+            crm_reader_init(&r, w.data, w.len);
+            ck_assert_uint_eq(crm_reader_get_uvarint(&r), v[k]);
+            ck_assert_int_eq(r.failed, 0);
+            ck_assert_uint_eq(crm_reader_left(&r), 8);
         }
     }
     ck_assert_int_eq(w.failed, 0);

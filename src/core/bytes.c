@@ -1,6 +1,7 @@
 /*
  * Byte writer/reader, varints and CRC-32C (see bytes.h).
  */
+#include <stdatomic.h>
 #include <string.h>
 
 #include "core/bytes.h"
@@ -450,6 +451,8 @@ static uint32_t crc32c_table(uint32_t crc, const uint8_t *p, size_t len)
  * The same CRC with the SSE 4.2 crc32 instruction (x86-64 is little-endian,
  * so an 8-byte load folds the bytes in stream order), used when the CPU
  * has it: several times faster than the tables on the short state records.
+ * The tail goes a byte at a time: one loop exit to predict costs less than
+ * 4-, 2- and 1-byte steps, whose branches follow the length at random.
  */
 __attribute__((target("sse4.2"))) static uint32_t crc32c_sse42(uint32_t crc, const uint8_t *p,
                                                                size_t len)
@@ -469,11 +472,33 @@ __attribute__((target("sse4.2"))) static uint32_t crc32c_sse42(uint32_t crc, con
 }
 #endif
 
-uint32_t crm_crc32c(uint32_t crc, const void *data, size_t len)
+/* A CRC-32C implementation, on the inverted register (as crm_crc32c passes it). */
+typedef uint32_t (*crc32c_impl)(uint32_t crc, const uint8_t *p, size_t len);
+
+/*
+ * The implementation for this CPU, NULL until the first call looks. Threads
+ * that race on the first call all store the same pointer; the relaxed atomic
+ * makes that race well defined, and the pointer publishes no data.
+ */
+static _Atomic(crc32c_impl) crc32c_chosen;
+
+/* The fastest implementation this CPU runs: asks the CPU once per process. */
+static crc32c_impl crc32c_choose(void)
 {
 #ifdef CRC32C_SSE42
     if (__builtin_cpu_supports("sse4.2"))
-        return ~crc32c_sse42(~crc, data, len);
+        return crc32c_sse42;
 #endif
-    return ~crc32c_table(~crc, data, len);
+    return crc32c_table;
+}
+
+uint32_t crm_crc32c(uint32_t crc, const void *data, size_t len)
+{
+    crc32c_impl impl = atomic_load_explicit(&crc32c_chosen, memory_order_relaxed);
+
+    if (!impl) {
+        impl = crc32c_choose();
+        atomic_store_explicit(&crc32c_chosen, impl, memory_order_relaxed);
+    }
+    return ~impl(~crc, data, len);
 }

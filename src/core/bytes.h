@@ -5,8 +5,8 @@
  * or gets is checked once at the end; a failed reader has nothing left.
  *
  * The puts and gets are inline: a put writes straight into spare capacity
- * after one room check per value, and a varint is read in place, one byte
- * per step; only growing a writer is out of line.
+ * after one room check per value, and a varint is read in place, unrolled
+ * for values of up to 5 bytes; only growing a writer is out of line.
  * A record with a known bound is written faster still: crm_writer_begin
  * reserves the bound once, the crm_encode_* functions write through a plain
  * cursor with no check at all, and crm_writer_end keeps what was written.
@@ -187,17 +187,35 @@ static inline uint32_t crm_reader_get_u32le(crm_reader *r)
            (uint32_t)b[3] << 24;
 }
 
-static inline uint64_t crm_reader_get_uvarint(crm_reader *r)
+/*
+ * Decodes a varint of at most 5 bytes (any value below 2^35: counts,
+ * versions, Unix times) at p, which must have 5 bytes to read: returns its
+ * length and sets *v, or returns 0 when the varint is longer. The fixed
+ * bound lets the compiler unroll the loop and drop the per-byte checks.
+ */
+static inline size_t crm_decode_uvarint5(const uint8_t *p, uint64_t *v)
+{
+    uint64_t x = 0;
+    size_t i;
+
+    for (i = 0; i < 5; i++) {
+        x |= (uint64_t)(p[i] & 0x7F) << (7 * i);
+        if (p[i] < 0x80) {
+            *v = x;
+            return i + 1;
+        }
+    }
+    return 0;
+}
+
+/* The general path of crm_reader_get_uvarint: any length, near the end too. */
+static inline uint64_t crm_reader_get_uvarint_any(crm_reader *r)
 {
     const uint8_t *p = r->p;
     size_t left = crm_reader_left(r);
     size_t n = left < CRM_UVARINT_MAX ? left : CRM_UVARINT_MAX, i;
     uint64_t v = 0;
 
-    if (n > 0 && p[0] < 0x80) { /* most values: counts, steps, flags */
-        r->p = p + 1;
-        return p[0];
-    }
     for (i = 0; i < n; i++) {
         v |= (uint64_t)(p[i] & 0x7F) << (7 * i);
         if (p[i] < 0x80) {
@@ -211,6 +229,28 @@ static inline uint64_t crm_reader_get_uvarint(crm_reader *r)
     return 0;
 }
 
+/*
+ * One-byte values (counts, steps, flags: most of them) are tested on their
+ * own first; sharing the unrolled loop's first test with the 5-byte times
+ * made that branch harder to predict, and the reader slower.
+ */
+static inline uint64_t crm_reader_get_uvarint(crm_reader *r)
+{
+    const uint8_t *p = r->p;
+    uint64_t v;
+    size_t n;
+
+    if (crm_reader_left(r) >= 1 && p[0] < 0x80) {
+        r->p = p + 1;
+        return p[0];
+    }
+    if (crm_reader_left(r) >= 5 && (n = crm_decode_uvarint5(p, &v)) > 0) {
+        r->p = p + n;
+        return v;
+    }
+    return crm_reader_get_uvarint_any(r);
+}
+
 static inline int64_t crm_reader_get_svarint(crm_reader *r)
 {
     uint64_t u = crm_reader_get_uvarint(r);
@@ -218,7 +258,11 @@ static inline int64_t crm_reader_get_svarint(crm_reader *r)
     return (int64_t)(u >> 1) ^ -(int64_t)(u & 1);
 }
 
-/* CRC-32C (Castagnoli) of data, continuing from crc (start with 0). */
+/*
+ * CRC-32C (Castagnoli) of data, continuing from crc (start with 0).
+ * Thread-safe: the first call picks the CPU's fastest implementation
+ * (SSE 4.2 or tables) once for the process.
+ */
 uint32_t crm_crc32c(uint32_t crc, const void *data, size_t len);
 
 #endif

@@ -3,7 +3,8 @@
  * rules, wait-for-event rules) go through this small interface so that the
  * rule language lives in one place: cond.c, and the two calls made on
  * every event, inline below. Rules are segment-rule strings evaluated on a
- * crm_segment_record.
+ * crm_segment_record. The record's times are read through the segment
+ * module's inline accessor (segment/internal.h), not a call per read.
  */
 #ifndef CRM_SCENARIO_COND_H
 #define CRM_SCENARIO_COND_H
@@ -13,6 +14,7 @@
 
 #include "core/ctx.h"
 #include "crm/segment.h"
+#include "segment/internal.h"
 
 /* A compiled rule; its fields are read only here and in cond.c. */
 typedef struct scn_cond {
@@ -64,7 +66,7 @@ static inline int scn_record_time(const crm_segment_record *record, uint32_t ind
 {
     int present = 0;
 
-    return crm_segment_record_get_time(record, index, out, &present) == CRM_OK && present;
+    return seg_record_get_time(record, index, out, &present) == CRM_OK && present;
 }
 
 #endif

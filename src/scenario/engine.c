@@ -574,7 +574,11 @@ static int64_t step_wake(const call *c, const scn_journey *j, const scn_def *def
     return c->now;
 }
 
-/* Runs the journey's steps that are due at c->now. */
+/*
+ * Runs the journey's steps that are due at c->now. A journey left active
+ * keeps the time its step wants to run at in j->wake, for journey_wakes:
+ * every active journey is run on every call, and last changed here.
+ */
 static void run_journey(call *c, scn_journey *j, const scn_def *def)
 {
     int budget = RUN_BUDGET;
@@ -583,8 +587,10 @@ static void run_journey(call *c, scn_journey *j, const scn_def *def)
         const scn_step *s = &def->steps[j->step];
         int64_t t = step_wake(c, j, def);
 
-        if (t > c->now)
+        if (t > c->now) {
+            j->wake = t;
             return;
+        }
         switch (s->kind) {
         case SCN_SEND:
             if (!run_send(c, j, def, s))
@@ -607,6 +613,8 @@ static void run_journey(call *c, scn_journey *j, const scn_def *def)
             break;
         }
     }
+    if (j->flags & SCN_FLAG_ACTIVE)
+        j->wake = step_wake(c, j, def); /* out of budget: due now */
 }
 
 /* ---- journeys in the state -------------------------------------------- */
@@ -937,7 +945,7 @@ static void journey_wakes(call *c)
         const scn_journey *j = &st->journeys[i];
 
         if (j->flags & SCN_FLAG_ACTIVE)
-            wake_at(c, step_wake(c, j, j->def));
+            wake_at(c, j->wake);
     }
 }
 
@@ -1058,15 +1066,23 @@ static const char hex_pairs[513] =
     "e0e1e2e3e4e5e6e7e8e9eaebecedeeef"
     "f0f1f2f3f4f5f6f7f8f9fafbfcfdfeff";
 
+/*
+ * The 8 hex digits of v, most significant first, written out byte by byte:
+ * a loop here, inlined into deliver's loop, is not unrolled by the compiler.
+ */
+static void render_u32(uint32_t v, char out[8])
+{
+    memcpy(out, hex_pairs + 2 * (v >> 24), 2);
+    memcpy(out + 2, hex_pairs + 2 * (v >> 16 & 255), 2);
+    memcpy(out + 4, hex_pairs + 2 * (v >> 8 & 255), 2);
+    memcpy(out + 6, hex_pairs + 2 * (v & 255), 2);
+}
+
 /* The key as 16 lowercase hex digits, most significant first. */
 static void render_key(uint64_t key, char out[17])
 {
-    int i;
-
-    for (i = 7; i >= 0; i--) {
-        memcpy(out + 2 * i, hex_pairs + 2 * (key & 255), 2);
-        key >>= 8;
-    }
+    render_u32((uint32_t)(key >> 32), out);
+    render_u32((uint32_t)key, out + 8);
     out[16] = '\0';
 }
 

@@ -151,6 +151,8 @@ typedef struct scn_journey {
     int64_t anchor;   /* when the current step started (or is due) */
     const struct scn_def *def; /* the loaded definition of id_hash and version,
                                   NULL if none; set by the engine, not stored */
+    int64_t wake;     /* while active, when the current step wants to run;
+                         set by the engine's run_journey, not stored */
 } scn_journey;
 
 typedef struct scn_send {

@@ -157,8 +157,45 @@ int64_t seg_apply_fn(unsigned fn, int64_t v, int64_t now, int32_t offset_min);
 /* now + offset, saturated to the int64 range. */
 int64_t seg_sat_add(int64_t a, int64_t b);
 
-/* A record's value of attribute `attr` as a predicate sees it. */
-void seg_record_value(const crm_segment_record *r, uint32_t attr, seg_value *v);
+/*
+ * A record's value of attribute `attr` as a predicate sees it. Inline:
+ * every predicate other than a plain range reads its value through it.
+ */
+static inline void seg_record_value(const crm_segment_record *r, uint32_t attr, seg_value *v)
+{
+    const seg_slot *slot;
+
+    if (attr >= r->count || !r->present[attr]) {
+        v->present = 0;
+        return;
+    }
+    slot = &r->slots[attr];
+    v->present = 1;
+    v->i = r->ivals[attr];
+    v->s = slot->buf ? slot->buf : "";
+    v->len = slot->len;
+    v->items = slot->items;
+    v->nitems = slot->nitems;
+}
+
+/*
+ * crm_segment_record_get_time with its common case inline, for callers that
+ * read a time on every call (the scenario engine's date triggers): a time
+ * attribute the record has a slot for is read here; anything else (a NULL
+ * argument, an index out of range, another type, an attribute added to the
+ * schema after the record was made) takes the general path, which records
+ * the error, if any, on the record's ctx. Same results and errors either way.
+ */
+static inline crm_status seg_record_get_time(const crm_segment_record *r, uint32_t attr,
+                                             int64_t *unix_seconds, int *present)
+{
+    if (!r || !unix_seconds || !present || attr >= r->count ||
+        r->types[attr] != CRM_SEGMENT_TIME)
+        return crm_segment_record_get_time(r, attr, unix_seconds, present);
+    *present = r->present[attr] != 0;
+    *unix_seconds = *present ? r->ivals[attr] : 0;
+    return CRM_OK;
+}
 
 /* Smallest edit distance (optimal string alignment); large for long names. */
 size_t seg_edit_distance(const char *a, size_t alen, const char *b, size_t blen);

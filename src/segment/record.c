@@ -61,7 +61,16 @@ void crm_segment_record_clear(crm_segment_record *record)
         memset(record->present, 0, record->count);
 }
 
-/* Checks the record, the index and the type; records the error. */
+/*
+ * Checks the record, the index and the type; records the error. Kept out of
+ * line so that the setters' valid path (attr_ok) saves no registers for it.
+ */
+static crm_status check_attr(crm_segment_record *r, uint32_t attr, crm_segment_type type)
+#if defined(__GNUC__) || defined(__clang__)
+    __attribute__((noinline))
+#endif
+    ;
+
 static crm_status check_attr(crm_segment_record *r, uint32_t attr, crm_segment_type type)
 {
     if (!r)
@@ -77,13 +86,22 @@ static crm_status check_attr(crm_segment_record *r, uint32_t attr, crm_segment_t
     return CRM_OK;
 }
 
+/* check_attr's answer when it is CRM_OK, without a call: the setters' fast test. */
+static int attr_ok(const crm_segment_record *r, uint32_t attr, crm_segment_type type)
+{
+    return r && attr < r->count && r->types[attr] == type;
+}
+
+/*
+ * Sets an int64 value. A caller fills a record on every call, so the valid
+ * case is tested first and check_attr, with its error reporting, is only
+ * called to report the error.
+ */
 static crm_status set_i64(crm_segment_record *r, uint32_t attr, crm_segment_type type,
                           int64_t value)
 {
-    crm_status st = check_attr(r, attr, type);
-
-    if (st != CRM_OK)
-        return st;
+    if (!attr_ok(r, attr, type))
+        return check_attr(r, attr, type);
     r->ivals[attr] = value;
     r->present[attr] = 1;
     return CRM_OK;
@@ -344,21 +362,4 @@ crm_status crm_segment_record_add_string_by_name(crm_segment_record *record,
     crm_status st = attr_by_name(record, name, &a);
 
     return st != CRM_OK ? st : crm_segment_record_add_string(record, a, item, len);
-}
-
-void seg_record_value(const crm_segment_record *r, uint32_t attr, seg_value *v)
-{
-    const seg_slot *slot;
-
-    if (attr >= r->count || !r->present[attr]) {
-        v->present = 0;
-        return;
-    }
-    slot = &r->slots[attr];
-    v->present = 1;
-    v->i = r->ivals[attr];
-    v->s = slot->buf ? slot->buf : "";
-    v->len = slot->len;
-    v->items = slot->items;
-    v->nitems = slot->nitems;
 }
