@@ -93,25 +93,31 @@ uint32_t idn_value_find_hashed(const crm_identity *idn, uint64_t key,
     }
 }
 
-/* Arrays of at least this many bytes grow into fresh memory advised for
- * huge pages (resize). */
+/* Arrays of at least this many bytes live in memory advised for huge
+ * pages (resize). */
 #define IDN_HUGE_ARRAY ((size_t)4 << 20)
 
-/* Resizes *array to n elements of size bytes, keeping its first used
- * elements; 0 or -1 (array unchanged). Linking reads the big arrays at
- * random places, where 4 KiB pages would cost a TLB miss nearly every
- * time: a big array moves into fresh memory advised for huge pages
- * before its first write (realloc would have touched it already). */
-static int resize(crm_identity *idn, void *array, size_t used, size_t n,
-                  size_t size)
+/* Resizes *array from old_n to n elements of size bytes, keeping its
+ * first used elements; 0 or -1 (array unchanged). Linking reads the big
+ * arrays at random places, where 4 KiB pages would cost a TLB miss nearly
+ * every time: an array turning big moves into fresh memory advised for
+ * huge pages before its first write (realloc would have touched it
+ * already). A big array then grows with realloc, which moves its pages
+ * instead of copying them, so that the old and the new array never hold
+ * memory together (the peak of a growing graph), and its new part is
+ * advised before its first write. */
+static int resize(crm_identity *idn, void *array, size_t used, size_t old_n,
+                  size_t n, size_t size)
 {
     void **slot = array;
     void *p;
 
-    if (n * size < IDN_HUGE_ARRAY) {
+    if (n * size < IDN_HUGE_ARRAY || old_n * size >= IDN_HUGE_ARRAY) {
         p = crm_mem_realloc_array(idn->ctx, *slot, n, size);
         if (p == NULL)
             return -1;
+        if (n * size >= IDN_HUGE_ARRAY)
+            crm_advise_huge_pages(p, n * size);
     } else {
         p = crm_mem_alloc_array(idn->ctx, n, size);
         if (p == NULL)
@@ -141,7 +147,7 @@ static int grow_bytes(crm_identity *idn, size_t need)
     if (need <= idn->bytes_cap)
         return 0;
     c = next_cap(idn->bytes_cap, need);
-    if (resize(idn, &idn->bytes, idn->nbytes, c, 1))
+    if (resize(idn, &idn->bytes, idn->nbytes, idn->bytes_cap, c, 1))
         return -1;
     idn->bytes_cap = c;
     return 0;
@@ -149,16 +155,17 @@ static int grow_bytes(crm_identity *idn, size_t need)
 
 int idn_grow_values(crm_identity *idn, size_t need)
 {
-    size_t c;
+    size_t c, old;
 
     if (need <= idn->vals_cap)
         return 0;
     if (need >= IDN_NONE)
         return -1;
     c = next_cap(idn->vals_cap, need);
-    if (resize(idn, &idn->vals, idn->nvals, c, sizeof *idn->vals) ||
-        resize(idn, &idn->st.vs, idn->nvals, c, sizeof *idn->st.vs) ||
-        resize(idn, &idn->st.track_head, idn->nvals, c, 4))
+    old = idn->vals_cap;
+    if (resize(idn, &idn->vals, idn->nvals, old, c, sizeof *idn->vals) ||
+        resize(idn, &idn->st.vs, idn->nvals, old, c, sizeof *idn->st.vs) ||
+        resize(idn, &idn->st.track_head, idn->nvals, old, c, 4))
         return -1;
     idn->vals_cap = c;
     return 0;
@@ -166,7 +173,7 @@ int idn_grow_values(crm_identity *idn, size_t need)
 
 int idn_grow_obs(crm_identity *idn, size_t need)
 {
-    size_t c, used;
+    size_t c, used, old, k = idn->ncnt;
 
     if (need <= idn->obs.obs_cap && idn->obs.istart != NULL)
         return 0;
@@ -174,13 +181,14 @@ int idn_grow_obs(crm_identity *idn, size_t need)
         return -1;
     c = next_cap(idn->obs.obs_cap, need);
     used = idn->obs.nobs;
-    if (resize(idn, &idn->obs.src, used, c, 8) ||
-        resize(idn, &idn->obs.at, used, c, 8) ||
-        resize(idn, &idn->obs.istart, used + 1, c + 1, 4) ||
-        resize(idn, &idn->obs.dead, used, c, 1) ||
-        resize(idn, &idn->st.parent, used, c, 4) ||
-        resize(idn, &idn->st.next, used, c, 4) ||
-        resize(idn, &idn->st.cnt, used * idn->ncnt, c * idn->ncnt, 4))
+    old = idn->obs.obs_cap;
+    if (resize(idn, &idn->obs.src, used, old, c, 8) ||
+        resize(idn, &idn->obs.at, used, old, c, 8) ||
+        resize(idn, &idn->obs.istart, used + 1, old + 1, c + 1, 4) ||
+        resize(idn, &idn->obs.dead, used, old, c, 1) ||
+        resize(idn, &idn->st.parent, used, old, c, 4) ||
+        resize(idn, &idn->st.next, used, old, c, 4) ||
+        resize(idn, &idn->st.cnt, used * k, old * k, c * k, 4))
         return -1;
     if (idn->obs.obs_cap == 0)
         idn->obs.istart[0] = 0;
@@ -190,15 +198,16 @@ int idn_grow_obs(crm_identity *idn, size_t need)
 
 int idn_grow_idents(crm_identity *idn, size_t need)
 {
-    size_t c;
+    size_t c, old;
 
     if (need <= idn->obs.idents_cap)
         return 0;
     if (need >= IDN_NONE)
         return -1;
     c = next_cap(idn->obs.idents_cap, need);
-    if (resize(idn, &idn->obs.ival, idn->obs.nidents, c, 4) ||
-        resize(idn, &idn->st.istate, idn->obs.nidents, c, 1))
+    old = idn->obs.idents_cap;
+    if (resize(idn, &idn->obs.ival, idn->obs.nidents, old, c, 4) ||
+        resize(idn, &idn->st.istate, idn->obs.nidents, old, c, 1))
         return -1;
     idn->obs.idents_cap = c;
     return 0;
@@ -214,6 +223,17 @@ int idn_grow_pool(crm_identity *idn, idn_state *st, size_t need)
         return -1;
     st->pool = p;
     return 0;
+}
+
+int idn_map_reserve(crm_identity *idn, crm_i64map *map, size_t extra)
+{
+    size_t count = map->count, need = count + extra;
+
+    if (need <= crm_i64map_room(map))
+        return 0;
+    if (need < count + count / 4)
+        need = count + count / 4;
+    return crm_i64map_reserve(idn->ctx, map, need);
 }
 
 /* The map slot of value (kind, s) along the collision chain of *key, or
@@ -248,7 +268,8 @@ int idn_value_intern_hashed(crm_identity *idn, uint64_t key, int kind,
         return 0;
     }
     if (idn_grow_values(idn, idn->nvals + 1) ||
-        grow_bytes(idn, idn->nbytes + len))
+        grow_bytes(idn, idn->nbytes + len) ||
+        idn_map_reserve(idn, &idn->vmap, 1))
         return -1;
     slot = crm_i64map_insert(idn->ctx, &idn->vmap, (int64_t)key, &inserted);
     if (slot == NULL)
@@ -283,6 +304,8 @@ int idn_value_map_insert(crm_identity *idn, uint32_t v)
 
     if (map_probe(idn, &key, kind, s, len) != NULL)
         return 0;
+    if (idn_map_reserve(idn, &idn->vmap, 1))
+        return -1;
     slot = crm_i64map_insert(idn->ctx, &idn->vmap, (int64_t)key, &inserted);
     if (slot == NULL)
         return -1;

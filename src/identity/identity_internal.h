@@ -295,6 +295,12 @@ int idn_grow_values(crm_identity *idn, size_t need);
 int idn_grow_obs(crm_identity *idn, size_t need);
 int idn_grow_idents(crm_identity *idn, size_t need);
 int idn_grow_pool(crm_identity *idn, idn_state *st, size_t need);
+/* Makes room in map (the value or the source map) for extra more entries,
+ * growing it by a quarter at least: a map holds up to twice its entries
+ * in slots (two thirds full at most), a third less than when it doubles,
+ * and its old table, which a growing map keeps until the new one is
+ * filled, is smaller at the peak. 0 or -1 (map unchanged). */
+int idn_map_reserve(crm_identity *idn, crm_i64map *map, size_t extra);
 int idn_undo_reserve(crm_identity *idn, size_t extra);
 idn_mark idn_mark_take(const crm_identity *idn);
 /* Undoes everything since mark: the undo log, new values, observations. */

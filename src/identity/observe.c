@@ -72,7 +72,8 @@ static crm_status append_observation(crm_identity *idn, int64_t source_id,
     size_t j;
     int r;
 
-    if (idn_grow_obs(idn, idn->obs.nobs + 1) != 0)
+    if (idn_grow_obs(idn, idn->obs.nobs + 1) != 0 ||
+        idn_map_reserve(idn, &idn->smap, 1) != 0)
         return crm_error_nomem(idn->ctx);
     r = crm_i64map_upsert(idn->ctx, &idn->smap, source_id, o, &found);
     if (r < 0)
@@ -368,19 +369,6 @@ static crm_status ingest_batch(crm_identity *idn, idn_run *run, size_t first,
     return s;
 }
 
-/* Makes room in the source map for n_obs more sources. It grows by half
- * at least, so that adding in many batches does not rehash it each time. */
-static int reserve_sources(crm_identity *idn, size_t n_obs)
-{
-    size_t count = idn->smap.count, need = count + n_obs;
-
-    if (need <= crm_i64map_room(&idn->smap))
-        return 0;
-    if (need < count + count / 2)
-        need = count + count / 2;
-    return crm_i64map_reserve(idn->ctx, &idn->smap, need);
-}
-
 crm_status crm_identity_add(crm_identity *idn, size_t n_obs,
                             const int64_t *source_ids, const int64_t *ats,
                             const size_t *offsets, const int *kinds,
@@ -405,7 +393,7 @@ crm_status crm_identity_add(crm_identity *idn, size_t n_obs,
     m = idn_mark_take(idn);
     run_init(&run, idn);
     if (idn_grow_obs(idn, idn->obs.nobs + n_obs) != 0 ||
-        reserve_sources(idn, n_obs) != 0)
+        idn_map_reserve(idn, &idn->smap, n_obs) != 0)
         s = crm_error_nomem(idn->ctx);
     for (i = 0; s == CRM_OK && i < n_obs && !run.stopped; i = end) {
         size_t first = offsets[i];
