@@ -12,28 +12,132 @@
 #include "core/radix.h"
 #include "identity/identity_internal.h"
 
+/* Sorts out[0..n) by at, then source_id, with keys[0..n) as scratch. */
+static int sort_by_time(crm_identity *idn, uint32_t *out, size_t n,
+                        int64_t *keys)
+{
+    size_t i;
+
+    for (i = 0; i < n; i++)
+        keys[i] = idn->obs.src[out[i]];
+    if (crm_radix_sort_i64(idn->ctx, keys, out, n) != 0)
+        return -1;
+    for (i = 0; i < n; i++)
+        keys[i] = idn->obs.at[out[i]];
+    return crm_radix_sort_i64(idn->ctx, keys, out, n);
+}
+
+/* The live observations are first spread over this many buckets by the
+ * top bits of their time, then sorted a run of buckets at a time: the
+ * keys and the sort's scratch (20 bytes an observation) then cover a run
+ * of at most a sixteenth of them (or ORDER_RUN_MIN), not all of them at
+ * the peak of resolve. */
+#define ORDER_BUCKETS 4096
+#define ORDER_RUN_MIN ((size_t)1 << 16)
+
+/* The earliest time of a live observation into *min, and the shift that
+ * brings every live time's offset from it below ORDER_BUCKETS. */
+static unsigned time_shift(const crm_identity *idn, int64_t *min)
+{
+    const idn_obs_table *obs = &idn->obs;
+    int64_t lo = INT64_MAX, hi = INT64_MIN;
+    unsigned shift = 0;
+    size_t i;
+
+    for (i = 0; i < obs->nobs; i++) {
+        if (obs->dead[i])
+            continue;
+        lo = obs->at[i] < lo ? obs->at[i] : lo;
+        hi = obs->at[i] > hi ? obs->at[i] : hi;
+    }
+    while ((((uint64_t)hi - (uint64_t)lo) >> shift) >= ORDER_BUCKETS)
+        shift++;
+    *min = lo;
+    return shift;
+}
+
+static size_t time_bucket(int64_t at, int64_t min, unsigned shift)
+{
+    return (size_t)(((uint64_t)at - (uint64_t)min) >> shift);
+}
+
+/* Writes the live observations to out, bucket by bucket of their time
+ * (in index order within one); start[b] is where bucket b begins
+ * (ORDER_BUCKETS + 1 entries), cursor is scratch of as many. */
+static void spread_by_time(const crm_identity *idn, uint32_t *out,
+                           size_t *start, size_t *cursor)
+{
+    const idn_obs_table *obs = &idn->obs;
+    int64_t min;
+    unsigned shift = time_shift(idn, &min);
+    size_t i, b;
+
+    memset(start, 0, (ORDER_BUCKETS + 1) * sizeof *start);
+    for (i = 0; i < obs->nobs; i++)
+        if (!obs->dead[i])
+            start[time_bucket(obs->at[i], min, shift) + 1]++;
+    for (b = 1; b <= ORDER_BUCKETS; b++)
+        start[b] += start[b - 1];
+    memcpy(cursor, start, (ORDER_BUCKETS + 1) * sizeof *start);
+    for (i = 0; i < obs->nobs; i++)
+        if (!obs->dead[i])
+            out[cursor[time_bucket(obs->at[i], min, shift)]++] = (uint32_t)i;
+}
+
+/* The end of the run of buckets from lo: at least one bucket, at most
+ * limit observations otherwise. */
+static size_t run_end(const size_t *start, size_t lo, size_t limit)
+{
+    size_t hi = lo + 1;
+
+    while (hi < ORDER_BUCKETS && start[hi + 1] - start[lo] <= limit)
+        hi++;
+    return hi;
+}
+
+/* Every live observation (n of them) in canonical order into out. */
+static int live_canonical_order(crm_identity *idn, size_t n, uint32_t *out)
+{
+    size_t *start = crm_mem_alloc_array(idn->ctx, 2 * (ORDER_BUCKETS + 1),
+                                        sizeof *start);
+    size_t limit = n / 16 > ORDER_RUN_MIN ? n / 16 : ORDER_RUN_MIN;
+    size_t lo, hi, biggest = 0;
+    int64_t *keys = NULL;
+    int r = -1;
+
+    if (start == NULL)
+        return -1;
+    spread_by_time(idn, out, start, start + ORDER_BUCKETS + 1);
+    for (lo = 0; lo < ORDER_BUCKETS; lo = hi) {
+        hi = run_end(start, lo, limit);
+        biggest = start[hi] - start[lo] > biggest ? start[hi] - start[lo]
+                                                  : biggest;
+    }
+    keys = crm_mem_alloc_array(idn->ctx, biggest ? biggest : 1, sizeof *keys);
+    for (lo = 0, r = keys ? 0 : -1; r == 0 && lo < ORDER_BUCKETS; lo = hi) {
+        hi = run_end(start, lo, limit);
+        if (start[hi] - start[lo] > 1)
+            r = sort_by_time(idn, out + start[lo], start[hi] - start[lo],
+                             keys);
+    }
+    crm_mem_free(idn->ctx, keys);
+    crm_mem_free(idn->ctx, start);
+    return r;
+}
+
 int idn_canonical_order(crm_identity *idn, const uint32_t *in, size_t n,
                         uint32_t *out)
 {
-    int64_t *keys = crm_mem_alloc_array(idn->ctx, n ? n : 1, sizeof *keys);
-    size_t i, k = 0;
-    int r = -1;
+    int64_t *keys;
+    int r;
 
+    if (in == NULL)
+        return n > 0 ? live_canonical_order(idn, n, out) : 0;
+    keys = crm_mem_alloc_array(idn->ctx, n ? n : 1, sizeof *keys);
     if (keys == NULL)
         return -1;
-    if (in != NULL)
-        memcpy(out, in, n * sizeof *out);
-    else
-        for (i = 0; i < idn->obs.nobs; i++)
-            if (!idn->obs.dead[i])
-                out[k++] = (uint32_t)i;
-    for (i = 0; i < n; i++)
-        keys[i] = idn->obs.src[out[i]];
-    if (crm_radix_sort_i64(idn->ctx, keys, out, n) == 0) {
-        for (i = 0; i < n; i++)
-            keys[i] = idn->obs.at[out[i]];
-        r = crm_radix_sort_i64(idn->ctx, keys, out, n);
-    }
+    memmove(out, in, n * sizeof *out);
+    r = sort_by_time(idn, out, n, keys);
     crm_mem_free(idn->ctx, keys);
     return r;
 }
