@@ -173,7 +173,7 @@ int idn_grow_values(crm_identity *idn, size_t need)
 
 int idn_grow_obs(crm_identity *idn, size_t need)
 {
-    size_t c, used, old, k = idn->ncnt;
+    size_t c, used, old;
 
     if (need <= idn->obs.obs_cap && idn->obs.istart != NULL)
         return 0;
@@ -188,7 +188,7 @@ int idn_grow_obs(crm_identity *idn, size_t need)
         resize(idn, &idn->obs.dead, used, old, c, 1) ||
         resize(idn, &idn->st.parent, used, old, c, 4) ||
         resize(idn, &idn->st.next, used, old, c, 4) ||
-        resize(idn, &idn->st.cnt, used * k, old * k, c * k, 4))
+        resize(idn, &idn->st.cidx, used, old, c, 4))
         return -1;
     if (idn->obs.obs_cap == 0)
         idn->obs.istart[0] = 0;
@@ -234,6 +234,20 @@ int idn_map_reserve(crm_identity *idn, crm_i64map *map, size_t extra)
     if (need < count + count / 4)
         need = count + count / 4;
     return crm_i64map_reserve(idn->ctx, map, need);
+}
+
+int idn_grow_blocks(crm_identity *idn, idn_state *st, size_t need)
+{
+    size_t cap = st->blocks_cap;
+    void *p = st->cnt;
+
+    if (need <= st->blocks_cap)
+        return 0;
+    if (crm_mem_grow(idn->ctx, &p, &cap, need, idn->ncnt * 4))
+        return -1;
+    st->cnt = p;
+    st->blocks_cap = cap;
+    return 0;
 }
 
 /* The map slot of value (kind, s) along the collision chain of *key, or
@@ -397,6 +411,7 @@ idn_mark idn_mark_take(const crm_identity *idn)
     m.nidents = idn->obs.nidents;
     m.npool = idn->st.npool;
     m.nlive = idn->nlive;
+    m.nblocks = idn->st.nblocks;
     return m;
 }
 
@@ -446,6 +461,7 @@ void idn_rollback(crm_identity *idn, const idn_mark *m)
     idn->nbytes = m->nbytes;
     idn->obs.nidents = m->nidents;
     idn->st.npool = m->npool;
+    idn->st.nblocks = m->nblocks;
     idn->nlive = m->nlive;
     idn->undo_failed = 0;
 }
@@ -490,15 +506,25 @@ int idn_earlier(const crm_identity *idn, uint32_t a, uint32_t b)
     return idn->obs.src[a] < idn->obs.src[b];
 }
 
+void idn_release_counters(idn_run *run, uint32_t o)
+{
+    idn_state *st = run->st;
+    uint32_t b = st->cidx[o];
+
+    if (b == IDN_NONE)
+        return;
+    idn_put32(run, &st->cnt[(size_t)b * run->idn->ncnt], st->free_block);
+    idn_put32(run, &st->free_block, b);
+    idn_put32(run, &st->cidx[o], IDN_NONE);
+}
+
 void idn_reset_observation(idn_run *run, uint32_t o)
 {
     idn_state *st = run->st;
-    size_t j, ncnt = run->idn->ncnt;
 
     idn_put32(run, &st->parent[o], o);
     idn_put32(run, &st->next[o], o);
-    for (j = 0; j < ncnt; j++)
-        idn_put32(run, &st->cnt[(size_t)o * ncnt + j], 0);
+    idn_release_counters(run, o);
 }
 
 /* ---- events ---- */
@@ -552,9 +578,57 @@ crm_identity_event idn_state_event(uint8_t state)
 
 /* ---- linking ---- */
 
-static uint32_t *counters(idn_run *run, uint32_t root)
+/* Counters of a root without a block. */
+static const uint32_t no_counters[IDN_MAX_KINDS + 1];
+
+/* The counters of root, to read. */
+static const uint32_t *counters(const idn_run *run, uint32_t root)
 {
-    return run->st->cnt + (size_t)root * run->idn->ncnt;
+    uint32_t b = run->st->cidx[root];
+
+    if (b == IDN_NONE)
+        return no_counters;
+    return run->st->cnt + (size_t)b * run->idn->ncnt;
+}
+
+/* A zeroed block from the free list, else a new one; IDN_NONE (and
+ * undo_failed set) when there is no room. */
+static uint32_t take_block(idn_run *run)
+{
+    crm_identity *idn = run->idn;
+    idn_state *st = run->st;
+    size_t j, k = idn->ncnt;
+    uint32_t b = st->free_block, *c;
+
+    if (b != IDN_NONE) {
+        c = st->cnt + (size_t)b * k;
+        idn_put32(run, &st->free_block, c[0]);
+        for (j = 0; j < k; j++)
+            idn_put32(run, &c[j], 0);
+        return b;
+    }
+    if (st->nblocks == st->blocks_cap &&
+        (run->logged || idn_grow_blocks(idn, st, st->nblocks + 1) != 0)) {
+        idn->undo_failed = 1;
+        return IDN_NONE;
+    }
+    b = (uint32_t)st->nblocks++;
+    memset(st->cnt + (size_t)b * k, 0, k * 4);
+    return b;
+}
+
+uint32_t *idn_counters_for_write(idn_run *run, uint32_t root)
+{
+    idn_state *st = run->st;
+    uint32_t b = st->cidx[root];
+
+    if (b == IDN_NONE) {
+        b = take_block(run);
+        if (b == IDN_NONE)
+            return run->idn->spare_counters;
+        idn_put32(run, &st->cidx[root], b);
+    }
+    return st->cnt + (size_t)b * run->idn->ncnt;
 }
 
 /* Whether a held slot (one value per profile) of root may take value v. */
@@ -622,7 +696,7 @@ static int contested(idn_run *run, uint32_t a, uint32_t b)
 static void attach(idn_run *run, uint32_t root, uint32_t o, uint32_t v,
                    int kind)
 {
-    uint32_t *c = counters(run, root);
+    uint32_t *c = idn_counters_for_write(run, root);
     uint32_t slot = run->idn->kinds[kind].slot;
 
     idn_put32(run, &run->st->vs[v].anchor, o);
@@ -645,23 +719,42 @@ static void report_merge(idn_run *run, uint32_t winner, uint32_t loser)
              IDN_NONE);
 }
 
-static void unite(idn_run *run, uint32_t a, uint32_t b)
+/* Adds the counters of loser into winner's, both roots. A winner with no
+ * counters takes the loser's block as it is. */
+static void merge_counters(idn_run *run, uint32_t winner, uint32_t loser)
 {
     idn_state *st = run->st;
-    int a_first = run->ordered ? a < b : idn_earlier(run->idn, a, b);
-    uint32_t winner = a_first ? a : b;
-    uint32_t loser = winner == a ? b : a;
-    uint32_t *cw = counters(run, winner), *cl = counters(run, loser);
-    uint32_t na = st->next[a], nb = st->next[b];
+    uint32_t bw = st->cidx[winner], bl = st->cidx[loser], *cw, *cl;
     size_t j;
 
-    idn_put32(run, &st->parent[loser], winner);
+    if (bl == IDN_NONE)
+        return;
+    if (bw == IDN_NONE) {
+        idn_put32(run, &st->cidx[winner], bl);
+        idn_put32(run, &st->cidx[loser], IDN_NONE);
+        return;
+    }
+    cw = st->cnt + (size_t)bw * run->idn->ncnt;
+    cl = st->cnt + (size_t)bl * run->idn->ncnt;
     for (j = 0; j < run->idn->ncnt; j++) {
         if (!run->idn->slot_held[j])
             idn_put32(run, &cw[j], cw[j] + cl[j]);
         else if (cw[j] == 0)
             idn_put32(run, &cw[j], cl[j]);
     }
+    idn_release_counters(run, loser);
+}
+
+static void unite(idn_run *run, uint32_t a, uint32_t b)
+{
+    idn_state *st = run->st;
+    int a_first = run->ordered ? a < b : idn_earlier(run->idn, a, b);
+    uint32_t winner = a_first ? a : b;
+    uint32_t loser = winner == a ? b : a;
+    uint32_t na = st->next[a], nb = st->next[b];
+
+    idn_put32(run, &st->parent[loser], winner);
+    merge_counters(run, winner, loser);
     idn_put32(run, &st->next[a], nb);
     idn_put32(run, &st->next[b], na);
     report_merge(run, winner, loser);
@@ -736,14 +829,14 @@ static uint8_t hold_elsewhere(idn_run *run, uint32_t root, uint32_t v,
                               int kind)
 {
     uint32_t slot = run->idn->kinds[kind].slot;
-    uint32_t *c = counters(run, root);
+    const uint32_t *c = counters(run, root);
 
     if (slot == 0 || !run->idn->slot_held[slot])
         return IDN_L_ELSEWHERE;
     if (!held_fits(c, slot, v))
         return refuse(run, IDN_L_CONFLICT, root, IDN_NONE, v);
     if (c[slot] == 0)
-        idn_put32(run, &c[slot], v + 1);
+        idn_put32(run, &idn_counters_for_write(run, root)[slot], v + 1);
     return IDN_L_ELSEWHERE;
 }
 
@@ -798,15 +891,14 @@ static void claim_held(idn_run *run, uint32_t o, uint32_t v)
 {
     const crm_identity *idn = run->idn;
     uint32_t flags = run->st->vs[v].flags;
-    uint32_t slot = idn->kinds[IDN_VSLOT_KIND(flags)].slot;
-    uint32_t *c;
+    uint32_t slot = idn->kinds[IDN_VSLOT_KIND(flags)].slot, root;
 
     if (slot == 0 || !idn->slot_held[slot] || (flags & IDN_F_SHARED) ||
         (IDN_VSLOT_STATIC(flags) & (IDN_V_BLOCKED | IDN_V_PLACEHOLDER)))
         return;
-    c = counters(run, idn_find(run, o));
-    if (c[slot] == 0)
-        idn_put32(run, &c[slot], v + 1);
+    root = idn_find(run, o);
+    if (counters(run, root)[slot] == 0)
+        idn_put32(run, &idn_counters_for_write(run, root)[slot], v + 1);
 }
 
 /* First attaches the values no profile holds yet (and claims held slots),

@@ -12,8 +12,11 @@
  * Profiles are union-find sets of observations. A profile's root is always
  * its earliest observation (by at, then source_id), so its id is src[root].
  * A value is attached to at most one profile: vs[v].anchor is an
- * observation of it. Per root, cnt[] counts the values attached (slot 0,
- * for the cap) and those of each limited kind (slots 1..). next[] links the
+ * observation of it. Per root, a block of cnt[] counts the values attached
+ * (slot 0, for the cap) and those of each limited kind (slots 1..); cidx[]
+ * names the block of each observation, and a root without one counts
+ * nothing yet (only roots need counters, and most observations are not
+ * roots, or roots of nothing until resolve). next[] links the
  * members of a profile in a cycle. These arrays form an idn_state, so that
  * resolve can compute a fresh one and swap it in only after every event was
  * accepted; resolve also renumbers observations in canonical order, so the
@@ -123,7 +126,11 @@ static inline uint32_t idn_vslot_meta(const idn_value *val)
 typedef struct idn_state {
     uint32_t *parent;     /* per observation */
     uint32_t *next;       /* per observation: member cycle */
-    uint32_t *cnt;        /* per observation * ncnt */
+    uint32_t *cidx;       /* per observation: its counter block, or IDN_NONE */
+    uint32_t *cnt;        /* counter blocks, ncnt entries each */
+    size_t nblocks, blocks_cap;
+    uint32_t free_block;  /* a free block (its slot 0 links the next), or
+                             IDN_NONE */
     idn_vslot *vs;        /* per value */
     uint32_t *track_head; /* per value: refused profiles (idn_track list) */
     uint8_t *istate;      /* per identifier: enum idn_link_state */
@@ -196,6 +203,9 @@ struct crm_identity {
     size_t nundo, undo_cap;
     int undo_failed;
 
+    /* counters written when no block could be had (the run then fails) */
+    uint32_t spare_counters[IDN_MAX_KINDS + 1];
+
     /* scratch for normalising one value, and one observation's values */
     char scratch[IDN_NORM_BUF];
     uint32_t obs_values[IDN_MAX_IDENTS + IDN_MAX_KINDS];
@@ -208,7 +218,7 @@ struct crm_identity {
 
 /* Marks of the appendable arrays at the start of an operation. */
 typedef struct idn_mark {
-    size_t nobs, nvals, nbytes, nidents, npool, nlive;
+    size_t nobs, nvals, nbytes, nidents, npool, nlive, nblocks;
 } idn_mark;
 
 /* One linking run over the state st (live or fresh). */
@@ -295,6 +305,8 @@ int idn_grow_values(crm_identity *idn, size_t need);
 int idn_grow_obs(crm_identity *idn, size_t need);
 int idn_grow_idents(crm_identity *idn, size_t need);
 int idn_grow_pool(crm_identity *idn, idn_state *st, size_t need);
+/* Makes room for need counter blocks in st (free ones included). */
+int idn_grow_blocks(crm_identity *idn, idn_state *st, size_t need);
 /* Makes room in map (the value or the source map) for extra more entries,
  * growing it by a quarter at least: a map holds up to twice its entries
  * in slots (two thirds full at most), a third less than when it doubles,
@@ -334,6 +346,12 @@ static inline void idn_put8(idn_run *run, uint8_t *slot, uint8_t v)
 void idn_link_observation(idn_run *run, uint32_t o);
 /* Makes o a profile of its own with nothing attached. */
 void idn_reset_observation(idn_run *run, uint32_t o);
+/* Frees the counter block of observation o, if it has one. */
+void idn_release_counters(idn_run *run, uint32_t o);
+/* The counters of root, to write: a free block (else a new one, which a
+ * logged run never makes: room is reserved before it) when it has none.
+ * When none can be had, undo_failed is set and a spare block is given. */
+uint32_t *idn_counters_for_write(idn_run *run, uint32_t root);
 /* As idn_emit for a value that is not interned (raw bytes). */
 int idn_emit_raw(idn_run *run, crm_identity_event ev, int64_t profile,
                  int kind, const char *s, size_t len);

@@ -69,7 +69,6 @@ static crm_status append_observation(crm_identity *idn, int64_t source_id,
                                      int64_t at, uint32_t *out)
 {
     uint32_t found, o = (uint32_t)idn->obs.nobs;
-    size_t j;
     int r;
 
     if (idn_grow_obs(idn, idn->obs.nobs + 1) != 0 ||
@@ -90,8 +89,7 @@ static crm_status append_observation(crm_identity *idn, int64_t source_id,
     idn->obs.istart[o + 1] = idn->obs.istart[o];
     idn->st.parent[o] = o;
     idn->st.next[o] = o;
-    for (j = 0; j < idn->ncnt; j++)
-        idn->st.cnt[(size_t)o * idn->ncnt + j] = 0;
+    idn->st.cidx[o] = IDN_NONE;
     *out = o;
     return CRM_OK;
 }
@@ -416,7 +414,7 @@ crm_status crm_identity_add(crm_identity *idn, size_t n_obs,
 /* Starts loading what linking reads of profile root x. */
 static void prefetch_profile(const crm_identity *idn, uint32_t x)
 {
-    crm_prefetch(&idn->st.cnt[(size_t)x * idn->ncnt]);
+    crm_prefetch(&idn->st.cidx[x]);
     crm_prefetch(&idn->st.next[x]);
     crm_prefetch(&idn->obs.at[x]);
     crm_prefetch(&idn->obs.src[x]);
@@ -485,12 +483,14 @@ crm_status crm_identity_observe(crm_identity *idn, int64_t source_id,
     }
     if (s == CRM_OK && !run.stopped) {
         /* Without a callback nothing can refuse the links, and the pool
-         * is reserved: linking cannot fail, so it needs no undo log. */
+         * and the counter blocks (one per identifier and pass at most)
+         * are reserved: linking cannot fail, so it needs no undo log. */
         run.logged = idn->event_fn != NULL;
         nids = idn->obs.istart[o + 1] - idn->obs.istart[o];
         if ((run.logged &&
              idn_undo_reserve(idn, nids * (idn->ncnt + 8) + 8) != 0) ||
-            idn_grow_pool(idn, &idn->st, idn->st.npool + nids) != 0)
+            idn_grow_pool(idn, &idn->st, idn->st.npool + nids) != 0 ||
+            idn_grow_blocks(idn, &idn->st, idn->st.nblocks + 2 * nids + 1))
             s = crm_error_nomem(idn->ctx);
     }
     if (s == CRM_OK && !run.stopped) {

@@ -152,11 +152,12 @@ static int state_alloc(crm_identity *idn, idn_state *st)
     memset(st, 0, sizeof *st);
     st->parent = crm_mem_alloc_array(ctx, no, 4);
     st->next = crm_mem_alloc_array(ctx, no, 4);
-    st->cnt = crm_mem_alloc_array(ctx, no * idn->ncnt, 4);
+    st->cidx = crm_mem_alloc_array(ctx, no, 4);
+    st->free_block = IDN_NONE;
     st->vs = crm_mem_calloc(ctx, nv, sizeof *st->vs);
     st->track_head = crm_mem_alloc_array(ctx, nv, 4);
     st->istate = crm_mem_alloc_array(ctx, ni, 1);
-    if (st->parent && st->next && st->cnt && st->vs &&
+    if (st->parent && st->next && st->cidx && st->vs &&
         st->track_head && st->istate)
         return 0;
     idn_state_free(idn, st);
@@ -180,8 +181,10 @@ static void state_reset(crm_identity *idn, idn_state *st)
     for (i = 0; i < idn->obs.nobs; i++) {
         st->parent[i] = (uint32_t)i;
         st->next[i] = (uint32_t)i;
+        st->cidx[i] = IDN_NONE;
     }
-    memset(st->cnt, 0, idn->obs.nobs * idn->ncnt * 4);
+    st->nblocks = 0;
+    st->free_block = IDN_NONE;
     for (i = 0; i < idn->nvals; i++)
         reset_value(idn, st, i);
     if (idn->obs.nidents > 0) /* istate is NULL when none was ever added */
@@ -190,13 +193,15 @@ static void state_reset(crm_identity *idn, idn_state *st)
 }
 
 /* Observation o alone, and the values it holds attached nowhere. */
-static void reset_observation(crm_identity *idn, idn_state *st, uint32_t o)
+static void reset_observation(idn_run *run, uint32_t o)
 {
+    crm_identity *idn = run->idn;
+    idn_state *st = run->st;
     uint32_t k;
 
     st->parent[o] = o;
     st->next[o] = o;
-    memset(&st->cnt[(size_t)o * idn->ncnt], 0, idn->ncnt * 4);
+    idn_release_counters(run, o);
     for (k = idn->obs.istart[o]; k < idn->obs.istart[o + 1]; k++) {
         st->istate[k] = IDN_L_NONE;
         if (idn->obs.ival[k] != IDN_NONE)
@@ -250,7 +255,7 @@ static void prefetch_owners(const idn_run *run, uint32_t o)
         if (anchor == IDN_NONE)
             continue;
         owner = st->parent[anchor];
-        crm_prefetch(&st->cnt[(size_t)owner * idn->ncnt]);
+        crm_prefetch(&st->cidx[owner]);
         crm_prefetch(&st->next[owner]);
         crm_prefetch(&st->parent[owner]);
     }
@@ -435,7 +440,7 @@ static void prefetch_observation(const idn_run *run, uint32_t o)
     crm_prefetch(&idn->obs.istart[o]);
     crm_prefetch(&run->st->parent[o]);
     crm_prefetch(&run->st->next[o]);
-    crm_prefetch(&run->st->cnt[(size_t)o * idn->ncnt]);
+    crm_prefetch(&run->st->cidx[o]);
 }
 
 static void prefetch_identifiers(const idn_run *run, uint32_t o)
@@ -471,7 +476,7 @@ static void relink_dirty(idn_run *run, const idn_components *cc)
             if (c < n)
                 prefetch_slots(run, (uint32_t)c);
             if (phase == 0)
-                reset_observation(run->idn, run->st, (uint32_t)o);
+                reset_observation(run, (uint32_t)o);
             else
                 idn_link_observation(run, (uint32_t)o);
         }
@@ -770,8 +775,9 @@ static void clear_shared(crm_identity *idn)
 
 /*
  * Resolve when no callback listens: nothing can refuse the result, so once
- * the scratch block, the new istart and the pool (one entry per
- * identifier at most) are allocated, nothing can fail. The columns are
+ * the scratch block, the new istart, the pool (one entry per
+ * identifier at most) and the counter blocks (one per observation at
+ * most) are allocated, nothing can fail. The columns are
  * then put in canonical order where they are, through the scratch block,
  * and the links replayed over the live state, with the scratch block
  * holding the components: no second table and state (about 700 MB at 10M
@@ -791,7 +797,8 @@ static crm_status resolve_in_place(crm_identity *idn, const uint32_t *order,
     bytes = bytes > m * 4 ? bytes : m * 4;
     scratch = crm_mem_alloc(idn->ctx, bytes);
     istart = crm_mem_alloc_array(idn->ctx, obs->obs_cap + 1, 4);
-    if (!scratch || !istart || idn_grow_pool(idn, &idn->st, m) != 0) {
+    if (!scratch || !istart || idn_grow_pool(idn, &idn->st, m) != 0 ||
+        idn_grow_blocks(idn, &idn->st, n) != 0) {
         crm_mem_free(idn->ctx, scratch);
         crm_mem_free(idn->ctx, istart);
         return CRM_ENOMEM;

@@ -392,6 +392,17 @@ static crm_status get_observation(crm_identity *idn, crm_reader *r,
     return ins == 0 ? corrupt(idn->ctx, "a source_id appears twice") : CRM_OK;
 }
 
+/* The counters of root, to write (their blocks are reserved). */
+static uint32_t *root_counters(crm_identity *idn, uint32_t root)
+{
+    idn_run run;
+
+    memset(&run, 0, sizeof run);
+    run.idn = idn;
+    run.st = &idn->st;
+    return idn_counters_for_write(&run, root);
+}
+
 /* Rebuilds the held slots: the value of every identifier whose link held
  * it (here or in another profile). */
 static void set_held_slots(crm_identity *idn)
@@ -408,7 +419,7 @@ static void set_held_slots(crm_identity *idn)
                 continue;
             slot = idn->kinds[idn->vals[v].kind].slot;
             if (slot != 0 && idn->slot_held[slot])
-                st->cnt[(size_t)st->parent[o] * idn->ncnt + slot] = v + 1;
+                root_counters(idn, st->parent[o])[slot] = v + 1;
         }
     }
 }
@@ -418,7 +429,7 @@ static void set_held_slots(crm_identity *idn)
 static crm_status link_structure(crm_identity *idn)
 {
     idn_state *st = &idn->st;
-    size_t i, j;
+    size_t i, roots = 0;
 
     for (i = 0; i < idn->obs.nobs; i++) {
         uint32_t r = st->parent[i];
@@ -427,9 +438,11 @@ static crm_status link_structure(crm_identity *idn)
             (r != i && idn_earlier(idn, (uint32_t)i, r)))
             return corrupt(idn->ctx, "bad profile root");
         st->next[i] = (uint32_t)i;
-        for (j = 0; j < idn->ncnt; j++)
-            st->cnt[i * idn->ncnt + j] = 0;
+        st->cidx[i] = IDN_NONE;
+        roots += r == i;
     }
+    if (idn_grow_blocks(idn, st, roots) != 0)
+        return crm_error_nomem(idn->ctx);
     for (i = 0; i < idn->obs.nobs; i++) {
         uint32_t r = st->parent[i];
         if (r != i) {
@@ -438,7 +451,7 @@ static crm_status link_structure(crm_identity *idn)
         }
     }
     for (i = 0; i < idn->nvals; i++) {
-        uint32_t a = st->vs[i].anchor, slot;
+        uint32_t a = st->vs[i].anchor, slot, *c;
         if (st->track_head[i] != IDN_NONE && st->track_head[i] >= st->npool)
             return corrupt(idn->ctx, "bad refusal list head");
         if (a == IDN_NONE)
@@ -446,9 +459,10 @@ static crm_status link_structure(crm_identity *idn)
         if (a >= idn->obs.nobs || idn->obs.dead[a])
             return corrupt(idn->ctx, "bad anchor");
         slot = idn->kinds[idn->vals[i].kind].slot;
-        st->cnt[(size_t)st->parent[a] * idn->ncnt]++;
+        c = root_counters(idn, st->parent[a]);
+        c[0]++;
         if (slot != 0 && !idn->slot_held[slot])
-            st->cnt[(size_t)st->parent[a] * idn->ncnt + slot]++;
+            c[slot]++;
     }
     set_held_slots(idn);
     for (i = 0; i < st->npool; i++)
