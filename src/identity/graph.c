@@ -187,8 +187,7 @@ int idn_grow_obs(crm_identity *idn, size_t need)
         resize(idn, &idn->obs.istart, used + 1, old + 1, c + 1, 4) ||
         resize(idn, &idn->obs.dead, used, old, c, 1) ||
         resize(idn, &idn->st.parent, used, old, c, 4) ||
-        resize(idn, &idn->st.next, used, old, c, 4) ||
-        resize(idn, &idn->st.cidx, used, old, c, 4))
+        resize(idn, &idn->st.next, used, old, c, 4))
         return -1;
     if (idn->obs.obs_cap == 0)
         idn->obs.istart[0] = 0;
@@ -247,6 +246,21 @@ int idn_grow_blocks(crm_identity *idn, idn_state *st, size_t need)
         return -1;
     st->cnt = p;
     st->blocks_cap = cap;
+    return 0;
+}
+
+int idn_cover_counters(crm_identity *idn, idn_state *st)
+{
+    size_t n = idn->obs.nobs, c;
+
+    if (n > st->cidx_cap) {
+        c = next_cap(st->cidx_cap, n);
+        if (resize(idn, &st->cidx, st->ncidx, st->cidx_cap, c, 4))
+            return -1;
+        st->cidx_cap = c;
+    }
+    for (; st->ncidx < n; st->ncidx++)
+        st->cidx[st->ncidx] = IDN_NONE;
     return 0;
 }
 
@@ -457,6 +471,8 @@ void idn_rollback(crm_identity *idn, const idn_mark *m)
     for (i = idn->nvals; i > m->nvals; i--)
         value_unmap(idn, (uint32_t)(i - 1));
     idn->obs.nobs = m->nobs;
+    if (idn->st.ncidx > m->nobs)
+        idn->st.ncidx = m->nobs;
     idn->nvals = m->nvals;
     idn->nbytes = m->nbytes;
     idn->obs.nidents = m->nidents;

@@ -16,7 +16,9 @@
  * (slot 0, for the cap) and those of each limited kind (slots 1..); cidx[]
  * names the block of each observation, and a root without one counts
  * nothing yet (only roots need counters, and most observations are not
- * roots, or roots of nothing until resolve). next[] links the
+ * roots, or roots of nothing until resolve). cidx[] covers the first
+ * ncidx observations only: those added since the last linking operation
+ * have no block, and get their entries when one starts. next[] links the
  * members of a profile in a cycle. These arrays form an idn_state, so that
  * resolve can compute a fresh one and swap it in only after every event was
  * accepted; resolve also renumbers observations in canonical order, so the
@@ -127,6 +129,7 @@ typedef struct idn_state {
     uint32_t *parent;     /* per observation */
     uint32_t *next;       /* per observation: member cycle */
     uint32_t *cidx;       /* per observation: its counter block, or IDN_NONE */
+    size_t ncidx, cidx_cap;
     uint32_t *cnt;        /* counter blocks, ncnt entries each */
     size_t nblocks, blocks_cap;
     uint32_t free_block;  /* a free block (its slot 0 links the next), or
@@ -307,6 +310,9 @@ int idn_grow_idents(crm_identity *idn, size_t need);
 int idn_grow_pool(crm_identity *idn, idn_state *st, size_t need);
 /* Makes room for need counter blocks in st (free ones included). */
 int idn_grow_blocks(crm_identity *idn, idn_state *st, size_t need);
+/* Gives every observation an entry in st->cidx (IDN_NONE for those added
+ * since the last linking operation); called before linking. 0 or -1. */
+int idn_cover_counters(crm_identity *idn, idn_state *st);
 /* Makes room in map (the value or the source map) for extra more entries,
  * growing it by a quarter at least: a map holds up to twice its entries
  * in slots (two thirds full at most), a third less than when it doubles,

@@ -356,6 +356,7 @@ void idn_unfreeze_if_empty(crm_identity *idn)
     idn->obs.src = idn->obs.at = NULL;
     idn->obs.istart = idn->st.parent = idn->st.next = idn->st.cidx = NULL;
     idn->st.cnt = NULL;
+    idn->st.ncidx = idn->st.cidx_cap = 0;
     idn->st.nblocks = idn->st.blocks_cap = 0;
     idn->st.free_block = IDN_NONE;
     idn->obs.dead = NULL;

@@ -89,7 +89,6 @@ static crm_status append_observation(crm_identity *idn, int64_t source_id,
     idn->obs.istart[o + 1] = idn->obs.istart[o];
     idn->st.parent[o] = o;
     idn->st.next[o] = o;
-    idn->st.cidx[o] = IDN_NONE;
     *out = o;
     return CRM_OK;
 }
@@ -490,7 +489,8 @@ crm_status crm_identity_observe(crm_identity *idn, int64_t source_id,
         if ((run.logged &&
              idn_undo_reserve(idn, nids * (idn->ncnt + 8) + 8) != 0) ||
             idn_grow_pool(idn, &idn->st, idn->st.npool + nids) != 0 ||
-            idn_grow_blocks(idn, &idn->st, idn->st.nblocks + 2 * nids + 1))
+            idn_grow_blocks(idn, &idn->st, idn->st.nblocks + 2 * nids + 1) ||
+            idn_cover_counters(idn, &idn->st) != 0)
             s = crm_error_nomem(idn->ctx);
     }
     if (s == CRM_OK && !run.stopped) {

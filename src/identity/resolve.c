@@ -153,6 +153,7 @@ static int state_alloc(crm_identity *idn, idn_state *st)
     st->parent = crm_mem_alloc_array(ctx, no, 4);
     st->next = crm_mem_alloc_array(ctx, no, 4);
     st->cidx = crm_mem_alloc_array(ctx, no, 4);
+    st->cidx_cap = no;
     st->free_block = IDN_NONE;
     st->vs = crm_mem_calloc(ctx, nv, sizeof *st->vs);
     st->track_head = crm_mem_alloc_array(ctx, nv, 4);
@@ -183,6 +184,7 @@ static void state_reset(crm_identity *idn, idn_state *st)
         st->next[i] = (uint32_t)i;
         st->cidx[i] = IDN_NONE;
     }
+    st->ncidx = idn->obs.nobs;
     st->nblocks = 0;
     st->free_block = IDN_NONE;
     for (i = 0; i < idn->nvals; i++)
@@ -798,7 +800,8 @@ static crm_status resolve_in_place(crm_identity *idn, const uint32_t *order,
     scratch = crm_mem_alloc(idn->ctx, bytes);
     istart = crm_mem_alloc_array(idn->ctx, obs->obs_cap + 1, 4);
     if (!scratch || !istart || idn_grow_pool(idn, &idn->st, m) != 0 ||
-        idn_grow_blocks(idn, &idn->st, n) != 0) {
+        idn_grow_blocks(idn, &idn->st, n) != 0 ||
+        idn_cover_counters(idn, &idn->st) != 0) {
         crm_mem_free(idn->ctx, scratch);
         crm_mem_free(idn->ctx, istart);
         return CRM_ENOMEM;

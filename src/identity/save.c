@@ -431,6 +431,8 @@ static crm_status link_structure(crm_identity *idn)
     idn_state *st = &idn->st;
     size_t i, roots = 0;
 
+    if (idn_cover_counters(idn, st) != 0)
+        return crm_error_nomem(idn->ctx);
     for (i = 0; i < idn->obs.nobs; i++) {
         uint32_t r = st->parent[i];
         if (st->parent[r] != r || (idn->obs.dead[i] && r != i) ||
@@ -438,7 +440,6 @@ static crm_status link_structure(crm_identity *idn)
             (r != i && idn_earlier(idn, (uint32_t)i, r)))
             return corrupt(idn->ctx, "bad profile root");
         st->next[i] = (uint32_t)i;
-        st->cidx[i] = IDN_NONE;
         roots += r == i;
     }
     if (idn_grow_blocks(idn, st, roots) != 0)
