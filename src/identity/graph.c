@@ -52,9 +52,10 @@ static uint64_t rehash(uint64_t key)
 
 static void slot_fill(const crm_identity *idn, idn_vmap_slot *slot, uint32_t v)
 {
+    uint64_t off = idn_value_off(&idn->vals[v]);
+
     slot->v = v;
-    slot->off = idn->vals[v].off < IDN_NONE ? (uint32_t)idn->vals[v].off
-                                            : IDN_NONE;
+    slot->off = off < IDN_NONE ? (uint32_t)off : IDN_NONE;
 }
 
 /* Whether the value in slot is (kind, s), whose key the slot holds. The
@@ -69,7 +70,7 @@ static int slot_equals(const crm_identity *idn, const idn_vmap_slot *slot,
         return memcmp(idn->bytes + slot->off, s, len) == 0;
     return val->kind == (uint8_t)kind && val->len == len &&
            (val->flags & IDN_V_DEAD) == 0 &&
-           memcmp(idn->bytes + val->off, s, len) == 0;
+           memcmp(idn->bytes + idn_value_off(val), s, len) == 0;
 }
 
 uint32_t idn_value_find(const crm_identity *idn, int kind, const char *s,
@@ -146,6 +147,8 @@ static int grow_bytes(crm_identity *idn, size_t need)
 
     if (need <= idn->bytes_cap)
         return 0;
+    if (need > IDN_MAX_BYTES)
+        return -1;
     c = next_cap(idn->bytes_cap, need);
     if (resize(idn, &idn->bytes, idn->nbytes, idn->bytes_cap, c, 1))
         return -1;
@@ -304,7 +307,7 @@ int idn_value_intern_hashed(crm_identity *idn, uint64_t key, int kind,
         return -1;
     v = (uint32_t)idn->nvals++;
     memcpy(idn->bytes + idn->nbytes, s, len);
-    idn->vals[v].off = idn->nbytes;
+    idn_value_set_off(&idn->vals[v], idn->nbytes);
     idn->vals[v].len = (uint16_t)len;
     idn->vals[v].kind = (uint8_t)kind;
     idn->vals[v].flags = 0;
@@ -324,7 +327,7 @@ int idn_value_intern_hashed(crm_identity *idn, uint64_t key, int kind,
 int idn_value_map_insert(crm_identity *idn, uint32_t v)
 {
     int inserted;
-    const char *s = idn->bytes + idn->vals[v].off;
+    const char *s = idn_value_bytes(idn, v);
     int kind = idn->vals[v].kind;
     size_t len = idn->vals[v].len;
     uint64_t key = idn_hash(kind, s, len);
@@ -357,7 +360,7 @@ void idn_value_prefetch(const crm_identity *idn, uint64_t key, int link)
 /* The map slot of live value v, or NULL. */
 static idn_vmap_slot *value_slot(crm_identity *idn, uint32_t v)
 {
-    uint64_t key = idn_hash(idn->vals[v].kind, idn->bytes + idn->vals[v].off,
+    uint64_t key = idn_hash(idn->vals[v].kind, idn_value_bytes(idn, v),
                             idn->vals[v].len);
 
     for (;;) {
@@ -386,7 +389,7 @@ void idn_value_erase(crm_identity *idn, uint32_t v)
     slot = value_slot(idn, v);
     if (slot != NULL)
         slot->off = IDN_NONE;
-    memset(idn->bytes + idn->vals[v].off, 0, idn->vals[v].len);
+    memset(idn->bytes + idn_value_off(&idn->vals[v]), 0, idn->vals[v].len);
     idn->vals[v].len = 0;
     idn->vals[v].flags |= IDN_V_DEAD;
 }
@@ -557,7 +560,7 @@ int idn_emit(idn_run *run, crm_identity_event ev, int64_t profile,
         return 0;
     if (value != IDN_NONE) {
         kind = idn->vals[value].kind;
-        s = idn->bytes + idn->vals[value].off;
+        s = idn_value_bytes(idn, value);
         len = idn->vals[value].len;
     }
     if (idn->event_fn(idn->event_user, ev, profile, other, to, kind, s,

@@ -89,13 +89,30 @@ typedef struct idn_track {
     uint32_t next;
 } idn_track;
 
-/* An interned value: bytes[off .. off+len), kind, static flags. */
+/* An interned value: bytes[off .. off+len), kind, static flags. The
+ * offset is 48 bits (off_hi, off_lo), so that a value takes 12 bytes, not
+ * 16 (6.8 million values at 10M observations). */
 typedef struct idn_value {
-    uint64_t off;
+    uint32_t off_lo;
+    uint16_t off_hi;
     uint16_t len;
     uint8_t kind;
     uint8_t flags; /* IDN_V_* */
 } idn_value;
+
+/* Most bytes of values the 48-bit offsets reach. */
+#define IDN_MAX_BYTES ((uint64_t)1 << 48)
+
+static inline uint64_t idn_value_off(const idn_value *val)
+{
+    return (uint64_t)val->off_hi << 32 | val->off_lo;
+}
+
+static inline void idn_value_set_off(idn_value *val, uint64_t off)
+{
+    val->off_lo = (uint32_t)off;
+    val->off_hi = (uint16_t)(off >> 32);
+}
 
 /* A slot of the value map (crm_identity.vmap): the key, the value's index
  * and, so that a hit reads the value's bytes without first reading
@@ -263,6 +280,12 @@ int idn_kind_valid(const crm_identity *idn, int kind);
 
 /* ---- graph.c ---- */
 
+/* The bytes of value v. */
+static inline const char *idn_value_bytes(const crm_identity *idn, uint32_t v)
+{
+    return idn->bytes + idn_value_off(&idn->vals[v]);
+}
+
 uint64_t idn_hash(int kind, const char *s, size_t len);
 /* Index of value (kind, s), or IDN_NONE; dead values are skipped. */
 uint32_t idn_value_find(const crm_identity *idn, int kind, const char *s,
@@ -280,7 +303,8 @@ static inline int idn_value_cmp(const crm_identity *idn, uint32_t a,
 
     if (va->kind != vb->kind)
         return va->kind < vb->kind ? -1 : 1;
-    c = memcmp(idn->bytes + va->off, idn->bytes + vb->off, la < lb ? la : lb);
+    c = memcmp(idn->bytes + idn_value_off(va), idn->bytes + idn_value_off(vb),
+               la < lb ? la : lb);
     if (c != 0)
         return c;
     return la < lb ? -1 : la > lb;

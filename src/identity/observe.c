@@ -58,7 +58,7 @@ static int add_composite(crm_identity *idn, int k, uint32_t *ids, size_t *n)
         uint32_t v = part_vals[p];
         if (p > 0)
             idn->scratch[len++] = IDN_PART_SEPARATOR;
-        memcpy(idn->scratch + len, idn->bytes + idn->vals[v].off, idn->vals[v].len);
+        memcpy(idn->scratch + len, idn_value_bytes(idn, v), idn->vals[v].len);
         len += idn->vals[v].len;
     }
     return idn_value_intern(idn, k, idn->scratch, len, &ids[(*n)++]);

@@ -81,7 +81,8 @@ static void put_values(save_out *out, const crm_identity *idn)
     for (v = 0; v < idn->nvals; v++) {
         crm_writer_put_u8(w, idn->vals[v].kind);
         crm_writer_put_uvarint(w, idn->vals[v].len);
-        crm_writer_put_bytes(w, idn->bytes + idn->vals[v].off, idn->vals[v].len);
+        crm_writer_put_bytes(w, idn_value_bytes(idn, (uint32_t)v),
+                             idn->vals[v].len);
         crm_writer_put_u8(w, idn->vals[v].flags);
         crm_writer_put_uvarint(w, idn->st.vs[v].flags & IDN_F_MASK);
         crm_writer_put_uvarint(w, opt_index(idn->st.vs[v].anchor));
@@ -268,7 +269,7 @@ static crm_status get_kinds(crm_identity *idn, crm_reader *r)
  * allocation failure. */
 static int map_value(crm_identity *idn, uint32_t v)
 {
-    const char *s = idn->bytes + idn->vals[v].off;
+    const char *s = idn_value_bytes(idn, v);
     int kind = idn->vals[v].kind;
     uint32_t found = idn_value_find(idn, kind, s, idn->vals[v].len);
 
@@ -298,7 +299,7 @@ static crm_status get_value(crm_identity *idn, crm_reader *r, uint32_t v)
         head > UINT32_MAX || ((vstatic & IDN_V_DEAD) && len != 0))
         return corrupt(idn->ctx, "bad value flags");
     memcpy(idn->bytes + idn->nbytes, p, (size_t)len);
-    idn->vals[v].off = idn->nbytes;
+    idn_value_set_off(&idn->vals[v], idn->nbytes);
     idn->nbytes += (size_t)len;
     idn->vals[v].len = (uint16_t)len;
     idn->vals[v].kind = kind;
