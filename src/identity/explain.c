@@ -134,7 +134,7 @@ static crm_status deliver(const crm_identity *idn, explain_graph *g,
             linked ? (crm_identity_event)0
                    : idn_state_event(s1 != IDN_L_LINKED ? s1 : s2);
         if (fn(user, idn->obs.src[from], idn->obs.src[to], idn->vals[v].kind,
-               idn->bytes + idn->vals[v].off, idn->vals[v].len, linked, why) != 0)
+               idn_value_bytes(idn, v), idn->vals[v].len, linked, why) != 0)
             return crm_error(idn->ctx, CRM_ECALLBACK,
                              "the explain callback returned non-zero");
     }

@@ -64,6 +64,21 @@ static int collect_members(crm_identity *idn, forget_job *job)
     return 0;
 }
 
+/* Makes room for the counter blocks that replaying the members may take
+ * (one per identifier and pass at most), and gives every observation its
+ * block entry, before the first logged write: growing moves them. */
+static int reserve_counters(crm_identity *idn, const forget_job *job)
+{
+    size_t i, nids = 0;
+
+    for (i = 0; i < job->nmembers; i++)
+        nids += idn->obs.istart[job->members[i] + 1] -
+                idn->obs.istart[job->members[i]];
+    if (idn_cover_counters(idn, &idn->st) != 0)
+        return -1;
+    return idn_grow_blocks(idn, &idn->st, idn->st.nblocks + 2 * nids + 1);
+}
+
 /* Detaches every value attached to the profiles, then makes each member a
  * profile of its own. */
 static void reset_members(idn_run *run, const forget_job *job)
@@ -169,7 +184,7 @@ static crm_status forget(crm_identity *idn, uint32_t dead_obs,
     run.st = &idn->st;
     run.logged = 1;
     run.fresh = IDN_NONE;
-    if (collect_members(idn, job) != 0)
+    if (collect_members(idn, job) != 0 || reserve_counters(idn, job) != 0)
         return crm_error_nomem(idn->ctx);
     reset_members(&run, job);
     if (dead_obs != IDN_NONE) {

@@ -52,9 +52,10 @@ static uint64_t rehash(uint64_t key)
 
 static void slot_fill(const crm_identity *idn, idn_vmap_slot *slot, uint32_t v)
 {
+    uint64_t off = idn_value_off(&idn->vals[v]);
+
     slot->v = v;
-    slot->off = idn->vals[v].off < IDN_NONE ? (uint32_t)idn->vals[v].off
-                                            : IDN_NONE;
+    slot->off = off < IDN_NONE ? (uint32_t)off : IDN_NONE;
 }
 
 /* Whether the value in slot is (kind, s), whose key the slot holds. The
@@ -69,7 +70,7 @@ static int slot_equals(const crm_identity *idn, const idn_vmap_slot *slot,
         return memcmp(idn->bytes + slot->off, s, len) == 0;
     return val->kind == (uint8_t)kind && val->len == len &&
            (val->flags & IDN_V_DEAD) == 0 &&
-           memcmp(idn->bytes + val->off, s, len) == 0;
+           memcmp(idn->bytes + idn_value_off(val), s, len) == 0;
 }
 
 uint32_t idn_value_find(const crm_identity *idn, int kind, const char *s,
@@ -93,25 +94,31 @@ uint32_t idn_value_find_hashed(const crm_identity *idn, uint64_t key,
     }
 }
 
-/* Arrays of at least this many bytes grow into fresh memory advised for
- * huge pages (resize). */
+/* Arrays of at least this many bytes live in memory advised for huge
+ * pages (resize). */
 #define IDN_HUGE_ARRAY ((size_t)4 << 20)
 
-/* Resizes *array to n elements of size bytes, keeping its first used
- * elements; 0 or -1 (array unchanged). Linking reads the big arrays at
- * random places, where 4 KiB pages would cost a TLB miss nearly every
- * time: a big array moves into fresh memory advised for huge pages
- * before its first write (realloc would have touched it already). */
-static int resize(crm_identity *idn, void *array, size_t used, size_t n,
-                  size_t size)
+/* Resizes *array from old_n to n elements of size bytes, keeping its
+ * first used elements; 0 or -1 (array unchanged). Linking reads the big
+ * arrays at random places, where 4 KiB pages would cost a TLB miss nearly
+ * every time: an array turning big moves into fresh memory advised for
+ * huge pages before its first write (realloc would have touched it
+ * already). A big array then grows with realloc, which moves its pages
+ * instead of copying them, so that the old and the new array never hold
+ * memory together (the peak of a growing graph), and its new part is
+ * advised before its first write. */
+static int resize(crm_identity *idn, void *array, size_t used, size_t old_n,
+                  size_t n, size_t size)
 {
     void **slot = array;
     void *p;
 
-    if (n * size < IDN_HUGE_ARRAY) {
+    if (n * size < IDN_HUGE_ARRAY || old_n * size >= IDN_HUGE_ARRAY) {
         p = crm_mem_realloc_array(idn->ctx, *slot, n, size);
         if (p == NULL)
             return -1;
+        if (n * size >= IDN_HUGE_ARRAY)
+            crm_advise_huge_pages(p, n * size);
     } else {
         p = crm_mem_alloc_array(idn->ctx, n, size);
         if (p == NULL)
@@ -140,8 +147,10 @@ static int grow_bytes(crm_identity *idn, size_t need)
 
     if (need <= idn->bytes_cap)
         return 0;
+    if (need > IDN_MAX_BYTES)
+        return -1;
     c = next_cap(idn->bytes_cap, need);
-    if (resize(idn, &idn->bytes, idn->nbytes, c, 1))
+    if (resize(idn, &idn->bytes, idn->nbytes, idn->bytes_cap, c, 1))
         return -1;
     idn->bytes_cap = c;
     return 0;
@@ -149,16 +158,17 @@ static int grow_bytes(crm_identity *idn, size_t need)
 
 int idn_grow_values(crm_identity *idn, size_t need)
 {
-    size_t c;
+    size_t c, old;
 
     if (need <= idn->vals_cap)
         return 0;
     if (need >= IDN_NONE)
         return -1;
     c = next_cap(idn->vals_cap, need);
-    if (resize(idn, &idn->vals, idn->nvals, c, sizeof *idn->vals) ||
-        resize(idn, &idn->st.vs, idn->nvals, c, sizeof *idn->st.vs) ||
-        resize(idn, &idn->st.track_head, idn->nvals, c, 4))
+    old = idn->vals_cap;
+    if (resize(idn, &idn->vals, idn->nvals, old, c, sizeof *idn->vals) ||
+        resize(idn, &idn->st.vs, idn->nvals, old, c, sizeof *idn->st.vs) ||
+        resize(idn, &idn->st.track_head, idn->nvals, old, c, 4))
         return -1;
     idn->vals_cap = c;
     return 0;
@@ -166,7 +176,7 @@ int idn_grow_values(crm_identity *idn, size_t need)
 
 int idn_grow_obs(crm_identity *idn, size_t need)
 {
-    size_t c, used;
+    size_t c, used, old;
 
     if (need <= idn->obs.obs_cap && idn->obs.istart != NULL)
         return 0;
@@ -174,13 +184,13 @@ int idn_grow_obs(crm_identity *idn, size_t need)
         return -1;
     c = next_cap(idn->obs.obs_cap, need);
     used = idn->obs.nobs;
-    if (resize(idn, &idn->obs.src, used, c, 8) ||
-        resize(idn, &idn->obs.at, used, c, 8) ||
-        resize(idn, &idn->obs.istart, used + 1, c + 1, 4) ||
-        resize(idn, &idn->obs.dead, used, c, 1) ||
-        resize(idn, &idn->st.parent, used, c, 4) ||
-        resize(idn, &idn->st.next, used, c, 4) ||
-        resize(idn, &idn->st.cnt, used * idn->ncnt, c * idn->ncnt, 4))
+    old = idn->obs.obs_cap;
+    if (resize(idn, &idn->obs.src, used, old, c, 8) ||
+        resize(idn, &idn->obs.at, used, old, c, 8) ||
+        resize(idn, &idn->obs.istart, used + 1, old + 1, c + 1, 4) ||
+        resize(idn, &idn->obs.dead, used, old, c, 1) ||
+        resize(idn, &idn->st.parent, used, old, c, 4) ||
+        resize(idn, &idn->st.next, used, old, c, 4))
         return -1;
     if (idn->obs.obs_cap == 0)
         idn->obs.istart[0] = 0;
@@ -190,15 +200,16 @@ int idn_grow_obs(crm_identity *idn, size_t need)
 
 int idn_grow_idents(crm_identity *idn, size_t need)
 {
-    size_t c;
+    size_t c, old;
 
     if (need <= idn->obs.idents_cap)
         return 0;
     if (need >= IDN_NONE)
         return -1;
     c = next_cap(idn->obs.idents_cap, need);
-    if (resize(idn, &idn->obs.ival, idn->obs.nidents, c, 4) ||
-        resize(idn, &idn->st.istate, idn->obs.nidents, c, 1))
+    old = idn->obs.idents_cap;
+    if (resize(idn, &idn->obs.ival, idn->obs.nidents, old, c, 4) ||
+        resize(idn, &idn->st.istate, idn->obs.nidents, old, c, 1))
         return -1;
     idn->obs.idents_cap = c;
     return 0;
@@ -213,6 +224,46 @@ int idn_grow_pool(crm_identity *idn, idn_state *st, size_t need)
     if (crm_mem_grow(idn->ctx, &p, &st->pool_cap, need, sizeof *st->pool))
         return -1;
     st->pool = p;
+    return 0;
+}
+
+int idn_map_reserve(crm_identity *idn, crm_i64map *map, size_t extra)
+{
+    size_t count = map->count, need = count + extra;
+
+    if (need <= crm_i64map_room(map))
+        return 0;
+    if (need < count + count / 4)
+        need = count + count / 4;
+    return crm_i64map_reserve(idn->ctx, map, need);
+}
+
+int idn_grow_blocks(crm_identity *idn, idn_state *st, size_t need)
+{
+    size_t cap = st->blocks_cap;
+    void *p = st->cnt;
+
+    if (need <= st->blocks_cap)
+        return 0;
+    if (crm_mem_grow(idn->ctx, &p, &cap, need, idn->ncnt * 4))
+        return -1;
+    st->cnt = p;
+    st->blocks_cap = cap;
+    return 0;
+}
+
+int idn_cover_counters(crm_identity *idn, idn_state *st)
+{
+    size_t n = idn->obs.nobs, c;
+
+    if (n > st->cidx_cap) {
+        c = next_cap(st->cidx_cap, n);
+        if (resize(idn, &st->cidx, st->ncidx, st->cidx_cap, c, 4))
+            return -1;
+        st->cidx_cap = c;
+    }
+    for (; st->ncidx < n; st->ncidx++)
+        st->cidx[st->ncidx] = IDN_NONE;
     return 0;
 }
 
@@ -248,14 +299,15 @@ int idn_value_intern_hashed(crm_identity *idn, uint64_t key, int kind,
         return 0;
     }
     if (idn_grow_values(idn, idn->nvals + 1) ||
-        grow_bytes(idn, idn->nbytes + len))
+        grow_bytes(idn, idn->nbytes + len) ||
+        idn_map_reserve(idn, &idn->vmap, 1))
         return -1;
     slot = crm_i64map_insert(idn->ctx, &idn->vmap, (int64_t)key, &inserted);
     if (slot == NULL)
         return -1;
     v = (uint32_t)idn->nvals++;
     memcpy(idn->bytes + idn->nbytes, s, len);
-    idn->vals[v].off = idn->nbytes;
+    idn_value_set_off(&idn->vals[v], idn->nbytes);
     idn->vals[v].len = (uint16_t)len;
     idn->vals[v].kind = (uint8_t)kind;
     idn->vals[v].flags = 0;
@@ -275,7 +327,7 @@ int idn_value_intern_hashed(crm_identity *idn, uint64_t key, int kind,
 int idn_value_map_insert(crm_identity *idn, uint32_t v)
 {
     int inserted;
-    const char *s = idn->bytes + idn->vals[v].off;
+    const char *s = idn_value_bytes(idn, v);
     int kind = idn->vals[v].kind;
     size_t len = idn->vals[v].len;
     uint64_t key = idn_hash(kind, s, len);
@@ -283,6 +335,8 @@ int idn_value_map_insert(crm_identity *idn, uint32_t v)
 
     if (map_probe(idn, &key, kind, s, len) != NULL)
         return 0;
+    if (idn_map_reserve(idn, &idn->vmap, 1))
+        return -1;
     slot = crm_i64map_insert(idn->ctx, &idn->vmap, (int64_t)key, &inserted);
     if (slot == NULL)
         return -1;
@@ -306,7 +360,7 @@ void idn_value_prefetch(const crm_identity *idn, uint64_t key, int link)
 /* The map slot of live value v, or NULL. */
 static idn_vmap_slot *value_slot(crm_identity *idn, uint32_t v)
 {
-    uint64_t key = idn_hash(idn->vals[v].kind, idn->bytes + idn->vals[v].off,
+    uint64_t key = idn_hash(idn->vals[v].kind, idn_value_bytes(idn, v),
                             idn->vals[v].len);
 
     for (;;) {
@@ -335,7 +389,7 @@ void idn_value_erase(crm_identity *idn, uint32_t v)
     slot = value_slot(idn, v);
     if (slot != NULL)
         slot->off = IDN_NONE;
-    memset(idn->bytes + idn->vals[v].off, 0, idn->vals[v].len);
+    memset(idn->bytes + idn_value_off(&idn->vals[v]), 0, idn->vals[v].len);
     idn->vals[v].len = 0;
     idn->vals[v].flags |= IDN_V_DEAD;
 }
@@ -374,6 +428,7 @@ idn_mark idn_mark_take(const crm_identity *idn)
     m.nidents = idn->obs.nidents;
     m.npool = idn->st.npool;
     m.nlive = idn->nlive;
+    m.nblocks = idn->st.nblocks;
     return m;
 }
 
@@ -419,10 +474,13 @@ void idn_rollback(crm_identity *idn, const idn_mark *m)
     for (i = idn->nvals; i > m->nvals; i--)
         value_unmap(idn, (uint32_t)(i - 1));
     idn->obs.nobs = m->nobs;
+    if (idn->st.ncidx > m->nobs)
+        idn->st.ncidx = m->nobs;
     idn->nvals = m->nvals;
     idn->nbytes = m->nbytes;
     idn->obs.nidents = m->nidents;
     idn->st.npool = m->npool;
+    idn->st.nblocks = m->nblocks;
     idn->nlive = m->nlive;
     idn->undo_failed = 0;
 }
@@ -467,15 +525,25 @@ int idn_earlier(const crm_identity *idn, uint32_t a, uint32_t b)
     return idn->obs.src[a] < idn->obs.src[b];
 }
 
+void idn_release_counters(idn_run *run, uint32_t o)
+{
+    idn_state *st = run->st;
+    uint32_t b = st->cidx[o];
+
+    if (b == IDN_NONE)
+        return;
+    idn_put32(run, &st->cnt[(size_t)b * run->idn->ncnt], st->free_block);
+    idn_put32(run, &st->free_block, b);
+    idn_put32(run, &st->cidx[o], IDN_NONE);
+}
+
 void idn_reset_observation(idn_run *run, uint32_t o)
 {
     idn_state *st = run->st;
-    size_t j, ncnt = run->idn->ncnt;
 
     idn_put32(run, &st->parent[o], o);
     idn_put32(run, &st->next[o], o);
-    for (j = 0; j < ncnt; j++)
-        idn_put32(run, &st->cnt[(size_t)o * ncnt + j], 0);
+    idn_release_counters(run, o);
 }
 
 /* ---- events ---- */
@@ -492,7 +560,7 @@ int idn_emit(idn_run *run, crm_identity_event ev, int64_t profile,
         return 0;
     if (value != IDN_NONE) {
         kind = idn->vals[value].kind;
-        s = idn->bytes + idn->vals[value].off;
+        s = idn_value_bytes(idn, value);
         len = idn->vals[value].len;
     }
     if (idn->event_fn(idn->event_user, ev, profile, other, to, kind, s,
@@ -529,9 +597,57 @@ crm_identity_event idn_state_event(uint8_t state)
 
 /* ---- linking ---- */
 
-static uint32_t *counters(idn_run *run, uint32_t root)
+/* Counters of a root without a block. */
+static const uint32_t no_counters[IDN_MAX_KINDS + 1];
+
+/* The counters of root, to read. */
+static const uint32_t *counters(const idn_run *run, uint32_t root)
 {
-    return run->st->cnt + (size_t)root * run->idn->ncnt;
+    uint32_t b = run->st->cidx[root];
+
+    if (b == IDN_NONE)
+        return no_counters;
+    return run->st->cnt + (size_t)b * run->idn->ncnt;
+}
+
+/* A zeroed block from the free list, else a new one; IDN_NONE (and
+ * undo_failed set) when there is no room. */
+static uint32_t take_block(idn_run *run)
+{
+    crm_identity *idn = run->idn;
+    idn_state *st = run->st;
+    size_t j, k = idn->ncnt;
+    uint32_t b = st->free_block, *c;
+
+    if (b != IDN_NONE) {
+        c = st->cnt + (size_t)b * k;
+        idn_put32(run, &st->free_block, c[0]);
+        for (j = 0; j < k; j++)
+            idn_put32(run, &c[j], 0);
+        return b;
+    }
+    if (st->nblocks == st->blocks_cap &&
+        (run->logged || idn_grow_blocks(idn, st, st->nblocks + 1) != 0)) {
+        idn->undo_failed = 1;
+        return IDN_NONE;
+    }
+    b = (uint32_t)st->nblocks++;
+    memset(st->cnt + (size_t)b * k, 0, k * 4);
+    return b;
+}
+
+uint32_t *idn_counters_for_write(idn_run *run, uint32_t root)
+{
+    idn_state *st = run->st;
+    uint32_t b = st->cidx[root];
+
+    if (b == IDN_NONE) {
+        b = take_block(run);
+        if (b == IDN_NONE)
+            return run->idn->spare_counters;
+        idn_put32(run, &st->cidx[root], b);
+    }
+    return st->cnt + (size_t)b * run->idn->ncnt;
 }
 
 /* Whether a held slot (one value per profile) of root may take value v. */
@@ -599,7 +715,7 @@ static int contested(idn_run *run, uint32_t a, uint32_t b)
 static void attach(idn_run *run, uint32_t root, uint32_t o, uint32_t v,
                    int kind)
 {
-    uint32_t *c = counters(run, root);
+    uint32_t *c = idn_counters_for_write(run, root);
     uint32_t slot = run->idn->kinds[kind].slot;
 
     idn_put32(run, &run->st->vs[v].anchor, o);
@@ -622,23 +738,42 @@ static void report_merge(idn_run *run, uint32_t winner, uint32_t loser)
              IDN_NONE);
 }
 
-static void unite(idn_run *run, uint32_t a, uint32_t b)
+/* Adds the counters of loser into winner's, both roots. A winner with no
+ * counters takes the loser's block as it is. */
+static void merge_counters(idn_run *run, uint32_t winner, uint32_t loser)
 {
     idn_state *st = run->st;
-    int a_first = run->ordered ? a < b : idn_earlier(run->idn, a, b);
-    uint32_t winner = a_first ? a : b;
-    uint32_t loser = winner == a ? b : a;
-    uint32_t *cw = counters(run, winner), *cl = counters(run, loser);
-    uint32_t na = st->next[a], nb = st->next[b];
+    uint32_t bw = st->cidx[winner], bl = st->cidx[loser], *cw, *cl;
     size_t j;
 
-    idn_put32(run, &st->parent[loser], winner);
+    if (bl == IDN_NONE)
+        return;
+    if (bw == IDN_NONE) {
+        idn_put32(run, &st->cidx[winner], bl);
+        idn_put32(run, &st->cidx[loser], IDN_NONE);
+        return;
+    }
+    cw = st->cnt + (size_t)bw * run->idn->ncnt;
+    cl = st->cnt + (size_t)bl * run->idn->ncnt;
     for (j = 0; j < run->idn->ncnt; j++) {
         if (!run->idn->slot_held[j])
             idn_put32(run, &cw[j], cw[j] + cl[j]);
         else if (cw[j] == 0)
             idn_put32(run, &cw[j], cl[j]);
     }
+    idn_release_counters(run, loser);
+}
+
+static void unite(idn_run *run, uint32_t a, uint32_t b)
+{
+    idn_state *st = run->st;
+    int a_first = run->ordered ? a < b : idn_earlier(run->idn, a, b);
+    uint32_t winner = a_first ? a : b;
+    uint32_t loser = winner == a ? b : a;
+    uint32_t na = st->next[a], nb = st->next[b];
+
+    idn_put32(run, &st->parent[loser], winner);
+    merge_counters(run, winner, loser);
     idn_put32(run, &st->next[a], nb);
     idn_put32(run, &st->next[b], na);
     report_merge(run, winner, loser);
@@ -713,14 +848,14 @@ static uint8_t hold_elsewhere(idn_run *run, uint32_t root, uint32_t v,
                               int kind)
 {
     uint32_t slot = run->idn->kinds[kind].slot;
-    uint32_t *c = counters(run, root);
+    const uint32_t *c = counters(run, root);
 
     if (slot == 0 || !run->idn->slot_held[slot])
         return IDN_L_ELSEWHERE;
     if (!held_fits(c, slot, v))
         return refuse(run, IDN_L_CONFLICT, root, IDN_NONE, v);
     if (c[slot] == 0)
-        idn_put32(run, &c[slot], v + 1);
+        idn_put32(run, &idn_counters_for_write(run, root)[slot], v + 1);
     return IDN_L_ELSEWHERE;
 }
 
@@ -775,15 +910,14 @@ static void claim_held(idn_run *run, uint32_t o, uint32_t v)
 {
     const crm_identity *idn = run->idn;
     uint32_t flags = run->st->vs[v].flags;
-    uint32_t slot = idn->kinds[IDN_VSLOT_KIND(flags)].slot;
-    uint32_t *c;
+    uint32_t slot = idn->kinds[IDN_VSLOT_KIND(flags)].slot, root;
 
     if (slot == 0 || !idn->slot_held[slot] || (flags & IDN_F_SHARED) ||
         (IDN_VSLOT_STATIC(flags) & (IDN_V_BLOCKED | IDN_V_PLACEHOLDER)))
         return;
-    c = counters(run, idn_find(run, o));
-    if (c[slot] == 0)
-        idn_put32(run, &c[slot], v + 1);
+    root = idn_find(run, o);
+    if (counters(run, root)[slot] == 0)
+        idn_put32(run, &idn_counters_for_write(run, root)[slot], v + 1);
 }
 
 /* First attaches the values no profile holds yet (and claims held slots),

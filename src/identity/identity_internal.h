@@ -12,8 +12,13 @@
  * Profiles are union-find sets of observations. A profile's root is always
  * its earliest observation (by at, then source_id), so its id is src[root].
  * A value is attached to at most one profile: vs[v].anchor is an
- * observation of it. Per root, cnt[] counts the values attached (slot 0,
- * for the cap) and those of each limited kind (slots 1..). next[] links the
+ * observation of it. Per root, a block of cnt[] counts the values attached
+ * (slot 0, for the cap) and those of each limited kind (slots 1..); cidx[]
+ * names the block of each observation, and a root without one counts
+ * nothing yet (only roots need counters, and most observations are not
+ * roots, or roots of nothing until resolve). cidx[] covers the first
+ * ncidx observations only: those added since the last linking operation
+ * have no block, and get their entries when one starts. next[] links the
  * members of a profile in a cycle. These arrays form an idn_state, so that
  * resolve can compute a fresh one and swap it in only after every event was
  * accepted; resolve also renumbers observations in canonical order, so the
@@ -84,13 +89,30 @@ typedef struct idn_track {
     uint32_t next;
 } idn_track;
 
-/* An interned value: bytes[off .. off+len), kind, static flags. */
+/* An interned value: bytes[off .. off+len), kind, static flags. The
+ * offset is 48 bits (off_hi, off_lo), so that a value takes 12 bytes, not
+ * 16 (6.8 million values at 10M observations). */
 typedef struct idn_value {
-    uint64_t off;
+    uint32_t off_lo;
+    uint16_t off_hi;
     uint16_t len;
     uint8_t kind;
     uint8_t flags; /* IDN_V_* */
 } idn_value;
+
+/* Most bytes of values the 48-bit offsets reach. */
+#define IDN_MAX_BYTES ((uint64_t)1 << 48)
+
+static inline uint64_t idn_value_off(const idn_value *val)
+{
+    return (uint64_t)val->off_hi << 32 | val->off_lo;
+}
+
+static inline void idn_value_set_off(idn_value *val, uint64_t off)
+{
+    val->off_lo = (uint32_t)off;
+    val->off_hi = (uint16_t)(off >> 32);
+}
 
 /* A slot of the value map (crm_identity.vmap): the key, the value's index
  * and, so that a hit reads the value's bytes without first reading
@@ -123,7 +145,12 @@ static inline uint32_t idn_vslot_meta(const idn_value *val)
 typedef struct idn_state {
     uint32_t *parent;     /* per observation */
     uint32_t *next;       /* per observation: member cycle */
-    uint32_t *cnt;        /* per observation * ncnt */
+    uint32_t *cidx;       /* per observation: its counter block, or IDN_NONE */
+    size_t ncidx, cidx_cap;
+    uint32_t *cnt;        /* counter blocks, ncnt entries each */
+    size_t nblocks, blocks_cap;
+    uint32_t free_block;  /* a free block (its slot 0 links the next), or
+                             IDN_NONE */
     idn_vslot *vs;        /* per value */
     uint32_t *track_head; /* per value: refused profiles (idn_track list) */
     uint8_t *istate;      /* per identifier: enum idn_link_state */
@@ -196,6 +223,9 @@ struct crm_identity {
     size_t nundo, undo_cap;
     int undo_failed;
 
+    /* counters written when no block could be had (the run then fails) */
+    uint32_t spare_counters[IDN_MAX_KINDS + 1];
+
     /* scratch for normalising one value, and one observation's values */
     char scratch[IDN_NORM_BUF];
     uint32_t obs_values[IDN_MAX_IDENTS + IDN_MAX_KINDS];
@@ -208,7 +238,7 @@ struct crm_identity {
 
 /* Marks of the appendable arrays at the start of an operation. */
 typedef struct idn_mark {
-    size_t nobs, nvals, nbytes, nidents, npool, nlive;
+    size_t nobs, nvals, nbytes, nidents, npool, nlive, nblocks;
 } idn_mark;
 
 /* One linking run over the state st (live or fresh). */
@@ -250,6 +280,12 @@ int idn_kind_valid(const crm_identity *idn, int kind);
 
 /* ---- graph.c ---- */
 
+/* The bytes of value v. */
+static inline const char *idn_value_bytes(const crm_identity *idn, uint32_t v)
+{
+    return idn->bytes + idn_value_off(&idn->vals[v]);
+}
+
 uint64_t idn_hash(int kind, const char *s, size_t len);
 /* Index of value (kind, s), or IDN_NONE; dead values are skipped. */
 uint32_t idn_value_find(const crm_identity *idn, int kind, const char *s,
@@ -267,7 +303,8 @@ static inline int idn_value_cmp(const crm_identity *idn, uint32_t a,
 
     if (va->kind != vb->kind)
         return va->kind < vb->kind ? -1 : 1;
-    c = memcmp(idn->bytes + va->off, idn->bytes + vb->off, la < lb ? la : lb);
+    c = memcmp(idn->bytes + idn_value_off(va), idn->bytes + idn_value_off(vb),
+               la < lb ? la : lb);
     if (c != 0)
         return c;
     return la < lb ? -1 : la > lb;
@@ -295,6 +332,17 @@ int idn_grow_values(crm_identity *idn, size_t need);
 int idn_grow_obs(crm_identity *idn, size_t need);
 int idn_grow_idents(crm_identity *idn, size_t need);
 int idn_grow_pool(crm_identity *idn, idn_state *st, size_t need);
+/* Makes room for need counter blocks in st (free ones included). */
+int idn_grow_blocks(crm_identity *idn, idn_state *st, size_t need);
+/* Gives every observation an entry in st->cidx (IDN_NONE for those added
+ * since the last linking operation); called before linking. 0 or -1. */
+int idn_cover_counters(crm_identity *idn, idn_state *st);
+/* Makes room in map (the value or the source map) for extra more entries,
+ * growing it by a quarter at least: a map holds up to twice its entries
+ * in slots (two thirds full at most), a third less than when it doubles,
+ * and its old table, which a growing map keeps until the new one is
+ * filled, is smaller at the peak. 0 or -1 (map unchanged). */
+int idn_map_reserve(crm_identity *idn, crm_i64map *map, size_t extra);
 int idn_undo_reserve(crm_identity *idn, size_t extra);
 idn_mark idn_mark_take(const crm_identity *idn);
 /* Undoes everything since mark: the undo log, new values, observations. */
@@ -328,6 +376,12 @@ static inline void idn_put8(idn_run *run, uint8_t *slot, uint8_t v)
 void idn_link_observation(idn_run *run, uint32_t o);
 /* Makes o a profile of its own with nothing attached. */
 void idn_reset_observation(idn_run *run, uint32_t o);
+/* Frees the counter block of observation o, if it has one. */
+void idn_release_counters(idn_run *run, uint32_t o);
+/* The counters of root, to write: a free block (else a new one, which a
+ * logged run never makes: room is reserved before it) when it has none.
+ * When none can be had, undo_failed is set and a spare block is given. */
+uint32_t *idn_counters_for_write(idn_run *run, uint32_t root);
 /* As idn_emit for a value that is not interned (raw bytes). */
 int idn_emit_raw(idn_run *run, crm_identity_event ev, int64_t profile,
                  int kind, const char *s, size_t len);

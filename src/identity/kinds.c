@@ -26,6 +26,7 @@ crm_status crm_identity_new(crm_ctx *ctx, crm_identity **out)
     idn->profile_cap = DEFAULT_PROFILE_CAP;
     crm_i64map_init_slots(&idn->vmap, sizeof(idn_vmap_slot));
     crm_i64map_init(&idn->smap);
+    idn->st.free_block = IDN_NONE;
     *out = idn;
     return CRM_OK;
 }
@@ -34,6 +35,7 @@ static void free_state(crm_ctx *ctx, idn_state *st)
 {
     crm_mem_free(ctx, st->parent);
     crm_mem_free(ctx, st->next);
+    crm_mem_free(ctx, st->cidx);
     crm_mem_free(ctx, st->cnt);
     crm_mem_free(ctx, st->vs);
     crm_mem_free(ctx, st->track_head);
@@ -349,9 +351,14 @@ void idn_unfreeze_if_empty(crm_identity *idn)
     crm_mem_free(ctx, idn->obs.dead);
     crm_mem_free(ctx, idn->st.parent);
     crm_mem_free(ctx, idn->st.next);
-    crm_mem_free(ctx, idn->st.cnt);
+    crm_mem_free(ctx, idn->st.cidx);
+    crm_mem_free(ctx, idn->st.cnt); /* blocks of ncnt, which may change */
     idn->obs.src = idn->obs.at = NULL;
-    idn->obs.istart = idn->st.parent = idn->st.next = idn->st.cnt = NULL;
+    idn->obs.istart = idn->st.parent = idn->st.next = idn->st.cidx = NULL;
+    idn->st.cnt = NULL;
+    idn->st.ncidx = idn->st.cidx_cap = 0;
+    idn->st.nblocks = idn->st.blocks_cap = 0;
+    idn->st.free_block = IDN_NONE;
     idn->obs.dead = NULL;
     idn->obs.obs_cap = 0;
     idn->frozen = 0;

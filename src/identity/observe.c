@@ -58,7 +58,7 @@ static int add_composite(crm_identity *idn, int k, uint32_t *ids, size_t *n)
         uint32_t v = part_vals[p];
         if (p > 0)
             idn->scratch[len++] = IDN_PART_SEPARATOR;
-        memcpy(idn->scratch + len, idn->bytes + idn->vals[v].off, idn->vals[v].len);
+        memcpy(idn->scratch + len, idn_value_bytes(idn, v), idn->vals[v].len);
         len += idn->vals[v].len;
     }
     return idn_value_intern(idn, k, idn->scratch, len, &ids[(*n)++]);
@@ -69,10 +69,10 @@ static crm_status append_observation(crm_identity *idn, int64_t source_id,
                                      int64_t at, uint32_t *out)
 {
     uint32_t found, o = (uint32_t)idn->obs.nobs;
-    size_t j;
     int r;
 
-    if (idn_grow_obs(idn, idn->obs.nobs + 1) != 0)
+    if (idn_grow_obs(idn, idn->obs.nobs + 1) != 0 ||
+        idn_map_reserve(idn, &idn->smap, 1) != 0)
         return crm_error_nomem(idn->ctx);
     r = crm_i64map_upsert(idn->ctx, &idn->smap, source_id, o, &found);
     if (r < 0)
@@ -89,8 +89,6 @@ static crm_status append_observation(crm_identity *idn, int64_t source_id,
     idn->obs.istart[o + 1] = idn->obs.istart[o];
     idn->st.parent[o] = o;
     idn->st.next[o] = o;
-    for (j = 0; j < idn->ncnt; j++)
-        idn->st.cnt[(size_t)o * idn->ncnt + j] = 0;
     *out = o;
     return CRM_OK;
 }
@@ -368,19 +366,6 @@ static crm_status ingest_batch(crm_identity *idn, idn_run *run, size_t first,
     return s;
 }
 
-/* Makes room in the source map for n_obs more sources. It grows by half
- * at least, so that adding in many batches does not rehash it each time. */
-static int reserve_sources(crm_identity *idn, size_t n_obs)
-{
-    size_t count = idn->smap.count, need = count + n_obs;
-
-    if (need <= crm_i64map_room(&idn->smap))
-        return 0;
-    if (need < count + count / 2)
-        need = count + count / 2;
-    return crm_i64map_reserve(idn->ctx, &idn->smap, need);
-}
-
 crm_status crm_identity_add(crm_identity *idn, size_t n_obs,
                             const int64_t *source_ids, const int64_t *ats,
                             const size_t *offsets, const int *kinds,
@@ -405,7 +390,7 @@ crm_status crm_identity_add(crm_identity *idn, size_t n_obs,
     m = idn_mark_take(idn);
     run_init(&run, idn);
     if (idn_grow_obs(idn, idn->obs.nobs + n_obs) != 0 ||
-        reserve_sources(idn, n_obs) != 0)
+        idn_map_reserve(idn, &idn->smap, n_obs) != 0)
         s = crm_error_nomem(idn->ctx);
     for (i = 0; s == CRM_OK && i < n_obs && !run.stopped; i = end) {
         size_t first = offsets[i];
@@ -428,7 +413,7 @@ crm_status crm_identity_add(crm_identity *idn, size_t n_obs,
 /* Starts loading what linking reads of profile root x. */
 static void prefetch_profile(const crm_identity *idn, uint32_t x)
 {
-    crm_prefetch(&idn->st.cnt[(size_t)x * idn->ncnt]);
+    crm_prefetch(&idn->st.cidx[x]);
     crm_prefetch(&idn->st.next[x]);
     crm_prefetch(&idn->obs.at[x]);
     crm_prefetch(&idn->obs.src[x]);
@@ -497,12 +482,15 @@ crm_status crm_identity_observe(crm_identity *idn, int64_t source_id,
     }
     if (s == CRM_OK && !run.stopped) {
         /* Without a callback nothing can refuse the links, and the pool
-         * is reserved: linking cannot fail, so it needs no undo log. */
+         * and the counter blocks (one per identifier and pass at most)
+         * are reserved: linking cannot fail, so it needs no undo log. */
         run.logged = idn->event_fn != NULL;
         nids = idn->obs.istart[o + 1] - idn->obs.istart[o];
         if ((run.logged &&
              idn_undo_reserve(idn, nids * (idn->ncnt + 8) + 8) != 0) ||
-            idn_grow_pool(idn, &idn->st, idn->st.npool + nids) != 0)
+            idn_grow_pool(idn, &idn->st, idn->st.npool + nids) != 0 ||
+            idn_grow_blocks(idn, &idn->st, idn->st.nblocks + 2 * nids + 1) ||
+            idn_cover_counters(idn, &idn->st) != 0)
             s = crm_error_nomem(idn->ctx);
     }
     if (s == CRM_OK && !run.stopped) {

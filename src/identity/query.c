@@ -330,7 +330,7 @@ crm_status crm_identity_profile_values(
         return s;
     for (i = 0; i < n; i++) {
         uint32_t v = ids[i];
-        if (fn(user, idn->vals[v].kind, idn->bytes + idn->vals[v].off,
+        if (fn(user, idn->vals[v].kind, idn_value_bytes(idn, v),
                idn->vals[v].len) != 0) {
             s = crm_error(idn->ctx, CRM_ECALLBACK,
                           "the value callback returned non-zero");

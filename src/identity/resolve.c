@@ -12,28 +12,132 @@
 #include "core/radix.h"
 #include "identity/identity_internal.h"
 
+/* Sorts out[0..n) by at, then source_id, with keys[0..n) as scratch. */
+static int sort_by_time(crm_identity *idn, uint32_t *out, size_t n,
+                        int64_t *keys)
+{
+    size_t i;
+
+    for (i = 0; i < n; i++)
+        keys[i] = idn->obs.src[out[i]];
+    if (crm_radix_sort_i64(idn->ctx, keys, out, n) != 0)
+        return -1;
+    for (i = 0; i < n; i++)
+        keys[i] = idn->obs.at[out[i]];
+    return crm_radix_sort_i64(idn->ctx, keys, out, n);
+}
+
+/* The live observations are first spread over this many buckets by the
+ * top bits of their time, then sorted a run of buckets at a time: the
+ * keys and the sort's scratch (20 bytes an observation) then cover a run
+ * of at most a sixteenth of them (or ORDER_RUN_MIN), not all of them at
+ * the peak of resolve. */
+#define ORDER_BUCKETS 4096
+#define ORDER_RUN_MIN ((size_t)1 << 16)
+
+/* The earliest time of a live observation into *min, and the shift that
+ * brings every live time's offset from it below ORDER_BUCKETS. */
+static unsigned time_shift(const crm_identity *idn, int64_t *min)
+{
+    const idn_obs_table *obs = &idn->obs;
+    int64_t lo = INT64_MAX, hi = INT64_MIN;
+    unsigned shift = 0;
+    size_t i;
+
+    for (i = 0; i < obs->nobs; i++) {
+        if (obs->dead[i])
+            continue;
+        lo = obs->at[i] < lo ? obs->at[i] : lo;
+        hi = obs->at[i] > hi ? obs->at[i] : hi;
+    }
+    while ((((uint64_t)hi - (uint64_t)lo) >> shift) >= ORDER_BUCKETS)
+        shift++;
+    *min = lo;
+    return shift;
+}
+
+static size_t time_bucket(int64_t at, int64_t min, unsigned shift)
+{
+    return (size_t)(((uint64_t)at - (uint64_t)min) >> shift);
+}
+
+/* Writes the live observations to out, bucket by bucket of their time
+ * (in index order within one); start[b] is where bucket b begins
+ * (ORDER_BUCKETS + 1 entries), cursor is scratch of as many. */
+static void spread_by_time(const crm_identity *idn, uint32_t *out,
+                           size_t *start, size_t *cursor)
+{
+    const idn_obs_table *obs = &idn->obs;
+    int64_t min;
+    unsigned shift = time_shift(idn, &min);
+    size_t i, b;
+
+    memset(start, 0, (ORDER_BUCKETS + 1) * sizeof *start);
+    for (i = 0; i < obs->nobs; i++)
+        if (!obs->dead[i])
+            start[time_bucket(obs->at[i], min, shift) + 1]++;
+    for (b = 1; b <= ORDER_BUCKETS; b++)
+        start[b] += start[b - 1];
+    memcpy(cursor, start, (ORDER_BUCKETS + 1) * sizeof *start);
+    for (i = 0; i < obs->nobs; i++)
+        if (!obs->dead[i])
+            out[cursor[time_bucket(obs->at[i], min, shift)]++] = (uint32_t)i;
+}
+
+/* The end of the run of buckets from lo: at least one bucket, at most
+ * limit observations otherwise. */
+static size_t run_end(const size_t *start, size_t lo, size_t limit)
+{
+    size_t hi = lo + 1;
+
+    while (hi < ORDER_BUCKETS && start[hi + 1] - start[lo] <= limit)
+        hi++;
+    return hi;
+}
+
+/* Every live observation (n of them) in canonical order into out. */
+static int live_canonical_order(crm_identity *idn, size_t n, uint32_t *out)
+{
+    size_t *start = crm_mem_alloc_array(idn->ctx, 2 * (ORDER_BUCKETS + 1),
+                                        sizeof *start);
+    size_t limit = n / 16 > ORDER_RUN_MIN ? n / 16 : ORDER_RUN_MIN;
+    size_t lo, hi, biggest = 0;
+    int64_t *keys = NULL;
+    int r = -1;
+
+    if (start == NULL)
+        return -1;
+    spread_by_time(idn, out, start, start + ORDER_BUCKETS + 1);
+    for (lo = 0; lo < ORDER_BUCKETS; lo = hi) {
+        hi = run_end(start, lo, limit);
+        biggest = start[hi] - start[lo] > biggest ? start[hi] - start[lo]
+                                                  : biggest;
+    }
+    keys = crm_mem_alloc_array(idn->ctx, biggest ? biggest : 1, sizeof *keys);
+    for (lo = 0, r = keys ? 0 : -1; r == 0 && lo < ORDER_BUCKETS; lo = hi) {
+        hi = run_end(start, lo, limit);
+        if (start[hi] - start[lo] > 1)
+            r = sort_by_time(idn, out + start[lo], start[hi] - start[lo],
+                             keys);
+    }
+    crm_mem_free(idn->ctx, keys);
+    crm_mem_free(idn->ctx, start);
+    return r;
+}
+
 int idn_canonical_order(crm_identity *idn, const uint32_t *in, size_t n,
                         uint32_t *out)
 {
-    int64_t *keys = crm_mem_alloc_array(idn->ctx, n ? n : 1, sizeof *keys);
-    size_t i, k = 0;
-    int r = -1;
+    int64_t *keys;
+    int r;
 
+    if (in == NULL)
+        return n > 0 ? live_canonical_order(idn, n, out) : 0;
+    keys = crm_mem_alloc_array(idn->ctx, n ? n : 1, sizeof *keys);
     if (keys == NULL)
         return -1;
-    if (in != NULL)
-        memcpy(out, in, n * sizeof *out);
-    else
-        for (i = 0; i < idn->obs.nobs; i++)
-            if (!idn->obs.dead[i])
-                out[k++] = (uint32_t)i;
-    for (i = 0; i < n; i++)
-        keys[i] = idn->obs.src[out[i]];
-    if (crm_radix_sort_i64(idn->ctx, keys, out, n) == 0) {
-        for (i = 0; i < n; i++)
-            keys[i] = idn->obs.at[out[i]];
-        r = crm_radix_sort_i64(idn->ctx, keys, out, n);
-    }
+    memmove(out, in, n * sizeof *out);
+    r = sort_by_time(idn, out, n, keys);
     crm_mem_free(idn->ctx, keys);
     return r;
 }
@@ -48,11 +152,13 @@ static int state_alloc(crm_identity *idn, idn_state *st)
     memset(st, 0, sizeof *st);
     st->parent = crm_mem_alloc_array(ctx, no, 4);
     st->next = crm_mem_alloc_array(ctx, no, 4);
-    st->cnt = crm_mem_alloc_array(ctx, no * idn->ncnt, 4);
+    st->cidx = crm_mem_alloc_array(ctx, no, 4);
+    st->cidx_cap = no;
+    st->free_block = IDN_NONE;
     st->vs = crm_mem_calloc(ctx, nv, sizeof *st->vs);
     st->track_head = crm_mem_alloc_array(ctx, nv, 4);
     st->istate = crm_mem_alloc_array(ctx, ni, 1);
-    if (st->parent && st->next && st->cnt && st->vs &&
+    if (st->parent && st->next && st->cidx && st->vs &&
         st->track_head && st->istate)
         return 0;
     idn_state_free(idn, st);
@@ -76,8 +182,11 @@ static void state_reset(crm_identity *idn, idn_state *st)
     for (i = 0; i < idn->obs.nobs; i++) {
         st->parent[i] = (uint32_t)i;
         st->next[i] = (uint32_t)i;
+        st->cidx[i] = IDN_NONE;
     }
-    memset(st->cnt, 0, idn->obs.nobs * idn->ncnt * 4);
+    st->ncidx = idn->obs.nobs;
+    st->nblocks = 0;
+    st->free_block = IDN_NONE;
     for (i = 0; i < idn->nvals; i++)
         reset_value(idn, st, i);
     if (idn->obs.nidents > 0) /* istate is NULL when none was ever added */
@@ -86,13 +195,15 @@ static void state_reset(crm_identity *idn, idn_state *st)
 }
 
 /* Observation o alone, and the values it holds attached nowhere. */
-static void reset_observation(crm_identity *idn, idn_state *st, uint32_t o)
+static void reset_observation(idn_run *run, uint32_t o)
 {
+    crm_identity *idn = run->idn;
+    idn_state *st = run->st;
     uint32_t k;
 
     st->parent[o] = o;
     st->next[o] = o;
-    memset(&st->cnt[(size_t)o * idn->ncnt], 0, idn->ncnt * 4);
+    idn_release_counters(run, o);
     for (k = idn->obs.istart[o]; k < idn->obs.istart[o + 1]; k++) {
         st->istate[k] = IDN_L_NONE;
         if (idn->obs.ival[k] != IDN_NONE)
@@ -146,7 +257,7 @@ static void prefetch_owners(const idn_run *run, uint32_t o)
         if (anchor == IDN_NONE)
             continue;
         owner = st->parent[anchor];
-        crm_prefetch(&st->cnt[(size_t)owner * idn->ncnt]);
+        crm_prefetch(&st->cidx[owner]);
         crm_prefetch(&st->next[owner]);
         crm_prefetch(&st->parent[owner]);
     }
@@ -331,7 +442,7 @@ static void prefetch_observation(const idn_run *run, uint32_t o)
     crm_prefetch(&idn->obs.istart[o]);
     crm_prefetch(&run->st->parent[o]);
     crm_prefetch(&run->st->next[o]);
-    crm_prefetch(&run->st->cnt[(size_t)o * idn->ncnt]);
+    crm_prefetch(&run->st->cidx[o]);
 }
 
 static void prefetch_identifiers(const idn_run *run, uint32_t o)
@@ -367,7 +478,7 @@ static void relink_dirty(idn_run *run, const idn_components *cc)
             if (c < n)
                 prefetch_slots(run, (uint32_t)c);
             if (phase == 0)
-                reset_observation(run->idn, run->st, (uint32_t)o);
+                reset_observation(run, (uint32_t)o);
             else
                 idn_link_observation(run, (uint32_t)o);
         }
@@ -666,8 +777,9 @@ static void clear_shared(crm_identity *idn)
 
 /*
  * Resolve when no callback listens: nothing can refuse the result, so once
- * the scratch block, the new istart and the pool (one entry per
- * identifier at most) are allocated, nothing can fail. The columns are
+ * the scratch block, the new istart, the pool (one entry per
+ * identifier at most) and the counter blocks (one per observation at
+ * most) are allocated, nothing can fail. The columns are
  * then put in canonical order where they are, through the scratch block,
  * and the links replayed over the live state, with the scratch block
  * holding the components: no second table and state (about 700 MB at 10M
@@ -687,7 +799,9 @@ static crm_status resolve_in_place(crm_identity *idn, const uint32_t *order,
     bytes = bytes > m * 4 ? bytes : m * 4;
     scratch = crm_mem_alloc(idn->ctx, bytes);
     istart = crm_mem_alloc_array(idn->ctx, obs->obs_cap + 1, 4);
-    if (!scratch || !istart || idn_grow_pool(idn, &idn->st, m) != 0) {
+    if (!scratch || !istart || idn_grow_pool(idn, &idn->st, m) != 0 ||
+        idn_grow_blocks(idn, &idn->st, n) != 0 ||
+        idn_cover_counters(idn, &idn->st) != 0) {
         crm_mem_free(idn->ctx, scratch);
         crm_mem_free(idn->ctx, istart);
         return CRM_ENOMEM;

@@ -81,7 +81,8 @@ static void put_values(save_out *out, const crm_identity *idn)
     for (v = 0; v < idn->nvals; v++) {
         crm_writer_put_u8(w, idn->vals[v].kind);
         crm_writer_put_uvarint(w, idn->vals[v].len);
-        crm_writer_put_bytes(w, idn->bytes + idn->vals[v].off, idn->vals[v].len);
+        crm_writer_put_bytes(w, idn_value_bytes(idn, (uint32_t)v),
+                             idn->vals[v].len);
         crm_writer_put_u8(w, idn->vals[v].flags);
         crm_writer_put_uvarint(w, idn->st.vs[v].flags & IDN_F_MASK);
         crm_writer_put_uvarint(w, opt_index(idn->st.vs[v].anchor));
@@ -268,7 +269,7 @@ static crm_status get_kinds(crm_identity *idn, crm_reader *r)
  * allocation failure. */
 static int map_value(crm_identity *idn, uint32_t v)
 {
-    const char *s = idn->bytes + idn->vals[v].off;
+    const char *s = idn_value_bytes(idn, v);
     int kind = idn->vals[v].kind;
     uint32_t found = idn_value_find(idn, kind, s, idn->vals[v].len);
 
@@ -298,7 +299,7 @@ static crm_status get_value(crm_identity *idn, crm_reader *r, uint32_t v)
         head > UINT32_MAX || ((vstatic & IDN_V_DEAD) && len != 0))
         return corrupt(idn->ctx, "bad value flags");
     memcpy(idn->bytes + idn->nbytes, p, (size_t)len);
-    idn->vals[v].off = idn->nbytes;
+    idn_value_set_off(&idn->vals[v], idn->nbytes);
     idn->nbytes += (size_t)len;
     idn->vals[v].len = (uint16_t)len;
     idn->vals[v].kind = kind;
@@ -392,6 +393,17 @@ static crm_status get_observation(crm_identity *idn, crm_reader *r,
     return ins == 0 ? corrupt(idn->ctx, "a source_id appears twice") : CRM_OK;
 }
 
+/* The counters of root, to write (their blocks are reserved). */
+static uint32_t *root_counters(crm_identity *idn, uint32_t root)
+{
+    idn_run run;
+
+    memset(&run, 0, sizeof run);
+    run.idn = idn;
+    run.st = &idn->st;
+    return idn_counters_for_write(&run, root);
+}
+
 /* Rebuilds the held slots: the value of every identifier whose link held
  * it (here or in another profile). */
 static void set_held_slots(crm_identity *idn)
@@ -408,7 +420,7 @@ static void set_held_slots(crm_identity *idn)
                 continue;
             slot = idn->kinds[idn->vals[v].kind].slot;
             if (slot != 0 && idn->slot_held[slot])
-                st->cnt[(size_t)st->parent[o] * idn->ncnt + slot] = v + 1;
+                root_counters(idn, st->parent[o])[slot] = v + 1;
         }
     }
 }
@@ -418,8 +430,10 @@ static void set_held_slots(crm_identity *idn)
 static crm_status link_structure(crm_identity *idn)
 {
     idn_state *st = &idn->st;
-    size_t i, j;
+    size_t i, roots = 0;
 
+    if (idn_cover_counters(idn, st) != 0)
+        return crm_error_nomem(idn->ctx);
     for (i = 0; i < idn->obs.nobs; i++) {
         uint32_t r = st->parent[i];
         if (st->parent[r] != r || (idn->obs.dead[i] && r != i) ||
@@ -427,9 +441,10 @@ static crm_status link_structure(crm_identity *idn)
             (r != i && idn_earlier(idn, (uint32_t)i, r)))
             return corrupt(idn->ctx, "bad profile root");
         st->next[i] = (uint32_t)i;
-        for (j = 0; j < idn->ncnt; j++)
-            st->cnt[i * idn->ncnt + j] = 0;
+        roots += r == i;
     }
+    if (idn_grow_blocks(idn, st, roots) != 0)
+        return crm_error_nomem(idn->ctx);
     for (i = 0; i < idn->obs.nobs; i++) {
         uint32_t r = st->parent[i];
         if (r != i) {
@@ -438,7 +453,7 @@ static crm_status link_structure(crm_identity *idn)
         }
     }
     for (i = 0; i < idn->nvals; i++) {
-        uint32_t a = st->vs[i].anchor, slot;
+        uint32_t a = st->vs[i].anchor, slot, *c;
         if (st->track_head[i] != IDN_NONE && st->track_head[i] >= st->npool)
             return corrupt(idn->ctx, "bad refusal list head");
         if (a == IDN_NONE)
@@ -446,9 +461,10 @@ static crm_status link_structure(crm_identity *idn)
         if (a >= idn->obs.nobs || idn->obs.dead[a])
             return corrupt(idn->ctx, "bad anchor");
         slot = idn->kinds[idn->vals[i].kind].slot;
-        st->cnt[(size_t)st->parent[a] * idn->ncnt]++;
+        c = root_counters(idn, st->parent[a]);
+        c[0]++;
         if (slot != 0 && !idn->slot_held[slot])
-            st->cnt[(size_t)st->parent[a] * idn->ncnt + slot]++;
+            c[slot]++;
     }
     set_held_slots(idn);
     for (i = 0; i < st->npool; i++)
