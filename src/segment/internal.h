@@ -197,6 +197,84 @@ static inline crm_status seg_record_get_time(const crm_segment_record *r, uint32
     return CRM_OK;
 }
 
+/* Evaluates node n of program p (and its subtree) on record r, out of line. */
+crm_segment_result seg_eval_node(const crm_segment_program *p, const seg_node *n,
+                                 const crm_segment_record *r, int64_t now);
+
+/* 1 when lo <= x <= hi for a range node, bounds relative to now as flagged. */
+static inline int seg_range_test(const seg_node *n, int64_t x, int64_t now)
+{
+    int64_t lo = (n->flags & SEG_LO_REL) ? seg_sat_add(now, n->lo) : n->lo;
+    int64_t hi = (n->flags & SEG_HI_REL) ? seg_sat_add(now, n->hi) : n->hi;
+
+    return x >= lo && x <= hi;
+}
+
+/* A range test without a function on a record's value: UNKNOWN when NULL. */
+static inline crm_segment_result seg_eval_range(const seg_node *n, const crm_segment_record *r,
+                                                int64_t now)
+{
+    if (n->attr >= r->count || !r->present[n->attr])
+        return CRM_SEGMENT_UNKNOWN;
+    return seg_range_test(n, r->ivals[n->attr], now) != ((n->flags & SEG_NEG) != 0)
+               ? CRM_SEGMENT_TRUE
+               : CRM_SEGMENT_FALSE;
+}
+
+/*
+ * Any node. Here: a predicate other than IS NULL on a NULL value (UNKNOWN)
+ * and a plain range, the most common predicate; the rest out of line.
+ */
+static inline crm_segment_result seg_eval_any(const crm_segment_program *p, const seg_node *n,
+                                              const crm_segment_record *r, int64_t now)
+{
+    if (n->kind >= SEG_RANGE) {
+        if (n->attr >= r->count || !r->present[n->attr])
+            return CRM_SEGMENT_UNKNOWN;
+        if (n->kind == SEG_RANGE && n->fn == SEG_FN_NONE)
+            return seg_eval_range(n, r, now);
+    }
+    return seg_eval_node(p, n, r, now);
+}
+
+/*
+ * An AND or OR node with SQL's three-valued logic: for AND, a FALSE child
+ * settles it (OR: TRUE); otherwise an UNKNOWN child makes it UNKNOWN.
+ */
+static inline crm_segment_result seg_eval_chain(const crm_segment_program *p, const seg_node *n,
+                                                const crm_segment_record *r, int64_t now)
+{
+    const seg_node *child, *end = n + n->size;
+    crm_segment_result settles = n->kind == SEG_AND ? CRM_SEGMENT_FALSE : CRM_SEGMENT_TRUE;
+    crm_segment_result res = n->kind == SEG_AND ? CRM_SEGMENT_TRUE : CRM_SEGMENT_FALSE, c;
+
+    for (child = n + 1; child < end; child += child->size) {
+        c = seg_eval_any(p, child, r, now);
+        if (c == settles)
+            return c;
+        if (c == CRM_SEGMENT_UNKNOWN)
+            res = CRM_SEGMENT_UNKNOWN;
+    }
+    return res;
+}
+
+/*
+ * crm_segment_program_eval with its common case inline, for callers that
+ * evaluate on every call (the scenario engine's rules): a rule that is one
+ * predicate on a NULL value, or one plain range, is evaluated here; any
+ * other rule goes out of line. Bad arguments take the general path, which
+ * records the error. Same results and errors either way.
+ */
+static inline crm_status seg_program_eval(const crm_segment_program *p,
+                                          const crm_segment_record *r, int64_t now,
+                                          crm_segment_result *result)
+{
+    if (!p || !r || !result || r->schema != p->schema)
+        return crm_segment_program_eval(p, r, now, result);
+    *result = seg_eval_any(p, p->nodes, r, now);
+    return CRM_OK;
+}
+
 /* Smallest edit distance (optimal string alignment); large for long names. */
 size_t seg_edit_distance(const char *a, size_t alen, const char *b, size_t blen);
 
