@@ -11,15 +11,6 @@
 /* Times are clamped to this range before calendar arithmetic (no overflow). */
 #define SEG_TIME_LIMIT (INT64_C(1) << 52)
 
-int64_t seg_sat_add(int64_t a, int64_t b)
-{
-    if (b > 0 && a > INT64_MAX - b)
-        return INT64_MAX;
-    if (b < 0 && a < INT64_MIN - b)
-        return INT64_MIN;
-    return a + b;
-}
-
 static int64_t clamp_time(int64_t t)
 {
     return t > SEG_TIME_LIMIT ? SEG_TIME_LIMIT : t < -SEG_TIME_LIMIT ? -SEG_TIME_LIMIT : t;

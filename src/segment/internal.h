@@ -154,8 +154,15 @@ crm_segment_result seg_leaf_eval(const crm_segment_program *p, const seg_node *n
 /* Applies a node's function to an int64 value (offset and now as needed). */
 int64_t seg_apply_fn(unsigned fn, int64_t v, int64_t now, int32_t offset_min);
 
-/* now + offset, saturated to the int64 range. */
-int64_t seg_sat_add(int64_t a, int64_t b);
+/* a + b, saturated to the int64 range. Inline: relative range bounds use it. */
+static inline int64_t seg_sat_add(int64_t a, int64_t b)
+{
+    if (b > 0 && a > INT64_MAX - b)
+        return INT64_MAX;
+    if (b < 0 && a < INT64_MIN - b)
+        return INT64_MIN;
+    return a + b;
+}
 
 /*
  * A record's value of attribute `attr` as a predicate sees it. Inline:
