@@ -963,6 +963,36 @@ END_TEST
 
 /* ---- civil time and crm_time_parse ------------------------------------- */
 
+START_TEST(test_floor_div_and_mod)
+{
+    static const int64_t divisors[] = {1, 7, 12, 400, 86400, 146097, INT64_MAX};
+    static const int64_t edges[] = {-(INT64_C(1) << 62) - 1, -(INT64_C(1) << 62), -86401,
+                                    -86400, -86399, -1, 0, 1, 86399, 86400,
+                                    INT64_MAX - 1, INT64_MAX};
+    size_t i, k;
+    int64_t n;
+
+    for (i = 0; i < sizeof divisors / sizeof divisors[0]; i++) {
+        int64_t d = divisors[i];
+
+        for (k = 0; k < sizeof edges / sizeof edges[0] + 2001; k++) {
+            int64_t q, want;
+
+            n = k < sizeof edges / sizeof edges[0]
+                    ? edges[k]
+                    : (int64_t)(k - sizeof edges / sizeof edges[0]) - 1000;
+            q = crm_floor_div(n, d);
+            want = n / d - (n / d * d > n); /* the largest q with q * d <= n */
+            ck_assert_int_eq(q, want);
+            ck_assert_int_eq(crm_floor_mod(n, d), n - want * d);
+            ck_assert(crm_floor_mod(n, d) >= 0 && crm_floor_mod(n, d) < d);
+        }
+    }
+    ck_assert_int_eq(crm_floor_div(INT64_MIN, 86400), INT64_MIN / 86400 - 1);
+    ck_assert_int_eq(crm_floor_div(INT64_MIN, 1), INT64_MIN);
+}
+END_TEST
+
 /* civil_from_days gives a valid date that days_from_civil maps back to day,
  * and the next day follows it. */
 static void check_civil_round_trip(int64_t day)
@@ -1114,6 +1144,7 @@ static Suite *core_suite(void)
     tcase_add_test(tc, test_writer_reserve);
     tcase_add_test(tc, test_writer_begin_encode_end);
     tcase_add_test(tc, test_arena);
+    tcase_add_test(tc, test_floor_div_and_mod);
     tcase_add_test(tc, test_civil_known_dates);
     tcase_add_test(tc, test_local_day_with_offset);
     tcase_add_test(tc, test_time_parse_forms);

@@ -13,13 +13,12 @@
 /*
  * Floor division and the matching non-negative remainder (d > 0). Inline,
  * so that a constant divisor (a day's seconds) compiles to a multiply in
- * the per-order loops.
+ * the per-order loops. C division truncates, so with d > 0 the quotient is
+ * one too high exactly when the remainder is negative.
  */
 static inline int64_t crm_floor_div(int64_t n, int64_t d)
 {
-    int64_t q = n / d;
-
-    return (n % d != 0 && ((n < 0) != (d < 0))) ? q - 1 : q;
+    return n / d - (n % d < 0);
 }
 
 static inline int64_t crm_floor_mod(int64_t n, int64_t d)
