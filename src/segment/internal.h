@@ -57,7 +57,11 @@ typedef struct seg_value {
     size_t nitems;
 } seg_value;
 
-/* Node kinds, in prefix order; `size` counts the node and its subtree. */
+/*
+ * Node kinds, in prefix order; `size` counts the node and its subtree.
+ * Kinds from SEG_RANGE on test a value and are UNKNOWN on NULL
+ * (seg_eval_any relies on the order).
+ */
 enum seg_kind {
     SEG_AND = 1,
     SEG_OR = 2,
