@@ -992,6 +992,56 @@ END_TEST
 
 /* ---- civil time and crm_time_parse ------------------------------------- */
 
+START_TEST(test_floor_div_and_mod)
+{
+    static const int64_t divisors[] = {1, 7, 12, 400, 86400, 146097, INT64_MAX};
+    static const int64_t edges[] = {-(INT64_C(1) << 62) - 1, -(INT64_C(1) << 62), -86401,
+                                    -86400, -86399, -1, 0, 1, 86399, 86400,
+                                    INT64_MAX - 1, INT64_MAX};
+    size_t i, k;
+    int64_t n;
+
+    for (i = 0; i < sizeof divisors / sizeof divisors[0]; i++) {
+        int64_t d = divisors[i];
+
+        for (k = 0; k < sizeof edges / sizeof edges[0] + 2001; k++) {
+            int64_t q, want;
+
+            n = k < sizeof edges / sizeof edges[0]
+                    ? edges[k]
+                    : (int64_t)(k - sizeof edges / sizeof edges[0]) - 1000;
+            q = crm_floor_div(n, d);
+            want = n / d - (n / d * d > n); /* the largest q with q * d <= n */
+            ck_assert_int_eq(q, want);
+            ck_assert_int_eq(crm_floor_mod(n, d), n - want * d);
+            ck_assert(crm_floor_mod(n, d) >= 0 && crm_floor_mod(n, d) < d);
+        }
+    }
+    ck_assert_int_eq(crm_floor_div(INT64_MIN, 86400), INT64_MIN / 86400 - 1);
+    ck_assert_int_eq(crm_floor_div(INT64_MIN, 1), INT64_MIN);
+}
+END_TEST
+
+/* civil_from_days gives a valid date that days_from_civil maps back to day,
+ * and the next day follows it. */
+static void check_civil_round_trip(int64_t day)
+{
+    int64_t y, y2;
+    unsigned m, d, m2, d2;
+
+    crm_civil_from_days(day, &y, &m, &d);
+    ck_assert_msg(m >= 1 && m <= 12 && d >= 1 && d <= crm_days_in_month(y, m),
+                  "day %lld: %lld-%u-%u", (long long)day, (long long)y, m, d);
+    ck_assert_int_eq(crm_days_from_civil(y, m, d), day);
+    crm_civil_from_days(day + 1, &y2, &m2, &d2);
+    if (d < crm_days_in_month(y, m))
+        ck_assert(y2 == y && m2 == m && d2 == d + 1);
+    else if (m < 12)
+        ck_assert(y2 == y && m2 == m + 1 && d2 == 1);
+    else
+        ck_assert(y2 == y + 1 && m2 == 1 && d2 == 1);
+}
+
 START_TEST(test_civil_known_dates)
 {
     int64_t y;
@@ -1002,10 +1052,22 @@ START_TEST(test_civil_known_dates)
     ck_assert_int_eq(crm_days_from_civil(2000, 3, 1), 11017);
     ck_assert_int_eq(crm_days_from_civil(1969, 12, 31), -1);
     ck_assert_int_eq(crm_days_from_civil(2024, 2, 29), 19782);
-    for (day = -800000; day <= 800000; day += 97) {
-        crm_civil_from_days(day, &y, &m, &d);
-        ck_assert_int_eq(crm_days_from_civil(y, m, d), day);
-    }
+    for (day = -800000; day <= 800000; day += 97)
+        check_civil_round_trip(day);
+    /* Every day of two eras, then windows far out (the clamped times reach
+       about 2^52 s, 5.2e10 days, either way). */
+    for (day = -146097; day < 146097; day++)
+        check_civil_round_trip(day);
+    for (day = -(INT64_C(1) << 36) - 800; day < -(INT64_C(1) << 36) + 800; day++)
+        check_civil_round_trip(day);
+    for (day = (INT64_C(1) << 36) - 800; day < (INT64_C(1) << 36) + 800; day++)
+        check_civil_round_trip(day);
+    crm_civil_from_days(-719468, &y, &m, &d); /* 0000-03-01 */
+    ck_assert(y == 0 && m == 3 && d == 1);
+    crm_civil_from_days(-719469, &y, &m, &d);
+    ck_assert(y == 0 && m == 2 && d == 29);
+    crm_civil_from_days(10956, &y, &m, &d);
+    ck_assert(y == 1999 && m == 12 && d == 31);
     ck_assert_uint_eq(crm_weekday(0), 3);     /* Thursday */
     ck_assert_uint_eq(crm_weekday(19782), 3); /* 2024-02-29: Thursday */
     ck_assert_uint_eq(crm_weekday(-1), 2);
@@ -1112,6 +1174,7 @@ static Suite *core_suite(void)
     tcase_add_test(tc, test_writer_reserve);
     tcase_add_test(tc, test_writer_begin_encode_end);
     tcase_add_test(tc, test_arena);
+    tcase_add_test(tc, test_floor_div_and_mod);
     tcase_add_test(tc, test_civil_known_dates);
     tcase_add_test(tc, test_local_day_with_offset);
     tcase_add_test(tc, test_time_parse_forms);

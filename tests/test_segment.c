@@ -11,6 +11,7 @@
 #include <string.h>
 
 #include "crm/segment.h"
+#include "segment/internal.h"
 #include "test_util.h"
 
 #define T CRM_SEGMENT_TRUE
@@ -90,9 +91,13 @@ static int eval_rule(const crm_segment_schema *s, const crm_segment_record *r,
                      const char *rule, int64_t now)
 {
     crm_segment_program *p = compile_ok(s, rule);
-    crm_segment_result res = U;
+    crm_segment_result res = U, inline_res = T;
 
     ck_assert_int_eq(crm_segment_program_eval(p, r, now, &res), CRM_OK);
+    /* The inline path the scenario engine takes answers the same. */
+    ck_assert_int_eq(seg_program_eval(p, r, now, &inline_res), CRM_OK);
+    ck_assert_msg(inline_res == res, "%s: inline %d, general %d", rule, (int)inline_res,
+                  (int)res);
     crm_segment_program_free(p);
     return (int)res;
 }
@@ -704,10 +709,36 @@ START_TEST(test_eval_bad_arguments)
     ck_assert_int_eq(crm_segment_record_new(other, &r2), CRM_OK);
     ck_assert_int_eq(crm_segment_program_eval(p, r2, 0, &res), CRM_EINVAL);
     ck_assert_int_eq(crm_segment_program_explain(p, r2, 0, &res, NULL, NULL, NULL), CRM_EINVAL);
+    /* The inline path takes the general one, and its errors, on bad arguments. */
+    ck_assert_int_eq(seg_program_eval(NULL, rec, 0, &res), CRM_EINVAL);
+    ck_assert_int_eq(seg_program_eval(p, NULL, 0, &res), CRM_EINVAL);
+    ck_assert_int_eq(seg_program_eval(p, rec, 0, NULL), CRM_EINVAL);
+    ck_assert_int_eq(seg_program_eval(p, r2, 0, &res), CRM_EINVAL);
+    ck_assert_str_eq(crm_ctx_errmsg(ctx),
+                     "the record was made from another schema than the program");
     ck_assert_int_eq(res, U);
     crm_segment_record_free(r2);
     crm_segment_schema_free(other);
     crm_segment_program_free(p);
+}
+END_TEST
+
+START_TEST(test_inline_eval_on_nulls)
+{
+    /* Every predicate but IS NULL is UNKNOWN on NULL, also under NOT. */
+    static const rule_case on_nulls[] = {
+        {"n >= 5", U},          {"n != 5", U},           {"NOT n >= 5", U},
+        {"n IS NULL", T},       {"n IS NOT NULL", F},    {"n >= 5 AND m > 0", U},
+        {"n >= 5 OR m > 0", T}, {"nul IN (1, 2)", U},    {"t < -1d", U},
+        {"s = 'x'", U},         {"late = 1", U},         {"late != 1", U},
+        {"late IS NULL", T},    {"late = 1 OR n = 5", U}};
+
+    crm_segment_record_set_null(rec, A_N);
+    crm_segment_record_set_null(rec, A_S);
+    crm_segment_record_set_null(rec, A_T);
+    /* "late" is added after the record was made: NULL in it. */
+    ck_assert_int_eq(crm_segment_schema_add(mix, "late", CRM_SEGMENT_INT, NULL), CRM_OK);
+    check_cases(on_nulls, sizeof on_nulls / sizeof on_nulls[0], at("2024-05-30T00:00:00Z"));
 }
 END_TEST
 
@@ -1393,6 +1424,7 @@ static Suite *segment_suite(void)
     tcase_add_test(tc, test_in_list_order_does_not_matter);
     tcase_add_test(tc, test_record_setters);
     tcase_add_test(tc, test_eval_bad_arguments);
+    tcase_add_test(tc, test_inline_eval_on_nulls);
     tcase_add_test(tc, test_explain);
     tcase_add_test(tc, test_set_bitset_and_first_match);
     tcase_add_test(tc, test_set_rfm_groups_first_match);

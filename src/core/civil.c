@@ -1,6 +1,7 @@
 /*
- * Proleptic Gregorian calendar arithmetic (Howard Hinnant's days-from-civil
- * algorithms) and the public time parser crm_time_parse.
+ * Proleptic Gregorian calendar arithmetic (Howard Hinnant's days-from-civil;
+ * civil-from-days is inline in civil.h) and the public time parser
+ * crm_time_parse.
  */
 #include "core/civil.h"
 #include "crm/common.h"
@@ -15,24 +16,6 @@ int64_t crm_days_from_civil(int64_t year, unsigned month, unsigned day)
     int64_t doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
 
     return era * 146097 + doe - 719468;
-}
-
-void crm_civil_from_days(int64_t days, int64_t *year, unsigned *month,
-                         unsigned *day)
-{
-    int64_t z = days + 719468;
-    int64_t era = crm_floor_div(z, 146097);
-    /* Within an era everything is small and non-negative: unsigned 32-bit
-       arithmetic gives the same values with cheaper divisions. */
-    uint32_t doe = (uint32_t)(z - era * 146097);                          /* 0..146096 */
-    uint32_t yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365; /* 0..399 */
-    uint32_t doy = doe - (365 * yoe + yoe / 4 - yoe / 100);               /* 0..365 */
-    uint32_t mp = (5 * doy + 2) / 153;                                    /* 0..11 */
-    uint32_t m = mp < 10 ? mp + 3 : mp - 9;
-
-    *day = doy - (153 * mp + 2) / 5 + 1;
-    *month = m;
-    *year = (int64_t)yoe + era * 400 + (m <= 2);
 }
 
 int crm_is_leap_year(int64_t year)

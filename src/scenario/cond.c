@@ -1,6 +1,6 @@
 /*
  * Conditions (see cond.h): segment rules compiled with crm_segment_compile
- * and evaluated with crm_segment_program_eval (inline, in cond.h). The
+ * and evaluated with seg_program_eval (inline, in cond.h). The
  * constants "true" and "false" are understood without a schema. Everything
  * here goes through the public segment API except copy_error: the compiler
  * records its error on the schema's ctx, which only segment/internal.h

@@ -3,8 +3,9 @@
  * rules, wait-for-event rules) go through this small interface so that the
  * rule language lives in one place: cond.c, and the two calls made on
  * every event, inline below. Rules are segment-rule strings evaluated on a
- * crm_segment_record. The record's times are read through the segment
- * module's inline accessor (segment/internal.h), not a call per read.
+ * crm_segment_record. The record's times are read, and rules evaluated,
+ * through the segment module's inline paths (segment/internal.h), not a
+ * call per read.
  */
 #ifndef CRM_SCENARIO_COND_H
 #define CRM_SCENARIO_COND_H
@@ -46,7 +47,7 @@ static inline int scn_cond_true(const scn_cond *cond, const crm_segment_record *
 
     if (cond->constant >= 0)
         return cond->constant;
-    if (!record || crm_segment_program_eval(cond->program, record, now, &result) != CRM_OK)
+    if (!record || seg_program_eval(cond->program, record, now, &result) != CRM_OK)
         return 0;
     return result == CRM_SEGMENT_TRUE;
 }

@@ -11,15 +11,6 @@
 /* Times are clamped to this range before calendar arithmetic (no overflow). */
 #define SEG_TIME_LIMIT (INT64_C(1) << 52)
 
-int64_t seg_sat_add(int64_t a, int64_t b)
-{
-    if (b > 0 && a > INT64_MAX - b)
-        return INT64_MAX;
-    if (b < 0 && a < INT64_MIN - b)
-        return INT64_MIN;
-    return a + b;
-}
-
 static int64_t clamp_time(int64_t t)
 {
     return t > SEG_TIME_LIMIT ? SEG_TIME_LIMIT : t < -SEG_TIME_LIMIT ? -SEG_TIME_LIMIT : t;
@@ -119,14 +110,6 @@ static int in_sorted(const int64_t *v, size_t n, int64_t x)
     return lo < n && v[lo] == x;
 }
 
-static int range_test(const seg_node *n, int64_t x, int64_t now)
-{
-    int64_t lo = (n->flags & SEG_LO_REL) ? seg_sat_add(now, n->lo) : n->lo;
-    int64_t hi = (n->flags & SEG_HI_REL) ? seg_sat_add(now, n->hi) : n->hi;
-
-    return x >= lo && x <= hi;
-}
-
 static int string_in(const crm_segment_program *p, const seg_node *n, const seg_value *v)
 {
     const int64_t *e = p->pool + n->pool;
@@ -175,7 +158,7 @@ static int leaf_test(const crm_segment_program *p, const seg_node *n, const seg_
     switch (n->kind) {
     case SEG_RANGE:
         x = n->fn ? seg_apply_fn(n->fn, v->i, now, p->offset_min) : v->i;
-        return range_test(n, x, now);
+        return seg_range_test(n, x, now);
     case SEG_IN_INT:
         x = n->fn ? seg_apply_fn(n->fn, v->i, now, p->offset_min) : v->i;
         return in_sorted(e, n->npool, x);
@@ -200,56 +183,22 @@ crm_segment_result seg_leaf_eval(const crm_segment_program *p, const seg_node *n
     return leaf_test(p, n, v, now) != neg ? CRM_SEGMENT_TRUE : CRM_SEGMENT_FALSE;
 }
 
-static crm_segment_result eval_node(const crm_segment_program *p, const seg_node *n,
-                                    const crm_segment_record *r, int64_t now);
-
-/* A plain range test on a record, the most common predicate, inlined. */
-static inline crm_segment_result eval_range(const seg_node *n, const crm_segment_record *r,
-                                            int64_t now)
+crm_segment_result seg_eval_node(const crm_segment_program *p, const seg_node *n,
+                                 const crm_segment_record *r, int64_t now)
 {
-    if (n->attr >= r->count || !r->present[n->attr])
-        return CRM_SEGMENT_UNKNOWN;
-    return range_test(n, r->ivals[n->attr], now) != ((n->flags & SEG_NEG) != 0)
-               ? CRM_SEGMENT_TRUE
-               : CRM_SEGMENT_FALSE;
-}
-
-static inline crm_segment_result eval_any(const crm_segment_program *p, const seg_node *n,
-                                          const crm_segment_record *r, int64_t now)
-{
-    if (n->kind == SEG_RANGE && n->fn == SEG_FN_NONE)
-        return eval_range(n, r, now);
-    return eval_node(p, n, r, now);
-}
-
-static crm_segment_result eval_node(const crm_segment_program *p, const seg_node *n,
-                                    const crm_segment_record *r, int64_t now)
-{
-    const seg_node *child, *end = n + n->size;
-    crm_segment_result res, c, settles;
+    crm_segment_result c;
     seg_value v;
 
     switch (n->kind) {
     case SEG_AND:
-    case SEG_OR:
-        /* AND: FALSE settles it; OR: TRUE does; otherwise UNKNOWN spreads. */
-        settles = n->kind == SEG_AND ? CRM_SEGMENT_FALSE : CRM_SEGMENT_TRUE;
-        res = n->kind == SEG_AND ? CRM_SEGMENT_TRUE : CRM_SEGMENT_FALSE;
-        for (child = n + 1; child < end; child += child->size) {
-            c = eval_any(p, child, r, now);
-            if (c == settles)
-                return c;
-            if (c == CRM_SEGMENT_UNKNOWN)
-                res = CRM_SEGMENT_UNKNOWN;
-        }
-        return res;
+    case SEG_OR: return seg_eval_chain(p, n, r, now);
     case SEG_NOT:
-        c = eval_any(p, n + 1, r, now);
+        c = seg_eval_any(p, n + 1, r, now);
         return c == CRM_SEGMENT_UNKNOWN ? c : c == CRM_SEGMENT_TRUE ? CRM_SEGMENT_FALSE
                                                                      : CRM_SEGMENT_TRUE;
     case SEG_RANGE:
         if (n->fn == SEG_FN_NONE)
-            return eval_range(n, r, now);
+            return seg_eval_range(n, r, now);
         break;
     default: break;
     }
@@ -276,7 +225,7 @@ crm_status crm_segment_program_eval(const crm_segment_program *program,
 
     if (st != CRM_OK)
         return st;
-    *result = eval_node(program, program->nodes, record, now);
+    *result = seg_eval_node(program, program->nodes, record, now);
     return CRM_OK;
 }
 
@@ -286,7 +235,7 @@ static const seg_node *deciding_node(const crm_segment_program *p, const seg_nod
 {
     for (;;) {
         const seg_node *child, *end = n + n->size;
-        crm_segment_result res = eval_node(p, n, r, now), settles;
+        crm_segment_result res = seg_eval_node(p, n, r, now), settles;
 
         if (n->kind == SEG_NOT) {
             n = n + 1;
@@ -298,7 +247,7 @@ static const seg_node *deciding_node(const crm_segment_program *p, const seg_nod
         if (res == settles)
             return n; /* every child took part */
         for (child = n + 1; child < end; child += child->size)
-            if (eval_node(p, child, r, now) == res)
+            if (seg_eval_node(p, child, r, now) == res)
                 break;
         n = child;
     }
@@ -316,9 +265,9 @@ crm_status crm_segment_program_explain(const crm_segment_program *program,
     if (st != CRM_OK)
         return st;
     d = deciding_node(program, program->nodes, record, now);
-    *result = eval_node(program, program->nodes, record, now);
+    *result = seg_eval_node(program, program->nodes, record, now);
     if (clause_result)
-        *clause_result = eval_node(program, d, record, now);
+        *clause_result = seg_eval_node(program, d, record, now);
     if (start)
         *start = d->src_start;
     if (length)
@@ -413,7 +362,7 @@ crm_status crm_segment_set_eval(const crm_segment_set *set, const crm_segment_re
     for (i = 0; i < set->count; i++) {
         const crm_segment_program *p = set->programs[i];
 
-        if (eval_node(p, p->nodes, record, now) == CRM_SEGMENT_TRUE)
+        if (seg_eval_node(p, p->nodes, record, now) == CRM_SEGMENT_TRUE)
             bits[i / 8] = (uint8_t)(bits[i / 8] | (1u << (i % 8)));
     }
     return CRM_OK;
@@ -431,7 +380,7 @@ crm_status crm_segment_set_first_match(const crm_segment_set *set,
     for (i = 0; i < set->count; i++) {
         const crm_segment_program *p = set->programs[i];
 
-        if (eval_node(p, p->nodes, record, now) == CRM_SEGMENT_TRUE) {
+        if (seg_eval_node(p, p->nodes, record, now) == CRM_SEGMENT_TRUE) {
             *index = (int64_t)i;
             return CRM_OK;
         }

@@ -57,7 +57,11 @@ typedef struct seg_value {
     size_t nitems;
 } seg_value;
 
-/* Node kinds, in prefix order; `size` counts the node and its subtree. */
+/*
+ * Node kinds, in prefix order; `size` counts the node and its subtree.
+ * Kinds from SEG_RANGE on test a value and are UNKNOWN on NULL
+ * (seg_eval_any relies on the order).
+ */
 enum seg_kind {
     SEG_AND = 1,
     SEG_OR = 2,
@@ -154,8 +158,15 @@ crm_segment_result seg_leaf_eval(const crm_segment_program *p, const seg_node *n
 /* Applies a node's function to an int64 value (offset and now as needed). */
 int64_t seg_apply_fn(unsigned fn, int64_t v, int64_t now, int32_t offset_min);
 
-/* now + offset, saturated to the int64 range. */
-int64_t seg_sat_add(int64_t a, int64_t b);
+/* a + b, saturated to the int64 range. Inline: relative range bounds use it. */
+static inline int64_t seg_sat_add(int64_t a, int64_t b)
+{
+    if (b > 0 && a > INT64_MAX - b)
+        return INT64_MAX;
+    if (b < 0 && a < INT64_MIN - b)
+        return INT64_MIN;
+    return a + b;
+}
 
 /*
  * A record's value of attribute `attr` as a predicate sees it. Inline:
@@ -194,6 +205,84 @@ static inline crm_status seg_record_get_time(const crm_segment_record *r, uint32
         return crm_segment_record_get_time(r, attr, unix_seconds, present);
     *present = r->present[attr] != 0;
     *unix_seconds = *present ? r->ivals[attr] : 0;
+    return CRM_OK;
+}
+
+/* Evaluates node n of program p (and its subtree) on record r, out of line. */
+crm_segment_result seg_eval_node(const crm_segment_program *p, const seg_node *n,
+                                 const crm_segment_record *r, int64_t now);
+
+/* 1 when lo <= x <= hi for a range node, bounds relative to now as flagged. */
+static inline int seg_range_test(const seg_node *n, int64_t x, int64_t now)
+{
+    int64_t lo = (n->flags & SEG_LO_REL) ? seg_sat_add(now, n->lo) : n->lo;
+    int64_t hi = (n->flags & SEG_HI_REL) ? seg_sat_add(now, n->hi) : n->hi;
+
+    return x >= lo && x <= hi;
+}
+
+/* A range test without a function on a record's value: UNKNOWN when NULL. */
+static inline crm_segment_result seg_eval_range(const seg_node *n, const crm_segment_record *r,
+                                                int64_t now)
+{
+    if (n->attr >= r->count || !r->present[n->attr])
+        return CRM_SEGMENT_UNKNOWN;
+    return seg_range_test(n, r->ivals[n->attr], now) != ((n->flags & SEG_NEG) != 0)
+               ? CRM_SEGMENT_TRUE
+               : CRM_SEGMENT_FALSE;
+}
+
+/*
+ * Any node. Here: a predicate other than IS NULL on a NULL value (UNKNOWN)
+ * and a plain range, the most common predicate; the rest out of line.
+ */
+static inline crm_segment_result seg_eval_any(const crm_segment_program *p, const seg_node *n,
+                                              const crm_segment_record *r, int64_t now)
+{
+    if (n->kind >= SEG_RANGE) {
+        if (n->attr >= r->count || !r->present[n->attr])
+            return CRM_SEGMENT_UNKNOWN;
+        if (n->kind == SEG_RANGE && n->fn == SEG_FN_NONE)
+            return seg_eval_range(n, r, now);
+    }
+    return seg_eval_node(p, n, r, now);
+}
+
+/*
+ * An AND or OR node with SQL's three-valued logic: for AND, a FALSE child
+ * settles it (OR: TRUE); otherwise an UNKNOWN child makes it UNKNOWN.
+ */
+static inline crm_segment_result seg_eval_chain(const crm_segment_program *p, const seg_node *n,
+                                                const crm_segment_record *r, int64_t now)
+{
+    const seg_node *child, *end = n + n->size;
+    crm_segment_result settles = n->kind == SEG_AND ? CRM_SEGMENT_FALSE : CRM_SEGMENT_TRUE;
+    crm_segment_result res = n->kind == SEG_AND ? CRM_SEGMENT_TRUE : CRM_SEGMENT_FALSE, c;
+
+    for (child = n + 1; child < end; child += child->size) {
+        c = seg_eval_any(p, child, r, now);
+        if (c == settles)
+            return c;
+        if (c == CRM_SEGMENT_UNKNOWN)
+            res = CRM_SEGMENT_UNKNOWN;
+    }
+    return res;
+}
+
+/*
+ * crm_segment_program_eval with its common case inline, for callers that
+ * evaluate on every call (the scenario engine's rules): a rule that is one
+ * predicate on a NULL value, or one plain range, is evaluated here; any
+ * other rule goes out of line. Bad arguments take the general path, which
+ * records the error. Same results and errors either way.
+ */
+static inline crm_status seg_program_eval(const crm_segment_program *p,
+                                          const crm_segment_record *r, int64_t now,
+                                          crm_segment_result *result)
+{
+    if (!p || !r || !result || r->schema != p->schema)
+        return crm_segment_program_eval(p, r, now, result);
+    *result = seg_eval_any(p, p->nodes, r, now);
     return CRM_OK;
 }
 
