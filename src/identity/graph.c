@@ -227,14 +227,19 @@ int idn_grow_pool(crm_identity *idn, idn_state *st, size_t need)
     return 0;
 }
 
+/* Maps this large grow by a quarter; smaller ones double, since every
+ * growth rehashes the whole map and memory is not what limits them. */
+#define IDN_MAP_QUARTER_MIN ((size_t)1 << 22)
+
 int idn_map_reserve(crm_identity *idn, crm_i64map *map, size_t extra)
 {
     size_t count = map->count, need = count + extra;
+    size_t step = count < IDN_MAP_QUARTER_MIN ? count : count / 4;
 
     if (need <= crm_i64map_room(map))
         return 0;
-    if (need < count + count / 4)
-        need = count + count / 4;
+    if (need < count + step)
+        need = count + step;
     return crm_i64map_reserve(idn->ctx, map, need);
 }
 

@@ -337,11 +337,12 @@ int idn_grow_blocks(crm_identity *idn, idn_state *st, size_t need);
 /* Gives every observation an entry in st->cidx (IDN_NONE for those added
  * since the last linking operation); called before linking. 0 or -1. */
 int idn_cover_counters(crm_identity *idn, idn_state *st);
-/* Makes room in map (the value or the source map) for extra more entries,
- * growing it by a quarter at least: a map holds up to twice its entries
- * in slots (two thirds full at most), a third less than when it doubles,
- * and its old table, which a growing map keeps until the new one is
- * filled, is smaller at the peak. 0 or -1 (map unchanged). */
+/* Makes room in map (the value or the source map) for extra more entries.
+ * A map of 4M entries or more grows by a quarter at least: it then holds
+ * up to twice its entries in slots (two thirds full at most), a third
+ * less than when it doubles, and its old table, which a growing map keeps
+ * until the new one is filled, is smaller at the peak. A smaller map
+ * doubles, which rehashes it less often. 0 or -1 (map unchanged). */
 int idn_map_reserve(crm_identity *idn, crm_i64map *map, size_t extra);
 int idn_undo_reserve(crm_identity *idn, size_t extra);
 idn_mark idn_mark_take(const crm_identity *idn);
