@@ -271,10 +271,12 @@ static void leaf_range_bool(const seg_node *n, const seg_column *c, size_t base,
 static void leaf_range_i64(const seg_node *n, const seg_column *c, size_t base, size_t rows,
                            int64_t now, block_bits *out)
 {
-    int64_t lo = (n->flags & SEG_LO_REL) ? seg_sat_add(now, n->lo) : n->lo;
-    int64_t hi = (n->flags & SEG_HI_REL) ? seg_sat_add(now, n->hi) : n->hi;
-    uint64_t width = (uint64_t)hi - (uint64_t)lo;
+    int64_t lo, hi;
+    uint64_t width;
     size_t w;
+
+    seg_range_bounds(n, now, &lo, &hi);
+    width = (uint64_t)hi - (uint64_t)lo;
 
     for (w = 0; w * 64 < rows; w++) {
         const int64_t *col = c->i64 + base + w * 64;

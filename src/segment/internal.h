@@ -212,12 +212,19 @@ static inline crm_status seg_record_get_time(const crm_segment_record *r, uint32
 crm_segment_result seg_eval_node(const crm_segment_program *p, const seg_node *n,
                                  const crm_segment_record *r, int64_t now);
 
+/* The bounds of a range node at time now (relative ones added to now). */
+static inline void seg_range_bounds(const seg_node *n, int64_t now, int64_t *lo, int64_t *hi)
+{
+    *lo = (n->flags & SEG_LO_REL) ? seg_sat_add(now, n->lo) : n->lo;
+    *hi = (n->flags & SEG_HI_REL) ? seg_sat_add(now, n->hi) : n->hi;
+}
+
 /* 1 when lo <= x <= hi for a range node, bounds relative to now as flagged. */
 static inline int seg_range_test(const seg_node *n, int64_t x, int64_t now)
 {
-    int64_t lo = (n->flags & SEG_LO_REL) ? seg_sat_add(now, n->lo) : n->lo;
-    int64_t hi = (n->flags & SEG_HI_REL) ? seg_sat_add(now, n->hi) : n->hi;
+    int64_t lo, hi;
 
+    seg_range_bounds(n, now, &lo, &hi);
     return x >= lo && x <= hi;
 }
 
