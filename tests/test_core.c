@@ -235,6 +235,36 @@ START_TEST(test_i64map_slots_and_every_key)
 }
 END_TEST
 
+/* Slots vacated by removes are reused with a zeroed payload. */
+START_TEST(test_i64map_insert_after_remove_zeroes_payload)
+{
+    crm_ctx *ctx = NULL;
+    crm_i64map map;
+    int64_t key;
+    int inserted;
+
+    ck_assert_int_eq(crm_ctx_new(&ctx), CRM_OK);
+    crm_i64map_init_slots(&map, sizeof(test_slot));
+    ck_assert_int_eq(crm_i64map_reserve(ctx, &map, 1000), 0);
+    for (key = 0; key < 1000; key++) {
+        test_slot *slot = crm_i64map_insert(ctx, &map, key * 7919, &inserted);
+        ck_assert_ptr_nonnull(slot);
+        slot->sum = key + 1;
+    }
+    for (key = 0; key < 1000; key++)
+        ck_assert_int_eq(crm_i64map_remove(&map, key * 7919), 1);
+    ck_assert_uint_eq(map.count, 0);
+    for (key = 0; key < 1000; key++) {
+        test_slot *slot = crm_i64map_insert(ctx, &map, key * 7907, &inserted);
+        ck_assert_ptr_nonnull(slot);
+        ck_assert_int_eq(inserted, 1);
+        ck_assert_int_eq(slot->sum, 0);
+    }
+    crm_i64map_free(ctx, &map);
+    crm_ctx_free(ctx);
+}
+END_TEST
+
 START_TEST(test_i64map_distinct_estimate)
 {
     enum { N = 200000 };
@@ -1153,6 +1183,7 @@ static Suite *core_suite(void)
     tcase_add_test(tc, test_i64map_against_reference);
     tcase_add_test(tc, test_i64map_allocation_failures);
     tcase_add_test(tc, test_i64map_slots_and_every_key);
+    tcase_add_test(tc, test_i64map_insert_after_remove_zeroes_payload);
     tcase_add_test(tc, test_i64map_distinct_estimate);
     tcase_add_test(tc, test_radix_sort_matches_qsort);
     tcase_add_test(tc, test_radix_sort_extremes);

@@ -6,9 +6,10 @@
  *
  * A slot is the key followed by a payload; the whole slot is `slot_size`
  * bytes (a multiple of 8). Keeping a caller's record in the slot itself
- * means a lookup costs one cache miss, not two. Empty slots hold the key
- * CRM_I64MAP_EMPTY_KEY; the real key of that value lives in one spare slot
- * after the others, so every int64 is a valid key.
+ * means a lookup costs one cache miss, not two. Empty slots are all zero
+ * bytes (key CRM_I64MAP_EMPTY_KEY), so an insert claims one by writing
+ * its key; the real key of that value lives in one spare slot after the
+ * others, so every int64 is a valid key.
  *
  * Two interfaces share the table:
  *   - slots: crm_i64map_init_slots, crm_i64map_find, crm_i64map_insert,
