@@ -67,8 +67,8 @@ crm_status crm_rfm__require_scores(const crm_rfm *rfm)
  * The keys of the three dimensions, higher is better: minus the recency
  * days (INT64_MIN without purchase), frequency, monetary.
  */
-static void customer_keys(const crm_rfm *rfm, const rfm_slot *c,
-                          int64_t key[3])
+static inline void customer_keys(const crm_rfm *rfm, const rfm_slot *c,
+                                 int64_t key[3])
 {
     int64_t f = (int64_t)c->count + c->day_count;
 
@@ -82,23 +82,7 @@ static void customer_keys(const crm_rfm *rfm, const rfm_slot *c,
             : c->total;
 }
 
-/*
- * Moves *i to the next used slot at or after it and fills that customer's
- * keys; returns 0 past the last slot. Loops read the table in slot order.
- */
-static int next_customer(const crm_rfm *rfm, size_t *i, int64_t key[3])
-{
-    size_t slots = crm_i64map_slot_count(&rfm->map);
-
-    while (*i < slots && !crm_i64map_used(&rfm->map, *i))
-        ++*i;
-    if (*i == slots)
-        return 0;
-    customer_keys(rfm, rfm_customer(rfm, *i), key);
-    return 1;
-}
-
-static uint8_t score_of(const rfm_cuts *c, int64_t key)
+static inline uint8_t score_of(const rfm_cuts *c, int64_t key)
 {
     unsigned k, s = 1;
 
@@ -223,7 +207,7 @@ typedef struct rfm_select {
     size_t npending;
 } rfm_select;
 
-static size_t bucket_of(const rfm_select *s, int64_t key)
+static inline size_t bucket_of(const rfm_select *s, int64_t key)
 {
     return (size_t)(((uint64_t)key - (uint64_t)s->lo) >> s->shift);
 }
@@ -267,23 +251,41 @@ static crm_status hist_alloc(const crm_rfm *rfm, rfm_select *s)
     return s->count ? CRM_OK : crm_error_nomem(rfm->ctx);
 }
 
-/* One read of the table: the histograms of the active dimensions. */
+/* Adds a key of an active dimension to its histogram. */
+static inline void count_key(rfm_select *s, int64_t key)
+{
+    if (key == INT64_MIN)
+        s->bottom++;
+    else
+        s->count[bucket_of(s, key)]++;
+}
+
+/*
+ * One read of the table in slot order: the histograms of the active
+ * dimensions. Scoring is bound by instructions, not memory, so the scans
+ * are plain loops with nothing called per customer, working on local
+ * copies of the selection state that the counts' stores cannot alias.
+ */
 static void scan_histograms(const crm_rfm *rfm, rfm_select sel[3])
 {
+    rfm_select r = sel[0], f = sel[1], m = sel[2];
+    size_t i, slots = crm_i64map_slot_count(&rfm->map);
     int64_t key[3];
-    size_t i;
-    unsigned d;
 
-    for (i = 0; next_customer(rfm, &i, key); i++) {
-        for (d = 0; d < 3; d++) {
-            if (!sel[d].active)
-                continue;
-            if (key[d] == INT64_MIN)
-                sel[d].bottom++;
-            else
-                sel[d].count[bucket_of(&sel[d], key[d])]++;
-        }
+    for (i = 0; i < slots; i++) {
+        if (!crm_i64map_used(&rfm->map, i))
+            continue;
+        customer_keys(rfm, rfm_customer(rfm, i), key);
+        if (r.active)
+            count_key(&r, key[CRM_RFM_RECENCY]);
+        if (f.active)
+            count_key(&f, key[CRM_RFM_FREQUENCY]);
+        if (m.active)
+            count_key(&m, key[CRM_RFM_MONETARY]);
     }
+    sel[0] = r;
+    sel[1] = f;
+    sel[2] = m;
 }
 
 static void find_targets(const crm_rfm *rfm, rfm_select *s)
@@ -390,7 +392,7 @@ static crm_status select_prepare(const crm_rfm *rfm, rfm_select sel[3],
 }
 
 /* The score of a key of an active dimension, or 0 after setting it aside. */
-static uint8_t selected_score(rfm_select *s, int64_t key, size_t slot)
+static inline uint8_t selected_score(rfm_select *s, int64_t key, size_t slot)
 {
     uint8_t score;
 
@@ -404,20 +406,36 @@ static uint8_t selected_score(rfm_select *s, int64_t key, size_t slot)
     return score;
 }
 
-/* One read of the table: every score, except those set aside. */
+/* The score of a key of dimension s (active or not) for the customer in
+ * slot i. */
+static inline uint8_t dimension_score(rfm_select *s, const rfm_cuts *c,
+                                      int64_t key, size_t i)
+{
+    return s->active ? selected_score(s, key, i) : score_of(c, key);
+}
+
+/* One read of the table: every score, except those set aside (local
+ * copies as in scan_histograms: the score bytes' stores alias anything). */
 static void scan_scores(crm_rfm *rfm, rfm_select sel[3],
                         const rfm_cuts cuts[3])
 {
+    rfm_select r = sel[0], f = sel[1], m = sel[2];
+    rfm_cuts rc = cuts[0], fc = cuts[1], mc = cuts[2];
+    size_t i, slots = crm_i64map_slot_count(&rfm->map);
     int64_t key[3];
-    size_t i;
-    unsigned d;
 
-    for (i = 0; next_customer(rfm, &i, key); i++) {
+    for (i = 0; i < slots; i++) {
         rfm_slot *c = crm_i64map_slot(&rfm->map, i);
-        for (d = 0; d < 3; d++)
-            c->score[d] = sel[d].active ? selected_score(&sel[d], key[d], i)
-                                        : score_of(&cuts[d], key[d]);
+        if (!crm_i64map_used(&rfm->map, i))
+            continue;
+        customer_keys(rfm, c, key);
+        c->score[0] = dimension_score(&r, &rc, key[0], i);
+        c->score[1] = dimension_score(&f, &fc, key[1], i);
+        c->score[2] = dimension_score(&m, &mc, key[2], i);
     }
+    sel[0] = r;
+    sel[1] = f;
+    sel[2] = m;
 }
 
 /* Sorts a dimension's pending keys, reads its cuts, scores them. */
