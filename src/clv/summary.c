@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "clv/clv_internal.h"
+#include "core/checked.h"
 #include "core/civil.h"
 #include "core/mem.h"
 #include "core/radix.h"
@@ -81,14 +82,6 @@ static crm_clv_summary *summary_alloc(crm_ctx *ctx, size_t n, crm_clv_unit unit)
 
 /* ---- from orders -------------------------------------------------------- */
 
-static int add_checked(int64_t *acc, int64_t v)
-{
-    if ((v > 0 && *acc > INT64_MAX - v) || (v < 0 && *acc < INT64_MIN - v))
-        return -1;
-    *acc += v;
-    return 0;
-}
-
 /* One customer's orders, sorted by local day. */
 typedef struct customer_scan {
     size_t occasions;
@@ -108,7 +101,7 @@ static int scan_customer(const uint32_t *idx, const int64_t *days,
         int purchase = 0;
 
         for (; i < hi && days[i] == day; i++) {
-            if (add_checked(&day_spend, amount[idx[i]]) != 0)
+            if (crm_add_checked(&day_spend, amount[idx[i]]) != 0)
                 return -1;
             purchase |= amount[idx[i]] >= 0;
         }
@@ -116,7 +109,7 @@ static int scan_customer(const uint32_t *idx, const int64_t *days,
             cs->first_day = day;
         if (purchase)
             cs->last_day = day;
-        if (cs->occasions > 1 && add_checked(&cs->repeat_spend, day_spend) != 0)
+        if (cs->occasions > 1 && crm_add_checked(&cs->repeat_spend, day_spend) != 0)
             return -1;
     }
     return 0;

@@ -282,7 +282,7 @@ static crm_status fold_run(build *b, size_t start, size_t *end,
         uint64_t word = b->packed[j];
         int64_t amount = packed_amount(b, word);
 
-        if (analytics_add(&c->revenue, amount))
+        if (crm_add_checked(&c->revenue, amount))
             return crm_error(b->a->ctx, CRM_EOVERFLOW,
                              "crm_analytics_new: revenue of customer %lld "
                              "overflows int64", (long long)id);
@@ -346,7 +346,7 @@ static crm_status add_run_to_cohort(build *b, size_t start, size_t end,
 
         if (k < 0 || k >= CRM_ANALYTICS_MAX_OFFSETS)
             continue;
-        if (analytics_add(&cohort->revenue[k], amount))
+        if (crm_add_checked(&cohort->revenue[k], amount))
             return crm_error(b->a->ctx, CRM_EOVERFLOW,
                              "crm_analytics_new: a cohort's monthly revenue "
                              "overflows int64 (customer %lld)",
@@ -368,7 +368,7 @@ static crm_status add_to_totals(crm_analytics *a, const analytics_customer *c)
         a->returns_only++;
         total = &a->returns_only_revenue;
     }
-    if (analytics_add(total, c->revenue))
+    if (crm_add_checked(total, c->revenue))
         return crm_error(a->ctx, CRM_EOVERFLOW,
                          "crm_analytics_new: total revenue overflows int64");
     return CRM_OK;
@@ -610,7 +610,7 @@ static crm_status label_deciles(crm_analytics *a,
         a->decile_customers[above]++;
         wide_add(&total[above], revenue);
         if (revenue > 0)
-            overflow |= analytics_add(&positive[above], revenue);
+            overflow |= crm_add_checked(&positive[above], revenue);
     }
     for (d = 0; d < CRM_ANALYTICS_DECILES; d++)
         overflow |= !wide_value(total[d], &a->decile_revenue[d]);

@@ -7,6 +7,7 @@
 
 #include <stdint.h>
 
+#include "core/checked.h"
 #include "crm/rfm.h"
 
 /* first_day / second_day of a customer without that purchase. */
@@ -55,23 +56,5 @@ struct crm_analytics {
     size_t n_cohorts;
     analytics_cohort *cohorts;      /* ascending month */
 };
-
-/* Adds v to *acc; returns 1 (and leaves *acc unchanged) on int64 overflow. */
-static inline int analytics_add(int64_t *acc, int64_t v)
-{
-#if defined(__GNUC__) || defined(__clang__)
-    int64_t sum;
-
-    if (__builtin_add_overflow(*acc, v, &sum))
-        return 1;
-    *acc = sum;
-    return 0;
-#else
-    if ((v > 0 && *acc > INT64_MAX - v) || (v < 0 && *acc < INT64_MIN - v))
-        return 1;
-    *acc += v;
-    return 0;
-#endif
-}
 
 #endif

@@ -368,7 +368,7 @@ crm_status crm_analytics_cpm(const crm_analytics *analytics,
         crm_cpm_group group = cpm_group_of(analytics, c);
 
         count[group]++;
-        if (analytics_add(&sum[group], c->revenue))
+        if (crm_add_checked(&sum[group], c->revenue))
             return crm_error(analytics->ctx, CRM_EOVERFLOW,
                              "crm_analytics_cpm: revenue of group %d "
                              "overflows int64", (int)group);

@@ -12,6 +12,7 @@
  * marks their slots), subtracts what it added to older customers and
  * restores their last purchase days from a small undo log.
  */
+#include "core/checked.h"
 #include "core/mem.h"
 #include "rfm/rfm_internal.h"
 
@@ -52,7 +53,7 @@ static int time_valid(int64_t t)
 
 /* ---- Decoding rows -------------------------------------------------------- */
 
-static crm_status decode_order(const crm_rfm *rfm, const rfm_source *src,
+static inline crm_status decode_order(const crm_rfm *rfm, const rfm_source *src,
                                size_t i, rfm_delta *d)
 {
     int64_t t = src->a[i], amount = src->b[i];
@@ -71,7 +72,7 @@ static crm_status decode_order(const crm_rfm *rfm, const rfm_source *src,
     return CRM_OK;
 }
 
-static crm_status decode_aggregate(const crm_rfm *rfm, const rfm_source *src,
+static inline crm_status decode_aggregate(const crm_rfm *rfm, const rfm_source *src,
                                    size_t i, rfm_delta *d)
 {
     int64_t last = src->a[i], count = src->b[i];
@@ -96,8 +97,8 @@ static crm_status decode_aggregate(const crm_rfm *rfm, const rfm_source *src,
 }
 
 /* Fills *d for row i; returns CRM_OK or records CRM_EINVAL. */
-static crm_status decode(const crm_rfm *rfm, const rfm_source *src, size_t i,
-                         rfm_delta *d)
+static inline crm_status decode(const crm_rfm *rfm, const rfm_source *src,
+                                size_t i, rfm_delta *d)
 {
     return src->aggregates ? decode_aggregate(rfm, src, i, d)
                            : decode_order(rfm, src, i, d);
@@ -204,11 +205,6 @@ static crm_status resolve(crm_rfm *rfm, const rfm_batch *b, int64_t id,
 
 /* ---- Applying rows ---------------------------------------------------------- */
 
-static int add_overflows(int64_t a, int64_t b)
-{
-    return b > 0 ? a > INT64_MAX - b : a < INT64_MIN - b;
-}
-
 static crm_status push_undo(crm_rfm *rfm, int64_t id, uint32_t last_day)
 {
     if (rfm->journal_len == rfm->journal_cap &&
@@ -255,7 +251,7 @@ static void widen_bounds(rfm_bounds *b, const rfm_slot *c, uint32_t day)
 static crm_status apply(crm_rfm *rfm, const rfm_batch *b, size_t i,
                         rfm_slot *c, const rfm_delta *d)
 {
-    if (add_overflows(c->total, d->total))
+    if (crm_add_overflows(c->total, d->total))
         return crm_error(rfm->ctx, CRM_EOVERFLOW,
                          "row %zu: customer %lld's net sum leaves int64", i,
                          (long long)d->id);
@@ -264,7 +260,7 @@ static crm_status apply(crm_rfm *rfm, const rfm_batch *b, size_t i,
                          "row %zu: customer %lld has more than 4294967295 "
                          "purchases",
                          i, (long long)d->id);
-    if (d->day > c->last_day && !b->fresh && !c->is_new &&
+    if (!b->fresh && d->day > c->last_day && !c->is_new &&
         push_undo(rfm, d->id, c->last_day) != CRM_OK)
         return CRM_ENOMEM;
     if (d->pair && push_pair(rfm, d->id, d->day) != CRM_OK)

@@ -4,6 +4,7 @@
  */
 #include <string.h>
 
+#include "core/checked.h"
 #include "core/mem.h"
 #include "core/radix.h"
 #include "rfm/rfm_internal.h"
@@ -147,17 +148,6 @@ crm_status crm_rfm_foreach(const crm_rfm *rfm, crm_rfm_visit_fn visit,
 
 /* ---- Summaries ------------------------------------------------------------ */
 
-/* Adds customer idx's net total to *sum; -1 on int64 overflow. */
-static int add_revenue(const crm_rfm *rfm, size_t idx, int64_t *sum)
-{
-    int64_t v = rfm_customer(rfm, idx)->total;
-
-    if (v > 0 ? *sum > INT64_MAX - v : *sum < INT64_MIN - v)
-        return -1;
-    *sum += v;
-    return 0;
-}
-
 /* Sums customers and revenue into `ncell` cells chosen by cell_of(). */
 static crm_status summarise(const crm_rfm *rfm, size_t ncell,
                             size_t (*cell_of)(const crm_rfm *, size_t),
@@ -175,7 +165,7 @@ static crm_status summarise(const crm_rfm *rfm, size_t ncell,
             continue;
         cell = cell_of(rfm, i);
         count[cell]++;
-        if (add_revenue(rfm, i, &sum[cell]) != 0)
+        if (crm_add_checked(&sum[cell], rfm_customer(rfm, i)->total) != 0)
             return crm_error(rfm->ctx, CRM_EOVERFLOW,
                              "the revenue of cell %zu leaves int64", cell);
     }
