@@ -429,9 +429,12 @@ static void scan_scores(crm_rfm *rfm, rfm_select sel[3],
         if (!crm_i64map_used(&rfm->map, i))
             continue;
         customer_keys(rfm, c, key);
-        c->score[0] = dimension_score(&r, &rc, key[0], i);
-        c->score[1] = dimension_score(&f, &fc, key[1], i);
-        c->score[2] = dimension_score(&m, &mc, key[2], i);
+        c->score[CRM_RFM_RECENCY] =
+            dimension_score(&r, &rc, key[CRM_RFM_RECENCY], i);
+        c->score[CRM_RFM_FREQUENCY] =
+            dimension_score(&f, &fc, key[CRM_RFM_FREQUENCY], i);
+        c->score[CRM_RFM_MONETARY] =
+            dimension_score(&m, &mc, key[CRM_RFM_MONETARY], i);
     }
     sel[0] = r;
     sel[1] = f;
