@@ -9,6 +9,7 @@
 #include "scenario/internal.h"
 
 #define RUN_BUDGET (4 * SCN_MAX_STEPS)
+#define DEF_TABLE (2 * SCN_MAX_SCENARIOS) /* slots of the (id, version) hash table */
 #define DATE_FIRE_WINDOW CRM_SECONDS_PER_DAY
 
 typedef struct scn_name {
@@ -33,6 +34,8 @@ struct crm_scenario_engine {
     scn_def **defs; /* sorted by id, then version */
     size_t n_defs, cap_defs;
     uint64_t keys[SCN_MAX_SCENARIOS];     /* def_key of defs[i], kept contiguous for lookups */
+    uint16_t def_table[DEF_TABLE];        /* 1 + i for defs[i] at def_home(keys[i]) or the
+                                             next free slot after it; 0 = free */
     uint32_t latest[SCN_MAX_SCENARIOS];   /* index of each id's highest version */
     uint32_t latest_slot[SCN_MAX_SCENARIOS]; /* defs[i]'s id is named by latest[latest_slot[i]] */
     size_t n_latest;
@@ -54,8 +57,8 @@ struct crm_scenario_engine {
     /* scratch of one call */
     scn_state st;
     scn_state before; /* st as decoded: unchanged state is handed back as is */
-    uint32_t slot_journey[SCN_MAX_SCENARIOS]; /* the journey in st of latest[k]'s id,
-                                                 SCN_NONE if it has none */
+    uint32_t slot_journey[SCN_MAX_SCENARIOS]; /* 1 + the index in st of the journey of
+                                                 latest[k]'s id, 0 if it has none */
     scn_pending *pending;
     size_t n_pending, cap_pending;
     crm_writer out;
@@ -163,17 +166,27 @@ static uint64_t def_key(uint32_t id_hash, uint32_t version)
     return (uint64_t)id_hash << 32 | version;
 }
 
-/* Rebuilds keys and latest from defs after a load or an unload. */
+/* Where the search for a def_key starts in def_table: its high bits, well mixed. */
+static size_t def_home(uint64_t key)
+{
+    return (size_t)((key * UINT64_C(0x9e3779b97f4a7c15)) >> 32) % DEF_TABLE;
+}
+
+/* Rebuilds keys, latest and def_table from defs after a load or an unload. */
 static void index_defs(crm_scenario_engine *e)
 {
-    size_t i;
+    size_t i, h;
 
     e->n_latest = 0;
+    memset(e->def_table, 0, sizeof e->def_table);
     for (i = 0; i < e->n_defs; i++) {
         e->keys[i] = def_key(e->defs[i]->id_hash, e->defs[i]->version);
         e->latest_slot[i] = (uint32_t)e->n_latest;
         if (i + 1 == e->n_defs || e->defs[i + 1]->id_hash != e->defs[i]->id_hash)
             e->latest[e->n_latest++] = (uint32_t)i;
+        for (h = def_home(e->keys[i]); e->def_table[h] != 0; h = (h + 1) % DEF_TABLE)
+            ;
+        e->def_table[h] = (uint16_t)(i + 1);
     }
 }
 
@@ -619,21 +632,16 @@ static void run_journey(call *c, scn_journey *j, const scn_def *def)
 
 /* ---- journeys in the state -------------------------------------------- */
 
-/*
- * The index in defs of (hash, version), SIZE_MAX if not loaded. Every key
- * is looked at instead of stopping at the match: where a journey's
- * definition sits changes from one customer to the next, how many keys
- * there are does not, and keys are unique, so the last match is the only one.
- */
+/* The index in defs of (hash, version), SIZE_MAX if not loaded. */
 static size_t find_def(const crm_scenario_engine *e, uint32_t hash, uint32_t version)
 {
     uint64_t key = def_key(hash, version);
-    size_t i, found = SIZE_MAX;
+    size_t h;
 
-    for (i = 0; i < e->n_defs; i++)
-        if (e->keys[i] == key)
-            found = i;
-    return found;
+    for (h = def_home(key); e->def_table[h] != 0; h = (h + 1) % DEF_TABLE)
+        if (e->keys[e->def_table[h] - 1] == key)
+            return e->def_table[h] - 1u;
+    return SIZE_MAX;
 }
 
 /* The slot in latest of id `hash`, SCN_NONE if no version of it is loaded. */
@@ -683,7 +691,7 @@ static void settle_orphans(call *c)
     size_t i, kept = 0;
 
     for (i = 0; i < e->n_latest; i++)
-        e->slot_journey[i] = SCN_NONE;
+        e->slot_journey[i] = 0;
     for (i = 0; i < st->n_journeys; i++) {
         scn_journey *j = &st->journeys[i];
         size_t d = find_def(e, j->id_hash, j->version);
@@ -707,7 +715,7 @@ static void settle_orphans(call *c)
             continue;
         if (kept != i)
             st->journeys[kept] = *j;
-        e->slot_journey[slot] = (uint32_t)kept++;
+        e->slot_journey[slot] = (uint32_t)++kept;
     }
     st->n_journeys = kept;
 }
@@ -951,7 +959,8 @@ static void journey_wakes(call *c)
 
 /*
  * The trigger of latest[slot] added its journey to st: the journeys after
- * it moved up one place.
+ * it moved up one place. Counted from 1, with 0 for none, the entries are
+ * updated without a branch: an entry moves when it is past the new index.
  */
 static void note_new_journey(crm_scenario_engine *e, size_t slot)
 {
@@ -960,9 +969,8 @@ static void note_new_journey(crm_scenario_engine *e, size_t slot)
     size_t k;
 
     for (k = 0; k < e->n_latest; k++)
-        if (e->slot_journey[k] != SCN_NONE && e->slot_journey[k] >= at)
-            e->slot_journey[k]++;
-    e->slot_journey[slot] = at;
+        e->slot_journey[k] += (uint32_t)(e->slot_journey[k] > at);
+    e->slot_journey[slot] = at + 1;
 }
 
 /* Runs one call over the decoded state in e->st. */
@@ -976,7 +984,7 @@ static void evaluate(call *c)
     for (i = 0; i < e->n_latest && c->status == CRM_OK; i++) {
         const scn_def *latest = e->defs[e->latest[i]];
         uint32_t at = e->slot_journey[i];
-        scn_journey *j = at == SCN_NONE ? NULL : &e->st.journeys[at];
+        scn_journey *j = at == 0 ? NULL : &e->st.journeys[at - 1];
         size_t n = e->st.n_journeys;
 
         if (j && (j->flags & SCN_FLAG_ACTIVE))
