@@ -57,8 +57,8 @@ struct crm_scenario_engine {
     /* scratch of one call */
     scn_state st;
     scn_state before; /* st as decoded: unchanged state is handed back as is */
-    uint32_t slot_journey[SCN_MAX_SCENARIOS]; /* 1 + the index in st of the journey of
-                                                 latest[k]'s id, 0 if it has none */
+    uint32_t slot_journey[SCN_MAX_SCENARIOS]; /* the journey in st of latest[k]'s id,
+                                                 SCN_NONE if it has none */
     scn_pending *pending;
     size_t n_pending, cap_pending;
     crm_writer out;
@@ -655,28 +655,31 @@ static uint32_t id_slot(const crm_scenario_engine *e, uint32_t hash)
     return SCN_NONE;
 }
 
-static scn_journey *find_journey(scn_state *st, uint32_t hash)
-{
-    size_t i;
-
-    for (i = 0; i < st->n_journeys; i++)
-        if (st->journeys[i].id_hash == hash)
-            return &st->journeys[i];
-    return NULL;
-}
-
+/*
+ * A new journey goes at the end, so that the journeys the slots point at
+ * stay where they are; sort_new_journeys puts it in its place afterwards.
+ */
 static scn_journey *add_journey(scn_state *st, uint32_t hash)
 {
-    size_t i = st->n_journeys;
+    scn_journey *j = &st->journeys[st->n_journeys++];
 
-    while (i > 0 && st->journeys[i - 1].id_hash > hash) {
-        st->journeys[i] = st->journeys[i - 1];
-        i--;
+    memset(j, 0, sizeof *j);
+    j->id_hash = hash;
+    return j;
+}
+
+/* Inserts the journeys added after the first `sorted` in id hash order. */
+static void sort_new_journeys(scn_state *st, size_t sorted)
+{
+    size_t i, k;
+
+    for (i = sorted; i < st->n_journeys; i++) {
+        scn_journey j = st->journeys[i];
+
+        for (k = i; k > 0 && st->journeys[k - 1].id_hash > j.id_hash; k--)
+            st->journeys[k] = st->journeys[k - 1];
+        st->journeys[k] = j;
     }
-    memset(&st->journeys[i], 0, sizeof st->journeys[i]);
-    st->journeys[i].id_hash = hash;
-    st->n_journeys++;
-    return &st->journeys[i];
 }
 
 /*
@@ -691,7 +694,7 @@ static void settle_orphans(call *c)
     size_t i, kept = 0;
 
     for (i = 0; i < e->n_latest; i++)
-        e->slot_journey[i] = 0;
+        e->slot_journey[i] = SCN_NONE;
     for (i = 0; i < st->n_journeys; i++) {
         scn_journey *j = &st->journeys[i];
         size_t d = find_def(e, j->id_hash, j->version);
@@ -715,7 +718,7 @@ static void settle_orphans(call *c)
             continue;
         if (kept != i)
             st->journeys[kept] = *j;
-        e->slot_journey[slot] = (uint32_t)++kept;
+        e->slot_journey[slot] = (uint32_t)kept++;
     }
     st->n_journeys = kept;
 }
@@ -957,42 +960,25 @@ static void journey_wakes(call *c)
     }
 }
 
-/*
- * The trigger of latest[slot] added its journey to st: the journeys after
- * it moved up one place. Counted from 1, with 0 for none, the entries are
- * updated without a branch: an entry moves when it is past the new index.
- */
-static void note_new_journey(crm_scenario_engine *e, size_t slot)
-{
-    scn_journey *j = find_journey(&e->st, e->defs[e->latest[slot]]->id_hash);
-    uint32_t at = (uint32_t)(j - e->st.journeys);
-    size_t k;
-
-    for (k = 0; k < e->n_latest; k++)
-        e->slot_journey[k] += (uint32_t)(e->slot_journey[k] > at);
-    e->slot_journey[slot] = at + 1;
-}
-
 /* Runs one call over the decoded state in e->st. */
 static void evaluate(call *c)
 {
     crm_scenario_engine *e = c->e;
-    size_t i;
+    size_t i, sorted;
 
     settle_orphans(c);
+    sorted = e->st.n_journeys;
     /* Journeys on an older version run with their id's latest version. */
     for (i = 0; i < e->n_latest && c->status == CRM_OK; i++) {
         const scn_def *latest = e->defs[e->latest[i]];
         uint32_t at = e->slot_journey[i];
-        scn_journey *j = at == 0 ? NULL : &e->st.journeys[at - 1];
-        size_t n = e->st.n_journeys;
+        scn_journey *j = at == SCN_NONE ? NULL : &e->st.journeys[at];
 
         if (j && (j->flags & SCN_FLAG_ACTIVE))
             run_active(c, j);
         trigger(c, latest, j);
-        if (e->st.n_journeys != n)
-            note_new_journey(e, i);
     }
+    sort_new_journeys(&e->st, sorted);
     prune_sends(e, c->now);
     journey_wakes(c);
 }
