@@ -836,37 +836,58 @@ static int64_t local_year(crm_scenario_engine *e, int64_t day)
 }
 
 /*
- * scn_date_fire for year, read from the months placed by local_year when
- * the year is one of theirs: the day of the month, or the month's last day
- * when the month is shorter (29 February in a common year).
+ * The fire time in the month that month_starts[k] starts: on day mday, or the
+ * month's last day when the month is shorter (29 February in a common year).
  */
+static int64_t fire_in_month(const call *c, const scn_def *def, size_t k, unsigned mday)
+{
+    const int64_t *starts = c->e->month_starts;
+    int64_t day = starts[k] + mday - 1;
+
+    if (day >= starts[k + 1])
+        day = starts[k + 1] - 1;
+    return crm_local_midnight(day + def->date_days, c->offset) + def->date_at;
+}
+
+/* scn_date_fire for year, read from the months placed by local_year when it can. */
 static int64_t annual_fire(const call *c, const scn_def *def, int64_t year, unsigned month,
                            unsigned mday)
 {
     const crm_scenario_engine *e = c->e;
-    int64_t k = (year - e->year_of_day + 1) * 12 + (int64_t)month - 1, day;
 
     if (year < e->year_of_day - 1 || year > e->year_of_day + 1)
         return scn_date_fire(year, month, mday, def->date_days, def->date_at, c->offset);
-    day = e->month_starts[k] + mday - 1;
-    if (day >= e->month_starts[k + 1])
-        day = e->month_starts[k + 1] - 1;
-    return crm_local_midnight(day + def->date_days, c->offset) + def->date_at;
+    return fire_in_month(c, def, (size_t)((year - e->year_of_day + 1) * 12) + month - 1, mday);
 }
 
 /*
  * An annual date fires once a year and fire times grow with the year, so
- * the search starts at this year and steps one year at a time.
+ * the search starts at this year and steps one year at a time. As a rule
+ * this year's fire and one neighbour's settle it, both read from the
+ * months local_year placed; the steps are for a fire far from the date.
  */
 static void annual_fires(call *c, const scn_def *def, int64_t day, int64_t *last,
                          int64_t *next)
 {
-    int64_t year, y, f;
+    int64_t year, y, f, g;
     unsigned month, mday;
+    size_t k;
 
     crm_civil_from_days(day, &year, &month, &mday);
     y = local_year(c->e, crm_local_day(c->now, c->offset));
-    f = annual_fire(c, def, y, month, mday);
+    k = 12 + month - 1; /* this year's month in month_starts */
+    f = fire_in_month(c, def, k, mday);
+    g = fire_in_month(c, def, f > c->now ? k - 12 : k + 12, mday);
+    if (f > c->now && g <= c->now) {
+        *last = g;
+        *next = f;
+        return;
+    }
+    if (f <= c->now && g > c->now) {
+        *last = f;
+        *next = g;
+        return;
+    }
     *next = INT64_MAX;
     while (f > c->now) {
         *next = f;
