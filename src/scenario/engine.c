@@ -40,7 +40,7 @@ struct crm_scenario_engine {
     uint64_t keys[SCN_MAX_SCENARIOS];     /* def_key of defs[i], kept contiguous for lookups */
     uint16_t def_table[DEF_TABLE];        /* 1 + i for defs[i] at def_home(keys[i]) or the
                                              next free slot after it; 0 = free */
-    uint32_t latest[SCN_MAX_SCENARIOS];   /* index of each id's highest version */
+    const scn_def *latest[SCN_MAX_SCENARIOS]; /* each id's highest version */
     uint32_t latest_slot[SCN_MAX_SCENARIOS]; /* defs[i]'s id is named by latest[latest_slot[i]] */
     size_t n_latest;
     scn_name *names; /* every id ever loaded: names ended journeys */
@@ -49,6 +49,7 @@ struct crm_scenario_engine {
     int32_t quiet_start, quiet_end; /* seconds after local midnight */
     scn_cap caps[SCN_CHANNEL_COUNT + 1]; /* one per channel and one overall */
     size_t n_caps;
+    int64_t longest_window; /* of the caps, 0 when none: older sends are dropped */
     int cap_mode;
     int64_t max_lateness;
     /* the local year of the day an annual date was last placed in, and the
@@ -187,7 +188,7 @@ static void index_defs(crm_scenario_engine *e)
         e->keys[i] = def_key(e->defs[i]->id_hash, e->defs[i]->version);
         e->latest_slot[i] = (uint32_t)e->n_latest;
         if (i + 1 == e->n_defs || e->defs[i + 1]->id_hash != e->defs[i]->id_hash)
-            e->latest[e->n_latest++] = (uint32_t)i;
+            e->latest[e->n_latest++] = e->defs[i];
         for (h = def_home(e->keys[i]); e->def_table[h] != 0; h = (h + 1) % DEF_TABLE)
             ;
         e->def_table[h] = (uint16_t)(i + 1);
@@ -323,6 +324,17 @@ static scn_cap *find_cap(crm_scenario_engine *e, int channel)
     return NULL;
 }
 
+/* Keeps e->longest_window for prune_sends, which runs on every call. */
+static void note_longest_window(crm_scenario_engine *e)
+{
+    size_t k;
+
+    e->longest_window = 0;
+    for (k = 0; k < e->n_caps; k++)
+        if (e->caps[k].window > e->longest_window)
+            e->longest_window = e->caps[k].window;
+}
+
 crm_status crm_scenario_engine_set_frequency_cap(crm_scenario_engine *e, const char *channel,
                                                  uint32_t max_sends, int64_t window_seconds)
 {
@@ -340,6 +352,7 @@ crm_status crm_scenario_engine_set_frequency_cap(crm_scenario_engine *e, const c
     if (max_sends == 0) {
         if (cap)
             *cap = e->caps[--e->n_caps];
+        note_longest_window(e);
         return CRM_OK;
     }
     if (!cap) {
@@ -348,6 +361,7 @@ crm_status crm_scenario_engine_set_frequency_cap(crm_scenario_engine *e, const c
     }
     cap->max_sends = max_sends;
     cap->window = window_seconds;
+    note_longest_window(e);
     return CRM_OK;
 }
 
@@ -503,15 +517,11 @@ static void record_send(call *c, int channel, int64_t t)
 static void prune_sends(crm_scenario_engine *e, int64_t now)
 {
     scn_state *st = &e->st;
-    int64_t longest = 0;
-    size_t k, drop = 0;
+    size_t drop = 0;
 
-    for (k = 0; k < e->n_caps; k++)
-        if (e->caps[k].window > longest)
-            longest = e->caps[k].window;
     if (e->n_caps == 0)
         drop = st->n_sends;
-    while (drop < st->n_sends && st->sends[drop].time <= now - longest)
+    while (drop < st->n_sends && st->sends[drop].time <= now - e->longest_window)
         drop++;
     if (drop == 0)
         return;
@@ -995,7 +1005,7 @@ static void evaluate(call *c)
     sorted = e->st.n_journeys;
     /* Journeys on an older version run with their id's latest version. */
     for (i = 0; i < e->n_latest && c->status == CRM_OK; i++) {
-        const scn_def *latest = e->defs[e->latest[i]];
+        const scn_def *latest = e->latest[i];
         uint32_t at = e->slot_journey[i];
         scn_journey *j = at == SCN_NONE ? NULL : &e->st.journeys[at];
 
