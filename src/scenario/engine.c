@@ -610,7 +610,7 @@ static void run_journey(call *c, scn_journey *j, const scn_def *def)
 {
     int budget = RUN_BUDGET;
 
-    while ((j->flags & SCN_FLAG_ACTIVE) && budget-- > 0 && c->status == CRM_OK) {
+    while ((j->flags & SCN_FLAG_ACTIVE) && budget-- > 0) {
         const scn_step *s = &def->steps[j->step];
         int64_t t = step_wake(c, j, def);
 
@@ -995,16 +995,23 @@ static void journey_wakes(call *c)
     }
 }
 
-/* Runs one call over the decoded state in e->st. */
+/*
+ * Runs one call over the decoded state in e->st. Once report has failed
+ * to allocate, the call runs to its end without adding actions (nothing
+ * is tested for it in the loops) and run_call returns the error with
+ * nothing handed back.
+ */
 static void evaluate(call *c)
 {
     crm_scenario_engine *e = c->e;
     size_t i, sorted;
 
     settle_orphans(c);
+    if (c->status != CRM_OK)
+        return; /* a step out of range: the state is not ours */
     sorted = e->st.n_journeys;
     /* Journeys on an older version run with their id's latest version. */
-    for (i = 0; i < e->n_latest && c->status == CRM_OK; i++) {
+    for (i = 0; i < e->n_latest; i++) {
         const scn_def *latest = e->latest[i];
         uint32_t at = e->slot_journey[i];
         scn_journey *j = at == SCN_NONE ? NULL : &e->st.journeys[at];
