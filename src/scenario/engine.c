@@ -1221,8 +1221,7 @@ crm_status crm_scenario_on_event(crm_scenario_engine *engine, int64_t customer,
     if (!engine || !event_type || !state_out_len || !next_wake || (!state && state_len > 0))
         return crm_error(engine ? engine->ctx : NULL, CRM_EINVAL,
                          "crm_scenario_on_event: NULL argument");
-    memset(&c, 0, sizeof c);
-    c.e = engine;
+    c.e = engine; /* every field is set here or by run_call */
     c.customer = customer;
     c.customer_mix = crm_mix64((uint64_t)customer);
     c.offset = offset_min;
@@ -1245,12 +1244,13 @@ crm_status crm_scenario_advance(crm_scenario_engine *engine, int64_t customer,
     if (!engine || !state_out_len || !next_wake || (!state && state_len > 0))
         return crm_error(engine ? engine->ctx : NULL, CRM_EINVAL,
                          "crm_scenario_advance: NULL argument");
-    memset(&c, 0, sizeof c);
-    c.e = engine;
+    c.e = engine; /* every field is set here or by run_call */
     c.customer = customer;
     c.customer_mix = crm_mix64((uint64_t)customer);
     c.offset = offset_min;
     c.record = record;
+    c.event = NULL;
+    c.event_len = 0;
     c.now = now;
     return run_call(&c, state, state_len, cb, user, state_out, state_cap, state_out_len,
                     next_wake);
