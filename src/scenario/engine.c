@@ -62,8 +62,8 @@ struct crm_scenario_engine {
     /* scratch of one call */
     scn_state st;
     scn_state before; /* st as decoded: unchanged state is handed back as is */
-    uint32_t slot_journey[SCN_MAX_SCENARIOS]; /* the journey in st of latest[k]'s id,
-                                                 SCN_NONE if it has none */
+    scn_journey *slot_journey[SCN_MAX_SCENARIOS]; /* the journey in st of latest[k]'s id,
+                                                     NULL if it has none */
     scn_pending *pending;
     size_t n_pending, cap_pending;
     crm_writer out;
@@ -708,7 +708,7 @@ static void settle_orphans(call *c)
     size_t i, kept = 0;
 
     for (i = 0; i < e->n_latest; i++)
-        e->slot_journey[i] = SCN_NONE;
+        e->slot_journey[i] = NULL;
     for (i = 0; i < st->n_journeys; i++) {
         scn_journey *j = &st->journeys[i];
         size_t d = find_def(e, j->id_hash, j->version);
@@ -732,7 +732,7 @@ static void settle_orphans(call *c)
             continue;
         if (kept != i)
             st->journeys[kept] = *j;
-        e->slot_journey[slot] = (uint32_t)kept++;
+        e->slot_journey[slot] = &st->journeys[kept++];
     }
     st->n_journeys = kept;
 }
@@ -1013,8 +1013,7 @@ static void evaluate(call *c)
     /* Journeys on an older version run with their id's latest version. */
     for (i = 0; i < e->n_latest; i++) {
         const scn_def *latest = e->latest[i];
-        uint32_t at = e->slot_journey[i];
-        scn_journey *j = at == SCN_NONE ? NULL : &e->st.journeys[at];
+        scn_journey *j = e->slot_journey[i];
 
         if (j && (j->flags & SCN_FLAG_ACTIVE))
             run_active(c, j);
