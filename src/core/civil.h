@@ -13,12 +13,16 @@
 /*
  * Floor division and the matching non-negative remainder (d > 0). Inline,
  * so that a constant divisor (a day's seconds) compiles to a multiply in
- * the per-order loops. C division truncates, so with d > 0 the quotient is
- * one too high exactly when the remainder is negative.
+ * the per-order loops. A negative n is folded onto ~n = -n - 1 >= 0, whose
+ * quotient q gives floor(n / d) = -q - 1 = ~q: one unsigned division (a
+ * multiply and a shift for a constant d), no remainder, no branch, and no
+ * overflow for any n.
  */
 static inline int64_t crm_floor_div(int64_t n, int64_t d)
 {
-    return n / d - (n % d < 0);
+    uint64_t fold = 0 - (uint64_t)(n < 0); /* all ones when n is negative */
+
+    return (int64_t)(fold ^ (((uint64_t)n ^ fold) / (uint64_t)d));
 }
 
 static inline int64_t crm_floor_mod(int64_t n, int64_t d)

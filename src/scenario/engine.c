@@ -3,12 +3,17 @@
  * one customer's state against an event or the passing of time.
  */
 #include <string.h>
+#if defined(__x86_64__) && defined(__SSE2__)
+#include <emmintrin.h>
+#define RENDER_KEY_SSE2 1
+#endif
 
 #include "core/civil.h"
 #include "core/mem.h"
 #include "scenario/internal.h"
 
 #define RUN_BUDGET (4 * SCN_MAX_STEPS)
+#define DEF_TABLE (2 * SCN_MAX_SCENARIOS) /* slots of the (id, version) hash table */
 #define DATE_FIRE_WINDOW CRM_SECONDS_PER_DAY
 
 typedef struct scn_name {
@@ -33,7 +38,9 @@ struct crm_scenario_engine {
     scn_def **defs; /* sorted by id, then version */
     size_t n_defs, cap_defs;
     uint64_t keys[SCN_MAX_SCENARIOS];     /* def_key of defs[i], kept contiguous for lookups */
-    uint32_t latest[SCN_MAX_SCENARIOS];   /* index of each id's highest version */
+    uint16_t def_table[DEF_TABLE];        /* 1 + i for defs[i] at def_home(keys[i]) or the
+                                             next free slot after it; 0 = free */
+    const scn_def *latest[SCN_MAX_SCENARIOS]; /* each id's highest version */
     uint32_t latest_slot[SCN_MAX_SCENARIOS]; /* defs[i]'s id is named by latest[latest_slot[i]] */
     size_t n_latest;
     scn_name *names; /* every id ever loaded: names ended journeys */
@@ -42,6 +49,7 @@ struct crm_scenario_engine {
     int32_t quiet_start, quiet_end; /* seconds after local midnight */
     scn_cap caps[SCN_CHANNEL_COUNT + 1]; /* one per channel and one overall */
     size_t n_caps;
+    int64_t longest_window; /* of the caps, 0 when none: older sends are dropped */
     int cap_mode;
     int64_t max_lateness;
     /* the local year of the day an annual date was last placed in, and the
@@ -54,8 +62,8 @@ struct crm_scenario_engine {
     /* scratch of one call */
     scn_state st;
     scn_state before; /* st as decoded: unchanged state is handed back as is */
-    uint32_t slot_journey[SCN_MAX_SCENARIOS]; /* the journey in st of latest[k]'s id,
-                                                 SCN_NONE if it has none */
+    scn_journey *slot_journey[SCN_MAX_SCENARIOS]; /* the journey in st of latest[k]'s id,
+                                                     NULL if it has none */
     scn_pending *pending;
     size_t n_pending, cap_pending;
     crm_writer out;
@@ -163,17 +171,27 @@ static uint64_t def_key(uint32_t id_hash, uint32_t version)
     return (uint64_t)id_hash << 32 | version;
 }
 
-/* Rebuilds keys and latest from defs after a load or an unload. */
+/* Where the search for a def_key starts in def_table: its high bits, well mixed. */
+static size_t def_home(uint64_t key)
+{
+    return (size_t)((key * UINT64_C(0x9e3779b97f4a7c15)) >> 32) % DEF_TABLE;
+}
+
+/* Rebuilds keys, latest and def_table from defs after a load or an unload. */
 static void index_defs(crm_scenario_engine *e)
 {
-    size_t i;
+    size_t i, h;
 
     e->n_latest = 0;
+    memset(e->def_table, 0, sizeof e->def_table);
     for (i = 0; i < e->n_defs; i++) {
         e->keys[i] = def_key(e->defs[i]->id_hash, e->defs[i]->version);
         e->latest_slot[i] = (uint32_t)e->n_latest;
         if (i + 1 == e->n_defs || e->defs[i + 1]->id_hash != e->defs[i]->id_hash)
-            e->latest[e->n_latest++] = (uint32_t)i;
+            e->latest[e->n_latest++] = e->defs[i];
+        for (h = def_home(e->keys[i]); e->def_table[h] != 0; h = (h + 1) % DEF_TABLE)
+            ;
+        e->def_table[h] = (uint16_t)(i + 1);
     }
 }
 
@@ -306,6 +324,17 @@ static scn_cap *find_cap(crm_scenario_engine *e, int channel)
     return NULL;
 }
 
+/* Keeps e->longest_window for prune_sends, which runs on every call. */
+static void note_longest_window(crm_scenario_engine *e)
+{
+    size_t k;
+
+    e->longest_window = 0;
+    for (k = 0; k < e->n_caps; k++)
+        if (e->caps[k].window > e->longest_window)
+            e->longest_window = e->caps[k].window;
+}
+
 crm_status crm_scenario_engine_set_frequency_cap(crm_scenario_engine *e, const char *channel,
                                                  uint32_t max_sends, int64_t window_seconds)
 {
@@ -323,6 +352,7 @@ crm_status crm_scenario_engine_set_frequency_cap(crm_scenario_engine *e, const c
     if (max_sends == 0) {
         if (cap)
             *cap = e->caps[--e->n_caps];
+        note_longest_window(e);
         return CRM_OK;
     }
     if (!cap) {
@@ -331,6 +361,7 @@ crm_status crm_scenario_engine_set_frequency_cap(crm_scenario_engine *e, const c
     }
     cap->max_sends = max_sends;
     cap->window = window_seconds;
+    note_longest_window(e);
     return CRM_OK;
 }
 
@@ -486,15 +517,11 @@ static void record_send(call *c, int channel, int64_t t)
 static void prune_sends(crm_scenario_engine *e, int64_t now)
 {
     scn_state *st = &e->st;
-    int64_t longest = 0;
-    size_t k, drop = 0;
+    size_t drop = 0;
 
-    for (k = 0; k < e->n_caps; k++)
-        if (e->caps[k].window > longest)
-            longest = e->caps[k].window;
     if (e->n_caps == 0)
         drop = st->n_sends;
-    while (drop < st->n_sends && st->sends[drop].time <= now - longest)
+    while (drop < st->n_sends && st->sends[drop].time <= now - e->longest_window)
         drop++;
     if (drop == 0)
         return;
@@ -583,7 +610,7 @@ static void run_journey(call *c, scn_journey *j, const scn_def *def)
 {
     int budget = RUN_BUDGET;
 
-    while ((j->flags & SCN_FLAG_ACTIVE) && budget-- > 0 && c->status == CRM_OK) {
+    while ((j->flags & SCN_FLAG_ACTIVE) && budget-- > 0) {
         const scn_step *s = &def->steps[j->step];
         int64_t t = step_wake(c, j, def);
 
@@ -619,21 +646,16 @@ static void run_journey(call *c, scn_journey *j, const scn_def *def)
 
 /* ---- journeys in the state -------------------------------------------- */
 
-/*
- * The index in defs of (hash, version), SIZE_MAX if not loaded. Every key
- * is looked at instead of stopping at the match: where a journey's
- * definition sits changes from one customer to the next, how many keys
- * there are does not, and keys are unique, so the last match is the only one.
- */
+/* The index in defs of (hash, version), SIZE_MAX if not loaded. */
 static size_t find_def(const crm_scenario_engine *e, uint32_t hash, uint32_t version)
 {
     uint64_t key = def_key(hash, version);
-    size_t i, found = SIZE_MAX;
+    size_t h;
 
-    for (i = 0; i < e->n_defs; i++)
-        if (e->keys[i] == key)
-            found = i;
-    return found;
+    for (h = def_home(key); e->def_table[h] != 0; h = (h + 1) % DEF_TABLE)
+        if (e->keys[e->def_table[h] - 1] == key)
+            return e->def_table[h] - 1u;
+    return SIZE_MAX;
 }
 
 /* The slot in latest of id `hash`, SCN_NONE if no version of it is loaded. */
@@ -647,28 +669,31 @@ static uint32_t id_slot(const crm_scenario_engine *e, uint32_t hash)
     return SCN_NONE;
 }
 
-static scn_journey *find_journey(scn_state *st, uint32_t hash)
-{
-    size_t i;
-
-    for (i = 0; i < st->n_journeys; i++)
-        if (st->journeys[i].id_hash == hash)
-            return &st->journeys[i];
-    return NULL;
-}
-
+/*
+ * A new journey goes at the end, so that the journeys the slots point at
+ * stay where they are; sort_new_journeys puts it in its place afterwards.
+ */
 static scn_journey *add_journey(scn_state *st, uint32_t hash)
 {
-    size_t i = st->n_journeys;
+    scn_journey *j = &st->journeys[st->n_journeys++];
 
-    while (i > 0 && st->journeys[i - 1].id_hash > hash) {
-        st->journeys[i] = st->journeys[i - 1];
-        i--;
+    memset(j, 0, sizeof *j);
+    j->id_hash = hash;
+    return j;
+}
+
+/* Inserts the journeys added after the first `sorted` in id hash order. */
+static void sort_new_journeys(scn_state *st, size_t sorted)
+{
+    size_t i, k;
+
+    for (i = sorted; i < st->n_journeys; i++) {
+        scn_journey j = st->journeys[i];
+
+        for (k = i; k > 0 && st->journeys[k - 1].id_hash > j.id_hash; k--)
+            st->journeys[k] = st->journeys[k - 1];
+        st->journeys[k] = j;
     }
-    memset(&st->journeys[i], 0, sizeof st->journeys[i]);
-    st->journeys[i].id_hash = hash;
-    st->n_journeys++;
-    return &st->journeys[i];
 }
 
 /*
@@ -683,7 +708,7 @@ static void settle_orphans(call *c)
     size_t i, kept = 0;
 
     for (i = 0; i < e->n_latest; i++)
-        e->slot_journey[i] = SCN_NONE;
+        e->slot_journey[i] = NULL;
     for (i = 0; i < st->n_journeys; i++) {
         scn_journey *j = &st->journeys[i];
         size_t d = find_def(e, j->id_hash, j->version);
@@ -707,7 +732,7 @@ static void settle_orphans(call *c)
             continue;
         if (kept != i)
             st->journeys[kept] = *j;
-        e->slot_journey[slot] = (uint32_t)kept++;
+        e->slot_journey[slot] = &st->journeys[kept++];
     }
     st->n_journeys = kept;
 }
@@ -825,37 +850,58 @@ static int64_t local_year(crm_scenario_engine *e, int64_t day)
 }
 
 /*
- * scn_date_fire for year, read from the months placed by local_year when
- * the year is one of theirs: the day of the month, or the month's last day
- * when the month is shorter (29 February in a common year).
+ * The fire time in the month that month_starts[k] starts: on day mday, or the
+ * month's last day when the month is shorter (29 February in a common year).
  */
+static int64_t fire_in_month(const call *c, const scn_def *def, size_t k, unsigned mday)
+{
+    const int64_t *starts = c->e->month_starts;
+    int64_t day = starts[k] + mday - 1;
+
+    if (day >= starts[k + 1])
+        day = starts[k + 1] - 1;
+    return crm_local_midnight(day + def->date_days, c->offset) + def->date_at;
+}
+
+/* scn_date_fire for year, read from the months placed by local_year when it can. */
 static int64_t annual_fire(const call *c, const scn_def *def, int64_t year, unsigned month,
                            unsigned mday)
 {
     const crm_scenario_engine *e = c->e;
-    int64_t k = (year - e->year_of_day + 1) * 12 + (int64_t)month - 1, day;
 
     if (year < e->year_of_day - 1 || year > e->year_of_day + 1)
         return scn_date_fire(year, month, mday, def->date_days, def->date_at, c->offset);
-    day = e->month_starts[k] + mday - 1;
-    if (day >= e->month_starts[k + 1])
-        day = e->month_starts[k + 1] - 1;
-    return crm_local_midnight(day + def->date_days, c->offset) + def->date_at;
+    return fire_in_month(c, def, (size_t)((year - e->year_of_day + 1) * 12) + month - 1, mday);
 }
 
 /*
  * An annual date fires once a year and fire times grow with the year, so
- * the search starts at this year and steps one year at a time.
+ * the search starts at this year and steps one year at a time. As a rule
+ * this year's fire and one neighbour's settle it, both read from the
+ * months local_year placed; the steps are for a fire far from the date.
  */
 static void annual_fires(call *c, const scn_def *def, int64_t day, int64_t *last,
                          int64_t *next)
 {
-    int64_t year, y, f;
+    int64_t year, y, f, g;
     unsigned month, mday;
+    size_t k;
 
     crm_civil_from_days(day, &year, &month, &mday);
     y = local_year(c->e, crm_local_day(c->now, c->offset));
-    f = annual_fire(c, def, y, month, mday);
+    k = 12 + month - 1; /* this year's month in month_starts */
+    f = fire_in_month(c, def, k, mday);
+    g = fire_in_month(c, def, f > c->now ? k - 12 : k + 12, mday);
+    if (f > c->now && g <= c->now) {
+        *last = g;
+        *next = f;
+        return;
+    }
+    if (f <= c->now && g > c->now) {
+        *last = f;
+        *next = g;
+        return;
+    }
     *next = INT64_MAX;
     while (f > c->now) {
         *next = f;
@@ -950,41 +996,30 @@ static void journey_wakes(call *c)
 }
 
 /*
- * The trigger of latest[slot] added its journey to st: the journeys after
- * it moved up one place.
+ * Runs one call over the decoded state in e->st. Once report has failed
+ * to allocate, the call runs to its end without adding actions (nothing
+ * is tested for it in the loops) and run_call returns the error with
+ * nothing handed back.
  */
-static void note_new_journey(crm_scenario_engine *e, size_t slot)
-{
-    scn_journey *j = find_journey(&e->st, e->defs[e->latest[slot]]->id_hash);
-    uint32_t at = (uint32_t)(j - e->st.journeys);
-    size_t k;
-
-    for (k = 0; k < e->n_latest; k++)
-        if (e->slot_journey[k] != SCN_NONE && e->slot_journey[k] >= at)
-            e->slot_journey[k]++;
-    e->slot_journey[slot] = at;
-}
-
-/* Runs one call over the decoded state in e->st. */
 static void evaluate(call *c)
 {
     crm_scenario_engine *e = c->e;
-    size_t i;
+    size_t i, sorted;
 
     settle_orphans(c);
+    if (c->status != CRM_OK)
+        return; /* a step out of range: the state is not ours */
+    sorted = e->st.n_journeys;
     /* Journeys on an older version run with their id's latest version. */
-    for (i = 0; i < e->n_latest && c->status == CRM_OK; i++) {
-        const scn_def *latest = e->defs[e->latest[i]];
-        uint32_t at = e->slot_journey[i];
-        scn_journey *j = at == SCN_NONE ? NULL : &e->st.journeys[at];
-        size_t n = e->st.n_journeys;
+    for (i = 0; i < e->n_latest; i++) {
+        const scn_def *latest = e->latest[i];
+        scn_journey *j = e->slot_journey[i];
 
         if (j && (j->flags & SCN_FLAG_ACTIVE))
             run_active(c, j);
         trigger(c, latest, j);
-        if (e->st.n_journeys != n)
-            note_new_journey(e, i);
     }
+    sort_new_journeys(&e->st, sorted);
     prune_sends(e, c->now);
     journey_wakes(c);
 }
@@ -1047,6 +1082,37 @@ static crm_status new_state(crm_scenario_engine *e, const uint8_t *state, size_t
     return CRM_OK;
 }
 
+#ifdef RENDER_KEY_SSE2
+/* v with its bytes in reverse order (compilers make this one instruction). */
+static uint64_t byte_swap64(uint64_t v)
+{
+    return v >> 56 | (v >> 40 & 0xFF00) | (v >> 24 & 0xFF0000) | (v >> 8 & 0xFF000000) |
+           (v << 8 & UINT64_C(0xFF00000000)) | (v << 24 & UINT64_C(0xFF0000000000)) |
+           (v << 40 & UINT64_C(0xFF000000000000)) | v << 56;
+}
+
+/*
+ * The key as 16 lowercase hex digits, most significant first, in one SSE2
+ * register (every x86-64 CPU has it): the key's bytes, most significant
+ * first, are split into their high and low nibbles, interleaved, and each
+ * nibble becomes '0' + n, plus the gap to 'a' when n > 9. A key goes with
+ * every action, and the byte-by-byte table below costs three times as many
+ * instructions.
+ */
+static void render_key(uint64_t key, char out[17])
+{
+    __m128i bytes = _mm_cvtsi64_si128((long long)byte_swap64(key));
+    __m128i low4 = _mm_set1_epi8(0x0F);
+    __m128i nibbles = _mm_unpacklo_epi8(_mm_and_si128(_mm_srli_epi16(bytes, 4), low4),
+                                        _mm_and_si128(bytes, low4));
+    __m128i letters = _mm_and_si128(_mm_cmpgt_epi8(nibbles, _mm_set1_epi8(9)),
+                                    _mm_set1_epi8('a' - '0' - 10));
+
+    _mm_storeu_si128((__m128i *)(void *)out,
+                     _mm_add_epi8(nibbles, _mm_add_epi8(letters, _mm_set1_epi8('0'))));
+    out[16] = '\0';
+}
+#else
 /* "00" to "ff": the two hex digits of every byte value. */
 static const char hex_pairs[513] =
     "000102030405060708090a0b0c0d0e0f"
@@ -1085,6 +1151,7 @@ static void render_key(uint64_t key, char out[17])
     render_u32((uint32_t)key, out + 8);
     out[16] = '\0';
 }
+#endif
 
 static crm_status deliver(crm_scenario_engine *e, crm_scenario_action_fn cb, void *user)
 {
@@ -1153,8 +1220,7 @@ crm_status crm_scenario_on_event(crm_scenario_engine *engine, int64_t customer,
     if (!engine || !event_type || !state_out_len || !next_wake || (!state && state_len > 0))
         return crm_error(engine ? engine->ctx : NULL, CRM_EINVAL,
                          "crm_scenario_on_event: NULL argument");
-    memset(&c, 0, sizeof c);
-    c.e = engine;
+    c.e = engine; /* every field is set here or by run_call */
     c.customer = customer;
     c.customer_mix = crm_mix64((uint64_t)customer);
     c.offset = offset_min;
@@ -1177,12 +1243,13 @@ crm_status crm_scenario_advance(crm_scenario_engine *engine, int64_t customer,
     if (!engine || !state_out_len || !next_wake || (!state && state_len > 0))
         return crm_error(engine ? engine->ctx : NULL, CRM_EINVAL,
                          "crm_scenario_advance: NULL argument");
-    memset(&c, 0, sizeof c);
-    c.e = engine;
+    c.e = engine; /* every field is set here or by run_call */
     c.customer = customer;
     c.customer_mix = crm_mix64((uint64_t)customer);
     c.offset = offset_min;
     c.record = record;
+    c.event = NULL;
+    c.event_len = 0;
     c.now = now;
     return run_call(&c, state, state_len, cb, user, state_out, state_cap, state_out_len,
                     next_wake);

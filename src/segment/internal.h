@@ -277,11 +277,12 @@ static inline crm_segment_result seg_eval_chain(const crm_segment_program *p, co
 }
 
 /*
- * crm_segment_program_eval with its common case inline, for callers that
+ * crm_segment_program_eval with its common cases inline, for callers that
  * evaluate on every call (the scenario engine's rules): a rule that is one
- * predicate on a NULL value, or one plain range, is evaluated here; any
- * other rule goes out of line. Bad arguments take the general path, which
- * records the error. Same results and errors either way.
+ * predicate on a NULL value, or one plain range, or an AND or OR of them
+ * at the top, is evaluated here; anything else goes out of line. Bad
+ * arguments take the general path, which records the error. Same results
+ * and errors either way.
  */
 static inline crm_status seg_program_eval(const crm_segment_program *p,
                                           const crm_segment_record *r, int64_t now,
@@ -289,7 +290,10 @@ static inline crm_status seg_program_eval(const crm_segment_program *p,
 {
     if (!p || !r || !result || r->schema != p->schema)
         return crm_segment_program_eval(p, r, now, result);
-    *result = seg_eval_any(p, p->nodes, r, now);
+    if (p->nodes->kind == SEG_AND || p->nodes->kind == SEG_OR)
+        *result = seg_eval_chain(p, p->nodes, r, now);
+    else
+        *result = seg_eval_any(p, p->nodes, r, now);
     return CRM_OK;
 }
 
