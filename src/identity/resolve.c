@@ -31,15 +31,49 @@ static void gather_i64(const int64_t *col, const uint32_t *order, size_t n,
     }
 }
 
-/* Sorts out[0..n) by at, then source_id, with keys[0..n) as scratch. */
+/* Runs of equal times at most this long are put in source_id order by
+ * insertion, longer ones by a radix sort. */
+#define TIES_INSERTION_MAX 16
+
+/* Puts out[0..n), observations of one time, in source_id order, with
+ * keys[0..n) as scratch. */
+static int sort_ties(crm_identity *idn, uint32_t *out, size_t n,
+                     int64_t *keys)
+{
+    const int64_t *src = idn->obs.src;
+    size_t i, j;
+
+    if (n > TIES_INSERTION_MAX) {
+        gather_i64(src, out, n, keys);
+        return crm_radix_sort_i64(idn->ctx, keys, out, n);
+    }
+    for (i = 1; i < n; i++) {
+        uint32_t o = out[i];
+        for (j = i; j > 0 && src[out[j - 1]] > src[o]; j--)
+            out[j] = out[j - 1];
+        out[j] = o;
+    }
+    return 0;
+}
+
+/* Sorts out[0..n) by at, then source_id, with keys[0..n) as scratch: by
+ * time, then each run of equal times (few, and short, mostly) by
+ * source_id, which spares a second sort of everything. */
 static int sort_by_time(crm_identity *idn, uint32_t *out, size_t n,
                         int64_t *keys)
 {
-    gather_i64(idn->obs.src, out, n, keys);
+    size_t i, j;
+
+    gather_i64(idn->obs.at, out, n, keys);
     if (crm_radix_sort_i64(idn->ctx, keys, out, n) != 0)
         return -1;
-    gather_i64(idn->obs.at, out, n, keys);
-    return crm_radix_sort_i64(idn->ctx, keys, out, n);
+    for (i = 0; i < n; i = j) {
+        for (j = i + 1; j < n && keys[j] == keys[i]; j++)
+            continue;
+        if (j - i > 1 && sort_ties(idn, out + i, j - i, keys + i) != 0)
+            return -1;
+    }
+    return 0;
 }
 
 /* The live observations are first spread over this many buckets by the
