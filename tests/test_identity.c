@@ -621,6 +621,38 @@ START_TEST(test_resolve_independent_of_order)
 }
 END_TEST
 
+/* Observations of one time, more of them than ties are put in order by
+ * insertion, are ordered by source_id: their profile is the smallest's,
+ * whatever order they came in. */
+START_TEST(test_resolve_orders_long_ties_by_source)
+{
+    enum { TIES = 40 };
+    obs os[TIES];
+    size_t order[TIES], i;
+    crm_ctx *ctx;
+    int round;
+
+    ck_assert_int_eq(crm_ctx_new(&ctx), CRM_OK);
+    memset(os, 0, sizeof os);
+    for (i = 0; i < TIES; i++) {
+        os[i].source = (int64_t)(1000 - 7 * i);
+        os[i].at = 5;
+        os[i].line = "L1";
+    }
+    for (round = 0; round < 5; round++) {
+        crm_identity *idn = new_graph(ctx);
+        shuffle(order, TIES);
+        ck_assert_int_eq(add_all(idn, os, order, TIES), CRM_OK);
+        ck_assert_int_eq(crm_identity_resolve(idn), CRM_OK);
+        for (i = 0; i < TIES; i++)
+            ck_assert_int_eq(profile_of(idn, os[i].source),
+                             1000 - 7 * (TIES - 1));
+        crm_identity_free(idn);
+    }
+    crm_ctx_free(ctx);
+}
+END_TEST
+
 START_TEST(test_incremental_equals_batch_without_conflicts)
 {
     char (*buf)[4][16] = calloc(RANDOM_N, sizeof *buf);
@@ -2185,6 +2217,7 @@ static Suite *identity_suite(void)
     tcase_add_test(tc, test_rejected_value_ignored);
     tcase_add_test(tc, test_composite_kind);
     tcase_add_test(tc, test_resolve_independent_of_order);
+    tcase_add_test(tc, test_resolve_orders_long_ties_by_source);
     tcase_add_test(tc, test_resolve_in_place_equals_beside);
     tcase_add_test(tc, test_resolve_replays_only_touched_parts);
     tcase_add_test(tc, test_incremental_equals_batch_without_conflicts);

@@ -58,15 +58,15 @@ static int collect_members(crm_identity *idn, forget_job *job)
         do {
             job->old_profile[job->nmembers] = idn->obs.src[r];
             job->members[job->nmembers++] = m;
-            m = idn->st.next[m];
+            m = idn->st.node[m].next;
         } while (m != r);
     }
     return 0;
 }
 
 /* Makes room for the counter blocks that replaying the members may take
- * (one per identifier and pass at most), and gives every observation its
- * block entry, before the first logged write: growing moves them. */
+ * (one per identifier and pass at most) before the first logged write:
+ * growing moves them. */
 static int reserve_counters(crm_identity *idn, const forget_job *job)
 {
     size_t i, nids = 0;
@@ -74,8 +74,6 @@ static int reserve_counters(crm_identity *idn, const forget_job *job)
     for (i = 0; i < job->nmembers; i++)
         nids += idn->obs.istart[job->members[i] + 1] -
                 idn->obs.istart[job->members[i]];
-    if (idn_cover_counters(idn, &idn->st) != 0)
-        return -1;
     return idn_grow_blocks(idn, &idn->st, idn->st.nblocks + 2 * nids + 1);
 }
 

@@ -189,8 +189,7 @@ int idn_grow_obs(crm_identity *idn, size_t need)
         resize(idn, &idn->obs.at, used, old, c, 8) ||
         resize(idn, &idn->obs.istart, used + 1, old + 1, c + 1, 4) ||
         resize(idn, &idn->obs.dead, used, old, c, 1) ||
-        resize(idn, &idn->st.parent, used, old, c, 4) ||
-        resize(idn, &idn->st.next, used, old, c, 4))
+        resize(idn, &idn->st.node, used, old, c, sizeof *idn->st.node))
         return -1;
     if (idn->obs.obs_cap == 0)
         idn->obs.istart[0] = 0;
@@ -245,30 +244,14 @@ int idn_map_reserve(crm_identity *idn, crm_i64map *map, size_t extra)
 
 int idn_grow_blocks(crm_identity *idn, idn_state *st, size_t need)
 {
-    size_t cap = st->blocks_cap;
-    void *p = st->cnt;
+    size_t c;
 
     if (need <= st->blocks_cap)
         return 0;
-    if (crm_mem_grow(idn->ctx, &p, &cap, need, idn->ncnt * 4))
+    c = next_cap(st->blocks_cap, need);
+    if (resize(idn, &st->cnt, st->nblocks, st->blocks_cap, c, idn->ncnt * 4))
         return -1;
-    st->cnt = p;
-    st->blocks_cap = cap;
-    return 0;
-}
-
-int idn_cover_counters(crm_identity *idn, idn_state *st)
-{
-    size_t n = idn->obs.nobs, c;
-
-    if (n > st->cidx_cap) {
-        c = next_cap(st->cidx_cap, n);
-        if (resize(idn, &st->cidx, st->ncidx, st->cidx_cap, c, 4))
-            return -1;
-        st->cidx_cap = c;
-    }
-    for (; st->ncidx < n; st->ncidx++)
-        st->cidx[st->ncidx] = IDN_NONE;
+    st->blocks_cap = c;
     return 0;
 }
 
@@ -479,8 +462,6 @@ void idn_rollback(crm_identity *idn, const idn_mark *m)
     for (i = idn->nvals; i > m->nvals; i--)
         value_unmap(idn, (uint32_t)(i - 1));
     idn->obs.nobs = m->nobs;
-    if (idn->st.ncidx > m->nobs)
-        idn->st.ncidx = m->nobs;
     idn->nvals = m->nvals;
     idn->nbytes = m->nbytes;
     idn->obs.nidents = m->nidents;
@@ -500,8 +481,8 @@ void idn_commit(crm_identity *idn)
 
 uint32_t idn_find_const(const idn_state *st, uint32_t x)
 {
-    while (st->parent[x] != x)
-        x = st->parent[x];
+    while (st->node[x].parent != x)
+        x = st->node[x].parent;
     return x;
 }
 
@@ -510,14 +491,14 @@ uint32_t idn_find_const(const idn_state *st, uint32_t x)
  * that a halved path went through. */
 uint32_t idn_find(idn_run *run, uint32_t x)
 {
-    uint32_t *parent = run->st->parent;
+    idn_node *node = run->st->node;
 
-    while (parent[x] != x) {
-        uint32_t up = parent[parent[x]];
-        if (up != parent[x] && run->logged)
-            idn_put32(run, &parent[x], up);
+    while (node[x].parent != x) {
+        uint32_t up = node[node[x].parent].parent;
+        if (up != node[x].parent && run->logged)
+            idn_put32(run, &node[x].parent, up);
         else
-            parent[x] = up;
+            node[x].parent = up;
         x = up;
     }
     return x;
@@ -533,21 +514,21 @@ int idn_earlier(const crm_identity *idn, uint32_t a, uint32_t b)
 void idn_release_counters(idn_run *run, uint32_t o)
 {
     idn_state *st = run->st;
-    uint32_t b = st->cidx[o];
+    uint32_t b = st->node[o].block;
 
     if (b == IDN_NONE)
         return;
     idn_put32(run, &st->cnt[(size_t)b * run->idn->ncnt], st->free_block);
     idn_put32(run, &st->free_block, b);
-    idn_put32(run, &st->cidx[o], IDN_NONE);
+    idn_put32(run, &st->node[o].block, IDN_NONE);
 }
 
 void idn_reset_observation(idn_run *run, uint32_t o)
 {
     idn_state *st = run->st;
 
-    idn_put32(run, &st->parent[o], o);
-    idn_put32(run, &st->next[o], o);
+    idn_put32(run, &st->node[o].parent, o);
+    idn_put32(run, &st->node[o].next, o);
     idn_release_counters(run, o);
 }
 
@@ -608,7 +589,7 @@ static const uint32_t no_counters[IDN_MAX_KINDS + 1];
 /* The counters of root, to read. */
 static const uint32_t *counters(const idn_run *run, uint32_t root)
 {
-    uint32_t b = run->st->cidx[root];
+    uint32_t b = run->st->node[root].block;
 
     if (b == IDN_NONE)
         return no_counters;
@@ -644,13 +625,13 @@ static uint32_t take_block(idn_run *run)
 uint32_t *idn_counters_for_write(idn_run *run, uint32_t root)
 {
     idn_state *st = run->st;
-    uint32_t b = st->cidx[root];
+    uint32_t b = st->node[root].block;
 
     if (b == IDN_NONE) {
         b = take_block(run);
         if (b == IDN_NONE)
             return run->idn->spare_counters;
-        idn_put32(run, &st->cidx[root], b);
+        idn_put32(run, &st->node[root].block, b);
     }
     return st->cnt + (size_t)b * run->idn->ncnt;
 }
@@ -748,14 +729,15 @@ static void report_merge(idn_run *run, uint32_t winner, uint32_t loser)
 static void merge_counters(idn_run *run, uint32_t winner, uint32_t loser)
 {
     idn_state *st = run->st;
-    uint32_t bw = st->cidx[winner], bl = st->cidx[loser], *cw, *cl;
+    uint32_t bw = st->node[winner].block, bl = st->node[loser].block;
+    uint32_t *cw, *cl;
     size_t j;
 
     if (bl == IDN_NONE)
         return;
     if (bw == IDN_NONE) {
-        idn_put32(run, &st->cidx[winner], bl);
-        idn_put32(run, &st->cidx[loser], IDN_NONE);
+        idn_put32(run, &st->node[winner].block, bl);
+        idn_put32(run, &st->node[loser].block, IDN_NONE);
         return;
     }
     cw = st->cnt + (size_t)bw * run->idn->ncnt;
@@ -775,12 +757,12 @@ static void unite(idn_run *run, uint32_t a, uint32_t b)
     int a_first = run->ordered ? a < b : idn_earlier(run->idn, a, b);
     uint32_t winner = a_first ? a : b;
     uint32_t loser = winner == a ? b : a;
-    uint32_t na = st->next[a], nb = st->next[b];
+    uint32_t na = st->node[a].next, nb = st->node[b].next;
 
-    idn_put32(run, &st->parent[loser], winner);
+    idn_put32(run, &st->node[loser].parent, winner);
     merge_counters(run, winner, loser);
-    idn_put32(run, &st->next[a], nb);
-    idn_put32(run, &st->next[b], na);
+    idn_put32(run, &st->node[a].next, nb);
+    idn_put32(run, &st->node[b].next, na);
     report_merge(run, winner, loser);
     run->fresh = IDN_NONE;
 }

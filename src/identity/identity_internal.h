@@ -13,19 +13,18 @@
  * its earliest observation (by at, then source_id), so its id is src[root].
  * A value is attached to at most one profile: vs[v].anchor is an
  * observation of it. Per root, a block of cnt[] counts the values attached
- * (slot 0, for the cap) and those of each limited kind (slots 1..); cidx[]
- * names the block of each observation, and a root without one counts
- * nothing yet (only roots need counters, and most observations are not
- * roots, or roots of nothing until resolve). cidx[] covers the first
- * ncidx observations only: those added since the last linking operation
- * have no block, and get their entries when one starts. next[] links the
- * members of a profile in a cycle. These arrays form an idn_state, so that
- * resolve can compute a fresh one and swap it in only after every event was
- * accepted; resolve also renumbers observations in canonical order, so the
- * root of two is then simply the smaller index. observe and forget change
- * the live state and log each write in an undo log instead (observe only
- * when an event callback could stop it: without one, its links cannot
- * fail once their memory is reserved).
+ * (slot 0, for the cap) and those of each limited kind (slots 1..); each
+ * observation's union-find entry (idn_node) names its block beside its
+ * parent, so that finding a root loads where its counters are, and a root
+ * without one counts nothing yet (only roots need counters, and most
+ * observations are not roots, or roots of nothing until resolve). Their
+ * next fields link the members of a profile in a cycle. These arrays form
+ * an idn_state, so that resolve can compute a fresh one and swap it in
+ * only after every event was accepted; resolve also renumbers observations
+ * in canonical order, so the root of two is then simply the smaller index.
+ * observe and forget change the live state and log each write in an undo
+ * log instead (observe only when an event callback could stop it: without
+ * one, its links cannot fail once their memory is reserved).
  */
 #ifndef CRM_IDENTITY_INTERNAL_H
 #define CRM_IDENTITY_INTERNAL_H
@@ -142,11 +141,18 @@ static inline uint32_t idn_vslot_meta(const idn_value *val)
     return (uint32_t)val->kind << 8 | (uint32_t)val->flags << 16;
 }
 
+/* The union-find entry of an observation: its parent, its counter block
+ * (IDN_NONE when it has none), which only a root uses, and the next
+ * member of its profile (a cycle). Kept side by side, a link finding a
+ * root loads what a merge reads of it with its parent. */
+typedef struct idn_node {
+    uint32_t parent;
+    uint32_t block;
+    uint32_t next;
+} idn_node;
+
 typedef struct idn_state {
-    uint32_t *parent;     /* per observation */
-    uint32_t *next;       /* per observation: member cycle */
-    uint32_t *cidx;       /* per observation: its counter block, or IDN_NONE */
-    size_t ncidx, cidx_cap;
+    idn_node *node;       /* per observation */
     uint32_t *cnt;        /* counter blocks, ncnt entries each */
     size_t nblocks, blocks_cap;
     uint32_t free_block;  /* a free block (its slot 0 links the next), or
@@ -334,9 +340,6 @@ int idn_grow_idents(crm_identity *idn, size_t need);
 int idn_grow_pool(crm_identity *idn, idn_state *st, size_t need);
 /* Makes room for need counter blocks in st (free ones included). */
 int idn_grow_blocks(crm_identity *idn, idn_state *st, size_t need);
-/* Gives every observation an entry in st->cidx (IDN_NONE for those added
- * since the last linking operation); called before linking. 0 or -1. */
-int idn_cover_counters(crm_identity *idn, idn_state *st);
 /* Makes room in map (the value or the source map) for extra more entries.
  * A map of 4M entries or more grows by a quarter at least: it then holds
  * up to twice its entries in slots (two thirds full at most), a third

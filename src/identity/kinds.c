@@ -33,9 +33,7 @@ crm_status crm_identity_new(crm_ctx *ctx, crm_identity **out)
 
 static void free_state(crm_ctx *ctx, idn_state *st)
 {
-    crm_mem_free(ctx, st->parent);
-    crm_mem_free(ctx, st->next);
-    crm_mem_free(ctx, st->cidx);
+    crm_mem_free(ctx, st->node);
     crm_mem_free(ctx, st->cnt);
     crm_mem_free(ctx, st->vs);
     crm_mem_free(ctx, st->track_head);
@@ -349,14 +347,11 @@ void idn_unfreeze_if_empty(crm_identity *idn)
     crm_mem_free(ctx, idn->obs.at);
     crm_mem_free(ctx, idn->obs.istart);
     crm_mem_free(ctx, idn->obs.dead);
-    crm_mem_free(ctx, idn->st.parent);
-    crm_mem_free(ctx, idn->st.next);
-    crm_mem_free(ctx, idn->st.cidx);
+    crm_mem_free(ctx, idn->st.node);
     crm_mem_free(ctx, idn->st.cnt); /* blocks of ncnt, which may change */
     idn->obs.src = idn->obs.at = NULL;
-    idn->obs.istart = idn->st.parent = idn->st.next = idn->st.cidx = NULL;
-    idn->st.cnt = NULL;
-    idn->st.ncidx = idn->st.cidx_cap = 0;
+    idn->obs.istart = idn->st.cnt = NULL;
+    idn->st.node = NULL;
     idn->st.nblocks = idn->st.blocks_cap = 0;
     idn->st.free_block = IDN_NONE;
     idn->obs.dead = NULL;

@@ -87,8 +87,9 @@ static crm_status append_observation(crm_identity *idn, int64_t source_id,
     idn->obs.at[o] = at;
     idn->obs.dead[o] = 0;
     idn->obs.istart[o + 1] = idn->obs.istart[o];
-    idn->st.parent[o] = o;
-    idn->st.next[o] = o;
+    idn->st.node[o].parent = o;
+    idn->st.node[o].block = IDN_NONE;
+    idn->st.node[o].next = o;
     *out = o;
     return CRM_OK;
 }
@@ -413,8 +414,7 @@ crm_status crm_identity_add(crm_identity *idn, size_t n_obs,
 /* Starts loading what linking reads of profile root x. */
 static void prefetch_profile(const crm_identity *idn, uint32_t x)
 {
-    crm_prefetch(&idn->st.cidx[x]);
-    crm_prefetch(&idn->st.next[x]);
+    crm_prefetch(&idn->st.node[x]);
     crm_prefetch(&idn->obs.at[x]);
     crm_prefetch(&idn->obs.src[x]);
 }
@@ -429,7 +429,7 @@ static void prefetch_parents(const crm_identity *idn, const uint32_t *ids,
     for (i = 0; i < n; i++) {
         uint32_t anchor = idn->st.vs[ids[i]].anchor;
         if (anchor != IDN_NONE)
-            crm_prefetch(&idn->st.parent[anchor]);
+            crm_prefetch(&idn->st.node[anchor]);
     }
 }
 
@@ -442,7 +442,7 @@ static void prefetch_roots(const crm_identity *idn, uint32_t o)
     for (i = idn->obs.istart[o]; i < idn->obs.istart[o + 1]; i++) {
         uint32_t anchor = idn->st.vs[idn->obs.ival[i]].anchor;
         if (anchor != IDN_NONE)
-            prefetch_profile(idn, idn->st.parent[anchor]);
+            prefetch_profile(idn, idn->st.node[anchor].parent);
     }
 }
 
@@ -489,8 +489,7 @@ crm_status crm_identity_observe(crm_identity *idn, int64_t source_id,
         if ((run.logged &&
              idn_undo_reserve(idn, nids * (idn->ncnt + 8) + 8) != 0) ||
             idn_grow_pool(idn, &idn->st, idn->st.npool + nids) != 0 ||
-            idn_grow_blocks(idn, &idn->st, idn->st.nblocks + 2 * nids + 1) ||
-            idn_cover_counters(idn, &idn->st) != 0)
+            idn_grow_blocks(idn, &idn->st, idn->st.nblocks + 2 * nids + 1))
             s = crm_error_nomem(idn->ctx);
     }
     if (s == CRM_OK && !run.stopped) {

@@ -29,13 +29,13 @@ crm_status crm_identity_profile_of(const crm_identity *idn, int64_t source_id,
 static uint32_t find_root_prefetching_source(const crm_identity *idn,
                                              uint32_t x)
 {
-    const uint32_t *parent = idn->st.parent;
+    const idn_node *node = idn->st.node;
 
     for (;;) {
         crm_prefetch(&idn->obs.src[x]);
-        if (parent[x] == x)
+        if (node[x].parent == x)
             return x;
-        x = parent[x];
+        x = node[x].parent;
     }
 }
 
@@ -136,7 +136,7 @@ static size_t lookup_stage(const crm_identity *idn, size_t n,
 static void lookup_roots(const crm_identity *idn, lookup_item *items,
                          size_t count)
 {
-    const uint32_t *parent = idn->st.parent;
+    const idn_node *node = idn->st.node;
     size_t j, climbing = count;
 
     while (climbing > 0) {
@@ -145,14 +145,14 @@ static void lookup_roots(const crm_identity *idn, lookup_item *items,
             uint32_t x = items[j].node, up;
             if (x == IDN_NONE || items[j].at_root)
                 continue;
-            up = parent[x];
+            up = node[x].parent;
             if (up == x) {
                 items[j].at_root = 1;
                 crm_prefetch(&idn->obs.src[x]);
                 continue;
             }
             items[j].node = up;
-            crm_prefetch(&parent[up]);
+            crm_prefetch(&node[up]);
             climbing++;
         }
     }
@@ -177,7 +177,7 @@ static void lookup_finish(const crm_identity *idn, const int *kinds,
         it->at_root = 0;
         if (status[it->index] == CRM_OK) {
             it->node = idn->st.vs[v].anchor;
-            crm_prefetch(&idn->st.parent[it->node]);
+            crm_prefetch(&idn->st.node[it->node]);
         }
     }
     lookup_roots(idn, items, count);
@@ -218,7 +218,7 @@ crm_status crm_identity_counts(const crm_identity *idn, size_t *out_sources,
         return CRM_EINVAL;
     if (out_profiles != NULL) {
         for (i = 0; i < idn->obs.nobs; i++)
-            roots += !idn->obs.dead[i] && idn->st.parent[i] == i;
+            roots += !idn->obs.dead[i] && idn->st.node[i].parent == i;
         *out_profiles = roots;
     }
     if (out_sources != NULL)
@@ -283,7 +283,7 @@ static crm_status profile_value_list(const crm_identity *idn, uint32_t root,
 
     do {
         n += idn->obs.istart[m + 1] - idn->obs.istart[m];
-        m = idn->st.next[m];
+        m = idn->st.node[m].next;
     } while (m != root);
     ids = crm_mem_alloc_array(idn->ctx, n + 1, 4);
     tmp = crm_mem_alloc_array(idn->ctx, n + 1, 4);
@@ -297,7 +297,7 @@ static crm_status profile_value_list(const crm_identity *idn, uint32_t root,
         for (j = idn->obs.istart[m]; j < idn->obs.istart[m + 1]; j++)
             if (idn->obs.ival[j] != IDN_NONE)
                 ids[n++] = idn->obs.ival[j];
-        m = idn->st.next[m];
+        m = idn->st.node[m].next;
     } while (m != root);
     idn_sort_values(idn, ids, tmp, n);
     for (i = 0; i < n; i++)
@@ -322,7 +322,7 @@ crm_status crm_identity_profile_values(
         return crm_error(idn ? idn->ctx : NULL, CRM_EINVAL,
                          "crm_identity_profile_values: NULL argument");
     o = crm_i64map_get(&idn->smap, profile);
-    if (o == CRM_I64MAP_NONE || idn->st.parent[o] != o)
+    if (o == CRM_I64MAP_NONE || idn->st.node[o].parent != o)
         return crm_error(idn->ctx, CRM_ENOTFOUND, "no profile %lld",
                          (long long)profile);
     s = profile_value_list(idn, o, &ids, &n);

@@ -5,6 +5,7 @@
  * event was accepted; without one in place. After the first pass only the
  * parts of the graph that a newly shared value touches are replayed.
  */
+#define _DEFAULT_SOURCE 1 /* madvise, see core/memhint.h */
 #include <string.h>
 
 #include "core/mem.h"
@@ -12,19 +13,67 @@
 #include "core/radix.h"
 #include "identity/identity_internal.h"
 
-/* Sorts out[0..n) by at, then source_id, with keys[0..n) as scratch. */
-static int sort_by_time(crm_identity *idn, uint32_t *out, size_t n,
-                        int64_t *keys)
+/* How many observations ahead the gathers load a column entry, and then
+ * an observation's identifiers (from its loaded istart). */
+#define GATHER_COLUMNS_AHEAD 16
+#define GATHER_IDENTS_AHEAD 8
+
+/* out[i] = col[order[i]] for i < n. */
+static void gather_i64(const int64_t *col, const uint32_t *order, size_t n,
+                       int64_t *out)
 {
     size_t i;
 
-    for (i = 0; i < n; i++)
-        keys[i] = idn->obs.src[out[i]];
+    for (i = 0; i < n; i++) {
+        if (i + GATHER_COLUMNS_AHEAD < n)
+            crm_prefetch(&col[order[i + GATHER_COLUMNS_AHEAD]]);
+        out[i] = col[order[i]];
+    }
+}
+
+/* Runs of equal times at most this long are put in source_id order by
+ * insertion, longer ones by a radix sort. */
+#define TIES_INSERTION_MAX 16
+
+/* Puts out[0..n), observations of one time, in source_id order, with
+ * keys[0..n) as scratch. */
+static int sort_ties(crm_identity *idn, uint32_t *out, size_t n,
+                     int64_t *keys)
+{
+    const int64_t *src = idn->obs.src;
+    size_t i, j;
+
+    if (n > TIES_INSERTION_MAX) {
+        gather_i64(src, out, n, keys);
+        return crm_radix_sort_i64(idn->ctx, keys, out, n);
+    }
+    for (i = 1; i < n; i++) {
+        uint32_t o = out[i];
+        for (j = i; j > 0 && src[out[j - 1]] > src[o]; j--)
+            out[j] = out[j - 1];
+        out[j] = o;
+    }
+    return 0;
+}
+
+/* Sorts out[0..n) by at, then source_id, with keys[0..n) as scratch: by
+ * time, then each run of equal times (few, and short, mostly) by
+ * source_id, which spares a second sort of everything. */
+static int sort_by_time(crm_identity *idn, uint32_t *out, size_t n,
+                        int64_t *keys)
+{
+    size_t i, j;
+
+    gather_i64(idn->obs.at, out, n, keys);
     if (crm_radix_sort_i64(idn->ctx, keys, out, n) != 0)
         return -1;
-    for (i = 0; i < n; i++)
-        keys[i] = idn->obs.at[out[i]];
-    return crm_radix_sort_i64(idn->ctx, keys, out, n);
+    for (i = 0; i < n; i = j) {
+        for (j = i + 1; j < n && keys[j] == keys[i]; j++)
+            continue;
+        if (j - i > 1 && sort_ties(idn, out + i, j - i, keys + i) != 0)
+            return -1;
+    }
+    return 0;
 }
 
 /* The live observations are first spread over this many buckets by the
@@ -150,16 +199,12 @@ static int state_alloc(crm_identity *idn, idn_state *st)
     size_t ni = idn->obs.idents_cap ? idn->obs.idents_cap : 1;
 
     memset(st, 0, sizeof *st);
-    st->parent = crm_mem_alloc_array(ctx, no, 4);
-    st->next = crm_mem_alloc_array(ctx, no, 4);
-    st->cidx = crm_mem_alloc_array(ctx, no, 4);
-    st->cidx_cap = no;
+    st->node = crm_mem_alloc_array(ctx, no, sizeof *st->node);
     st->free_block = IDN_NONE;
     st->vs = crm_mem_calloc(ctx, nv, sizeof *st->vs);
     st->track_head = crm_mem_alloc_array(ctx, nv, 4);
     st->istate = crm_mem_alloc_array(ctx, ni, 1);
-    if (st->parent && st->next && st->cidx && st->vs &&
-        st->track_head && st->istate)
+    if (st->node && st->vs && st->track_head && st->istate)
         return 0;
     idn_state_free(idn, st);
     return -1;
@@ -180,11 +225,10 @@ static void state_reset(crm_identity *idn, idn_state *st)
     size_t i;
 
     for (i = 0; i < idn->obs.nobs; i++) {
-        st->parent[i] = (uint32_t)i;
-        st->next[i] = (uint32_t)i;
-        st->cidx[i] = IDN_NONE;
+        st->node[i].parent = (uint32_t)i;
+        st->node[i].block = IDN_NONE;
+        st->node[i].next = (uint32_t)i;
     }
-    st->ncidx = idn->obs.nobs;
     st->nblocks = 0;
     st->free_block = IDN_NONE;
     for (i = 0; i < idn->nvals; i++)
@@ -201,8 +245,8 @@ static void reset_observation(idn_run *run, uint32_t o)
     idn_state *st = run->st;
     uint32_t k;
 
-    st->parent[o] = o;
-    st->next[o] = o;
+    st->node[o].parent = o;
+    st->node[o].next = o;
     idn_release_counters(run, o);
     for (k = idn->obs.istart[o]; k < idn->obs.istart[o + 1]; k++) {
         st->istate[k] = IDN_L_NONE;
@@ -212,11 +256,11 @@ static void reset_observation(idn_run *run, uint32_t o)
 }
 
 /* How many observations ahead replay prefetches value slots, then the
- * union-find entries of their anchors (read from the prefetched slots),
- * then the counters and member links of the anchors' parents. */
+ * stages of prefetch_profiles (each reading what the one before loaded). */
 #define REPLAY_SLOTS_AHEAD 16
 #define REPLAY_ANCHORS_AHEAD 8
 #define REPLAY_OWNERS_AHEAD 4
+#define REPLAY_COUNTERS_AHEAD 2
 
 static void prefetch_slots(const idn_run *run, uint32_t o)
 {
@@ -228,27 +272,19 @@ static void prefetch_slots(const idn_run *run, uint32_t o)
             crm_prefetch(&run->st->vs[idn->obs.ival[i]]);
 }
 
-static void prefetch_anchors(const idn_run *run, uint32_t o)
-{
-    const crm_identity *idn = run->idn;
-    uint32_t i, anchor;
+/* What replay loads of the profiles an observation links to, a few
+ * observations ahead of linking it: the anchors' union-find entries, then
+ * (read from these) their parents', which are mostly the roots, with their
+ * counter block index and member link, then (read from these) the counter
+ * blocks, which a merge reads first. */
+enum replay_stage { STAGE_ANCHORS, STAGE_OWNERS, STAGE_COUNTERS };
 
-    for (i = idn->obs.istart[o]; i < idn->obs.istart[o + 1]; i++) {
-        if (idn->obs.ival[i] == IDN_NONE)
-            continue;
-        anchor = run->st->vs[idn->obs.ival[i]].anchor;
-        if (anchor != IDN_NONE)
-            crm_prefetch(&run->st->parent[anchor]);
-    }
-}
-
-/* The parent of an anchor is mostly the root of the profile it links to,
- * whose counters and member link a merge reads. */
-static void prefetch_owners(const idn_run *run, uint32_t o)
+static void prefetch_profiles(const idn_run *run, uint32_t o,
+                              enum replay_stage stage)
 {
     const crm_identity *idn = run->idn;
     const idn_state *st = run->st;
-    uint32_t i, anchor, owner;
+    uint32_t i, anchor, block;
 
     for (i = idn->obs.istart[o]; i < idn->obs.istart[o + 1]; i++) {
         if (idn->obs.ival[i] == IDN_NONE)
@@ -256,16 +292,23 @@ static void prefetch_owners(const idn_run *run, uint32_t o)
         anchor = st->vs[idn->obs.ival[i]].anchor;
         if (anchor == IDN_NONE)
             continue;
-        owner = st->parent[anchor];
-        crm_prefetch(&st->cidx[owner]);
-        crm_prefetch(&st->next[owner]);
-        crm_prefetch(&st->parent[owner]);
+        if (stage == STAGE_ANCHORS) {
+            crm_prefetch(&st->node[anchor]);
+            continue;
+        }
+        if (stage == STAGE_OWNERS) {
+            crm_prefetch(&st->node[st->node[anchor].parent]);
+            continue;
+        }
+        block = st->node[st->node[anchor].parent].block;
+        if (block != IDN_NONE)
+            crm_prefetch(st->cnt + (size_t)block * idn->ncnt);
     }
 }
 
 /* Replays observations 0 .. n-1, which are in canonical order. Each link
- * reads a random value slot and a random parent: both are prefetched a few
- * observations ahead. */
+ * reads a random value slot, a random parent and the counters of its
+ * root: they are prefetched a few observations ahead. */
 static void replay(idn_run *run, size_t n)
 {
     size_t i;
@@ -274,9 +317,14 @@ static void replay(idn_run *run, size_t n)
         if (i + REPLAY_SLOTS_AHEAD < n)
             prefetch_slots(run, (uint32_t)(i + REPLAY_SLOTS_AHEAD));
         if (i + REPLAY_ANCHORS_AHEAD < n)
-            prefetch_anchors(run, (uint32_t)(i + REPLAY_ANCHORS_AHEAD));
+            prefetch_profiles(run, (uint32_t)(i + REPLAY_ANCHORS_AHEAD),
+                              STAGE_ANCHORS);
         if (i + REPLAY_OWNERS_AHEAD < n)
-            prefetch_owners(run, (uint32_t)(i + REPLAY_OWNERS_AHEAD));
+            prefetch_profiles(run, (uint32_t)(i + REPLAY_OWNERS_AHEAD),
+                              STAGE_OWNERS);
+        if (i + REPLAY_COUNTERS_AHEAD < n)
+            prefetch_profiles(run, (uint32_t)(i + REPLAY_COUNTERS_AHEAD),
+                              STAGE_COUNTERS);
         idn_link_observation(run, (uint32_t)i);
     }
 }
@@ -338,6 +386,10 @@ static uint32_t holder_of(const idn_state *st, const idn_components *cc,
     return st->vs[v].anchor != IDN_NONE ? st->vs[v].anchor : cc->holder[v];
 }
 
+/* How many observations ahead components_build loads the parent of an
+ * observation's parent (random, while the parents are read in order). */
+#define COMPONENTS_AHEAD 16
+
 /*
  * The components, from the state of a full pass: its profiles, joined
  * through every identifier that did not link into its own profile (a
@@ -352,8 +404,11 @@ static void components_build(const crm_identity *idn, const idn_state *st,
 
     memset(cc->holder, 0xff, idn->nvals * sizeof *cc->holder);
     memset(cc->was_shared, 0, idn->nvals);
-    for (o = 0; o < obs->nobs; o++)
+    for (o = 0; o < obs->nobs; o++) {
+        if (o + COMPONENTS_AHEAD < obs->nobs)
+            crm_prefetch(&st->node[st->node[o + COMPONENTS_AHEAD].parent]);
         cc->root[o] = idn_find_const(st, (uint32_t)o);
+    }
     for (o = 0; o < obs->nobs; o++) {
         for (k = obs->istart[o]; k < obs->istart[o + 1]; k++) {
             uint8_t state = st->istate[k];
@@ -371,8 +426,11 @@ static void components_build(const crm_identity *idn, const idn_state *st,
             cc->root[a > b ? a : b] = a > b ? b : a;
         }
     }
-    for (o = 0; o < obs->nobs; o++)
+    for (o = 0; o < obs->nobs; o++) {
+        if (o + COMPONENTS_AHEAD < obs->nobs)
+            crm_prefetch(&cc->root[cc->root[o + COMPONENTS_AHEAD]]);
         cc->root[o] = component_of(cc->root, (uint32_t)o);
+    }
 }
 
 /* dirty[] bits: on a component's root, replay the component; on every
@@ -440,9 +498,7 @@ static void prefetch_observation(const idn_run *run, uint32_t o)
     const crm_identity *idn = run->idn;
 
     crm_prefetch(&idn->obs.istart[o]);
-    crm_prefetch(&run->st->parent[o]);
-    crm_prefetch(&run->st->next[o]);
-    crm_prefetch(&run->st->cidx[o]);
+    crm_prefetch(&run->st->node[o]);
 }
 
 static void prefetch_identifiers(const idn_run *run, uint32_t o)
@@ -593,24 +649,6 @@ static size_t live_identifiers(const crm_identity *idn)
     return m;
 }
 
-/* How many observations ahead the gathers load a column entry, and then
- * an observation's identifiers (from its loaded istart). */
-#define GATHER_COLUMNS_AHEAD 16
-#define GATHER_IDENTS_AHEAD 8
-
-/* out[i] = col[order[i]] for i < n. */
-static void gather_i64(const int64_t *col, const uint32_t *order, size_t n,
-                       int64_t *out)
-{
-    size_t i;
-
-    for (i = 0; i < n; i++) {
-        if (i + GATHER_COLUMNS_AHEAD < n)
-            crm_prefetch(&col[order[i + GATHER_COLUMNS_AHEAD]]);
-        out[i] = col[order[i]];
-    }
-}
-
 /* The identifiers of observations order[0..n), without forgotten values,
  * into ival, and where each observation's start into istart (n + 1
  * entries). Returns their number. */
@@ -681,8 +719,8 @@ static int64_t *profiles_before(crm_identity *idn, const uint32_t *order,
     return was;
 }
 
-/* How many source map slots ahead remap_sources loads the new index of
- * the observation a slot holds. */
+/* How many entries ahead remap_sources loads the new index it writes, and
+ * then the one that a source map slot names. */
 #define REMAP_AHEAD 16
 
 /* Points the source map at the new numbering. */
@@ -693,8 +731,11 @@ static void remap_sources(crm_identity *idn, const uint32_t *order, size_t n,
 
     for (i = 0; i < old_nobs; i++)
         newidx[i] = IDN_NONE;
-    for (i = 0; i < n; i++)
+    for (i = 0; i < n; i++) {
+        if (i + REMAP_AHEAD < n)
+            crm_prefetch(&newidx[order[i + REMAP_AHEAD]]);
         newidx[order[i]] = (uint32_t)i;
+    }
     for (i = 0; i < slots; i++) {
         uint32_t *o;
 
@@ -798,10 +839,11 @@ static crm_status resolve_in_place(crm_identity *idn, const uint32_t *order,
     bytes = bytes > n * 8 ? bytes : n * 8;
     bytes = bytes > m * 4 ? bytes : m * 4;
     scratch = crm_mem_alloc(idn->ctx, bytes);
+    if (scratch != NULL) /* the components are read at random */
+        crm_advise_huge_pages(scratch, bytes);
     istart = crm_mem_alloc_array(idn->ctx, obs->obs_cap + 1, 4);
     if (!scratch || !istart || idn_grow_pool(idn, &idn->st, m) != 0 ||
-        idn_grow_blocks(idn, &idn->st, n) != 0 ||
-        idn_cover_counters(idn, &idn->st) != 0) {
+        idn_grow_blocks(idn, &idn->st, n) != 0) {
         crm_mem_free(idn->ctx, scratch);
         crm_mem_free(idn->ctx, istart);
         return CRM_ENOMEM;

@@ -371,7 +371,8 @@ static crm_status get_observation(crm_identity *idn, crm_reader *r,
     idn->obs.src[o] = src;
     idn->obs.at[o] = at;
     idn->obs.dead[o] = dead;
-    idn->st.parent[o] = (uint32_t)root;
+    idn->st.node[o].parent = (uint32_t)root;
+    idn->st.node[o].block = IDN_NONE;
     for (i = 0; i < n; i++) {
         uint64_t v = crm_reader_get_uvarint(r);
         uint8_t state = crm_reader_get_u8(r);
@@ -420,7 +421,7 @@ static void set_held_slots(crm_identity *idn)
                 continue;
             slot = idn->kinds[idn->vals[v].kind].slot;
             if (slot != 0 && idn->slot_held[slot])
-                root_counters(idn, st->parent[o])[slot] = v + 1;
+                root_counters(idn, st->node[o].parent)[slot] = v + 1;
         }
     }
 }
@@ -432,24 +433,22 @@ static crm_status link_structure(crm_identity *idn)
     idn_state *st = &idn->st;
     size_t i, roots = 0;
 
-    if (idn_cover_counters(idn, st) != 0)
-        return crm_error_nomem(idn->ctx);
     for (i = 0; i < idn->obs.nobs; i++) {
-        uint32_t r = st->parent[i];
-        if (st->parent[r] != r || (idn->obs.dead[i] && r != i) ||
+        uint32_t r = st->node[i].parent;
+        if (st->node[r].parent != r || (idn->obs.dead[i] && r != i) ||
             (!idn->obs.dead[i] && idn->obs.dead[r]) ||
             (r != i && idn_earlier(idn, (uint32_t)i, r)))
             return corrupt(idn->ctx, "bad profile root");
-        st->next[i] = (uint32_t)i;
+        st->node[i].next = (uint32_t)i;
         roots += r == i;
     }
     if (idn_grow_blocks(idn, st, roots) != 0)
         return crm_error_nomem(idn->ctx);
     for (i = 0; i < idn->obs.nobs; i++) {
-        uint32_t r = st->parent[i];
+        uint32_t r = st->node[i].parent;
         if (r != i) {
-            st->next[i] = st->next[r];
-            st->next[r] = (uint32_t)i;
+            st->node[i].next = st->node[r].next;
+            st->node[r].next = (uint32_t)i;
         }
     }
     for (i = 0; i < idn->nvals; i++) {
@@ -461,7 +460,7 @@ static crm_status link_structure(crm_identity *idn)
         if (a >= idn->obs.nobs || idn->obs.dead[a])
             return corrupt(idn->ctx, "bad anchor");
         slot = idn->kinds[idn->vals[i].kind].slot;
-        c = root_counters(idn, st->parent[a]);
+        c = root_counters(idn, st->node[a].parent);
         c[0]++;
         if (slot != 0 && !idn->slot_held[slot])
             c[slot]++;
