@@ -109,7 +109,8 @@ static int scan_customer(const uint32_t *idx, const int64_t *days,
             cs->first_day = day;
         if (purchase)
             cs->last_day = day;
-        if (cs->occasions > 1 && crm_add_checked(&cs->repeat_spend, day_spend) != 0)
+        if (cs->occasions > 1 &&
+            crm_add_checked(&cs->repeat_spend, day_spend) != 0)
             return -1;
     }
     return 0;

@@ -53,8 +53,9 @@ static int time_valid(int64_t t)
 
 /* ---- Decoding rows -------------------------------------------------------- */
 
-static inline crm_status decode_order(const crm_rfm *rfm, const rfm_source *src,
-                               size_t i, rfm_delta *d)
+static inline crm_status decode_order(const crm_rfm *rfm,
+                                      const rfm_source *src, size_t i,
+                                      rfm_delta *d)
 {
     int64_t t = src->a[i], amount = src->b[i];
     int purchase = amount >= 0;
@@ -72,8 +73,9 @@ static inline crm_status decode_order(const crm_rfm *rfm, const rfm_source *src,
     return CRM_OK;
 }
 
-static inline crm_status decode_aggregate(const crm_rfm *rfm, const rfm_source *src,
-                                   size_t i, rfm_delta *d)
+static inline crm_status decode_aggregate(const crm_rfm *rfm,
+                                          const rfm_source *src, size_t i,
+                                          rfm_delta *d)
 {
     int64_t last = src->a[i], count = src->b[i];
 
