@@ -394,22 +394,26 @@ static crm_status enter(parser *p)
     return CRM_OK;
 }
 
-static crm_status parse_array(parser *p, crm_json **out)
-{
-    crm_json *node = new_node(p, CRM_JSON_ARRAY);
-    child *head = NULL, **tail = &head, *c;
-    crm_status st;
-    size_t i;
+static crm_status parse_member(parser *p, child *c);
 
-    if (!node)
-        return nomem(p);
-    st = enter(p);
+/*
+ * Parses the children of the array or object `node` from its opening
+ * bracket up to and including `close`, into a list (*head) and
+ * node->count.
+ */
+static crm_status parse_children(parser *p, crm_json *node, char close,
+                                 child **head)
+{
+    child **tail = head, *c;
+    crm_status st = enter(p);
+
     if (st != CRM_OK)
         return st;
-    while (p->pos < p->len && p->s[p->pos] != ']') {
+    while (p->pos < p->len && p->s[p->pos] != close) {
         if (node->count > 0) {
             if (p->s[p->pos] != ',')
-                return fail(p, "expected ',' or ']'");
+                return fail(p, close == ']' ? "expected ',' or ']'"
+                                            : "expected ',' or '}'");
             p->pos++;
             skip_ws(p);
         }
@@ -417,7 +421,8 @@ static crm_status parse_array(parser *p, crm_json **out)
         if (!c)
             return nomem(p);
         c->next = NULL;
-        st = parse_value(p, &c->member.value);
+        st = node->type == CRM_JSON_ARRAY ? parse_value(p, &c->member.value)
+                                          : parse_member(p, c);
         if (st != CRM_OK)
             return st;
         *tail = c;
@@ -426,9 +431,25 @@ static crm_status parse_array(parser *p, crm_json **out)
         skip_ws(p);
     }
     if (p->pos >= p->len)
-        return fail(p, "unterminated array");
+        return fail(p, close == ']' ? "unterminated array"
+                                    : "unterminated object");
     p->pos++;
     p->depth--;
+    return CRM_OK;
+}
+
+static crm_status parse_array(parser *p, crm_json **out)
+{
+    crm_json *node = new_node(p, CRM_JSON_ARRAY);
+    child *head = NULL, *c;
+    crm_status st;
+    size_t i;
+
+    if (!node)
+        return nomem(p);
+    st = parse_children(p, node, ']', &head);
+    if (st != CRM_OK)
+        return st;
     node->items = crm_arena_alloc(p->arena, (node->count + 1) * sizeof *node->items);
     if (!node->items)
         return nomem(p);
@@ -497,38 +518,15 @@ static crm_status parse_member(parser *p, child *c)
 static crm_status parse_object(parser *p, crm_json **out)
 {
     crm_json *node = new_node(p, CRM_JSON_OBJECT);
-    child *head = NULL, **tail = &head, *c;
+    child *head = NULL, *c;
     crm_status st;
     size_t i;
 
     if (!node)
         return nomem(p);
-    st = enter(p);
+    st = parse_children(p, node, '}', &head);
     if (st != CRM_OK)
         return st;
-    while (p->pos < p->len && p->s[p->pos] != '}') {
-        if (node->count > 0) {
-            if (p->s[p->pos] != ',')
-                return fail(p, "expected ',' or '}'");
-            p->pos++;
-            skip_ws(p);
-        }
-        c = crm_arena_alloc(p->arena, sizeof *c);
-        if (!c)
-            return nomem(p);
-        c->next = NULL;
-        st = parse_member(p, c);
-        if (st != CRM_OK)
-            return st;
-        *tail = c;
-        tail = &c->next;
-        node->count++;
-        skip_ws(p);
-    }
-    if (p->pos >= p->len)
-        return fail(p, "unterminated object");
-    p->pos++;
-    p->depth--;
     node->members = crm_arena_alloc(p->arena, (node->count + 1) * sizeof *node->members);
     if (!node->members)
         return nomem(p);
