@@ -300,7 +300,7 @@ static crm_status parse_escape(parser *p, char *buf, size_t *n)
     static const char from[] = "\"\\/bfnrt";
     static const char to[] = "\"\\/\b\f\n\r\t";
     const char *hit;
-    uint32_t cp;
+    uint32_t cp = 0; /* set on success; GCC -O3 cannot tell */
     crm_status st;
 
     p->pos++; /* the backslash */
