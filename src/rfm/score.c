@@ -260,29 +260,40 @@ static inline void count_key(rfm_select *s, int64_t key)
         s->count[bucket_of(s, key)]++;
 }
 
+/* Adds customer c's keys to the histograms of the active dimensions. */
+static inline void count_customer(const crm_rfm *rfm, const rfm_slot *c,
+                                  rfm_select *r, rfm_select *f,
+                                  rfm_select *m)
+{
+    int64_t key[3];
+
+    customer_keys(rfm, c, key);
+    if (r->active)
+        count_key(r, key[CRM_RFM_RECENCY]);
+    if (f->active)
+        count_key(f, key[CRM_RFM_FREQUENCY]);
+    if (m->active)
+        count_key(m, key[CRM_RFM_MONETARY]);
+}
+
 /*
  * One read of the table in slot order: the histograms of the active
  * dimensions. Scoring is bound by instructions, not memory, so the scans
  * are plain loops with nothing called per customer, working on local
  * copies of the selection state that the counts' stores cannot alias.
+ * The spare slot (customer id 0) comes last, outside the loop.
  */
 static void scan_histograms(const crm_rfm *rfm, rfm_select sel[3])
 {
     rfm_select r = sel[0], f = sel[1], m = sel[2];
-    size_t i, slots = crm_i64map_slot_count(&rfm->map);
-    int64_t key[3];
+    const rfm_slot *slots = (const rfm_slot *)rfm->map.slots;
+    size_t i, capacity = rfm->map.capacity;
 
-    for (i = 0; i < slots; i++) {
-        if (!crm_i64map_used(&rfm->map, i))
-            continue;
-        customer_keys(rfm, rfm_customer(rfm, i), key);
-        if (r.active)
-            count_key(&r, key[CRM_RFM_RECENCY]);
-        if (f.active)
-            count_key(&f, key[CRM_RFM_FREQUENCY]);
-        if (m.active)
-            count_key(&m, key[CRM_RFM_MONETARY]);
-    }
+    for (i = 0; i < capacity; i++)
+        if (slots[i].id != CRM_I64MAP_EMPTY_KEY)
+            count_customer(rfm, &slots[i], &r, &f, &m);
+    if (capacity > 0 && rfm->map.spare_used)
+        count_customer(rfm, &slots[capacity], &r, &f, &m);
     sel[0] = r;
     sel[1] = f;
     sel[2] = m;
@@ -414,28 +425,37 @@ static inline uint8_t dimension_score(rfm_select *s, const rfm_cuts *c,
     return s->active ? selected_score(s, key, i) : score_of(c, key);
 }
 
+/* Writes the scores of the customer in slot i, except those set aside. */
+static inline void score_customer(const crm_rfm *rfm, rfm_slot *c, size_t i,
+                                  rfm_select *r, rfm_select *f, rfm_select *m,
+                                  const rfm_cuts cuts[3])
+{
+    int64_t key[3];
+
+    customer_keys(rfm, c, key);
+    c->score[CRM_RFM_RECENCY] =
+        dimension_score(r, &cuts[0], key[CRM_RFM_RECENCY], i);
+    c->score[CRM_RFM_FREQUENCY] =
+        dimension_score(f, &cuts[1], key[CRM_RFM_FREQUENCY], i);
+    c->score[CRM_RFM_MONETARY] =
+        dimension_score(m, &cuts[2], key[CRM_RFM_MONETARY], i);
+}
+
 /* One read of the table: every score, except those set aside (local
  * copies as in scan_histograms: the score bytes' stores alias anything). */
 static void scan_scores(crm_rfm *rfm, rfm_select sel[3],
                         const rfm_cuts cuts[3])
 {
     rfm_select r = sel[0], f = sel[1], m = sel[2];
-    rfm_cuts rc = cuts[0], fc = cuts[1], mc = cuts[2];
-    size_t i, slots = crm_i64map_slot_count(&rfm->map);
-    int64_t key[3];
+    const rfm_cuts local[3] = {cuts[0], cuts[1], cuts[2]};
+    rfm_slot *slots = (rfm_slot *)rfm->map.slots;
+    size_t i, capacity = rfm->map.capacity;
 
-    for (i = 0; i < slots; i++) {
-        rfm_slot *c = crm_i64map_slot(&rfm->map, i);
-        if (!crm_i64map_used(&rfm->map, i))
-            continue;
-        customer_keys(rfm, c, key);
-        c->score[CRM_RFM_RECENCY] =
-            dimension_score(&r, &rc, key[CRM_RFM_RECENCY], i);
-        c->score[CRM_RFM_FREQUENCY] =
-            dimension_score(&f, &fc, key[CRM_RFM_FREQUENCY], i);
-        c->score[CRM_RFM_MONETARY] =
-            dimension_score(&m, &mc, key[CRM_RFM_MONETARY], i);
-    }
+    for (i = 0; i < capacity; i++)
+        if (slots[i].id != CRM_I64MAP_EMPTY_KEY)
+            score_customer(rfm, &slots[i], i, &r, &f, &m, local);
+    if (capacity > 0 && rfm->map.spare_used)
+        score_customer(rfm, &slots[capacity], capacity, &r, &f, &m, local);
     sel[0] = r;
     sel[1] = f;
     sel[2] = m;
