@@ -242,6 +242,7 @@ crm_status crm_identity_forget_source(crm_identity *idn, int64_t source_id)
     s = forget(idn, o, IDN_NONE, &job);
     if (s == CRM_OK) {
         idn_commit(idn);
+        idn_profiles_refresh_members(idn, job.members, job.nmembers);
         crm_i64map_remove(&idn->smap, source_id);
         erase_unheld(idn, vals, nvals);
     }
@@ -299,6 +300,7 @@ crm_status crm_identity_forget_value(crm_identity *idn, int kind,
     s = forget(idn, IDN_NONE, v, &job);
     if (s == CRM_OK) {
         idn_commit(idn);
+        idn_profiles_refresh_members(idn, job.members, job.nmembers);
         erase_value(idn, v);
     }
     job_free(idn, &job);

@@ -86,8 +86,11 @@ uint32_t idn_value_find_hashed(const crm_identity *idn, uint64_t key,
         const idn_vmap_slot *slot = crm_i64map_find(&idn->vmap, (int64_t)key);
         if (slot == NULL)
             return IDN_NONE;
-        /* callers mostly read the value's link next: load it meanwhile */
+        /* callers mostly read the value's link (and lookups its profile)
+         * next: load them meanwhile */
         crm_prefetch(&idn->st.vs[slot->v]);
+        if (idn->profiles_current)
+            crm_prefetch(&idn->vprofile[slot->v]);
         if (slot_equals(idn, slot, kind, s, len))
             return slot->v;
         key = rehash(key);
@@ -168,7 +171,8 @@ int idn_grow_values(crm_identity *idn, size_t need)
     old = idn->vals_cap;
     if (resize(idn, &idn->vals, idn->nvals, old, c, sizeof *idn->vals) ||
         resize(idn, &idn->st.vs, idn->nvals, old, c, sizeof *idn->st.vs) ||
-        resize(idn, &idn->st.track_head, idn->nvals, old, c, 4))
+        resize(idn, &idn->st.track_head, idn->nvals, old, c, 4) ||
+        resize(idn, &idn->vprofile, idn->nvals, old, c, 8))
         return -1;
     idn->vals_cap = c;
     return 0;
@@ -343,6 +347,8 @@ void idn_value_prefetch(const crm_identity *idn, uint64_t key, int link)
         crm_prefetch(idn->bytes + slot->off);
     if (link)
         crm_prefetch(&idn->st.vs[slot->v]);
+    if (link && idn->profiles_current)
+        crm_prefetch(&idn->vprofile[slot->v]);
 }
 
 /* The map slot of live value v, or NULL. */
@@ -705,6 +711,8 @@ static void attach(idn_run *run, uint32_t root, uint32_t o, uint32_t v,
     uint32_t slot = run->idn->kinds[kind].slot;
 
     idn_put32(run, &run->st->vs[v].anchor, o);
+    if (run->profiles)
+        run->idn->vprofile[v] = run->idn->obs.src[root];
     idn_put32(run, &c[0], c[0] + 1);
     if (slot != 0 && run->idn->slot_held[slot])
         idn_put32(run, &c[slot], v + 1);
@@ -751,6 +759,35 @@ static void merge_counters(idn_run *run, uint32_t winner, uint32_t loser)
     idn_release_counters(run, loser);
 }
 
+/* Most identifiers of a losing profile a merge in observe renames in
+ * vprofile. A bigger one stops the upkeep instead (lookups then climb to
+ * the root until the next resolve): a run of merges that each rename a
+ * huge profile would otherwise cost time quadratic in its size. */
+#define IDN_RENAME_BUDGET 256
+
+/* Writes winner's profile id to vprofile for the values attached to the
+ * profile of root loser (those its members linked or held). */
+static void rename_profile(idn_run *run, uint32_t loser, uint32_t winner)
+{
+    crm_identity *idn = run->idn;
+    const idn_state *st = run->st;
+    int64_t profile = idn->obs.src[winner];
+    uint32_t m = loser, k, seen = 0;
+
+    do {
+        for (k = idn->obs.istart[m]; k < idn->obs.istart[m + 1]; k++)
+            if (st->istate[k] == IDN_L_LINKED || st->istate[k] == IDN_L_HELD)
+                idn->vprofile[idn->obs.ival[k]] = profile;
+        seen += idn->obs.istart[m + 1] - idn->obs.istart[m];
+        if (seen > IDN_RENAME_BUDGET) {
+            idn->profiles_current = 0;
+            run->profiles = 0;
+            return;
+        }
+        m = st->node[m].next;
+    } while (m != loser);
+}
+
 static void unite(idn_run *run, uint32_t a, uint32_t b)
 {
     idn_state *st = run->st;
@@ -761,6 +798,8 @@ static void unite(idn_run *run, uint32_t a, uint32_t b)
 
     idn_put32(run, &st->node[loser].parent, winner);
     merge_counters(run, winner, loser);
+    if (run->profiles)
+        rename_profile(run, loser, winner);
     idn_put32(run, &st->node[a].next, nb);
     idn_put32(run, &st->node[b].next, na);
     report_merge(run, winner, loser);
@@ -928,5 +967,64 @@ void idn_link_observation(idn_run *run, uint32_t o)
             }
             idn_put8(run, &st->istate[i], link_value(run, o, v));
         }
+    }
+}
+
+/* ---- profile ids of values ---- */
+
+/* How many values ahead idn_profiles_refresh loads an anchor's node, and
+ * then the source id of its parent (mostly the root). */
+#define REFRESH_NODES_AHEAD 16
+#define REFRESH_SOURCES_AHEAD 8
+
+/* Starts loading what refreshing value v will read at stage ahead. */
+static void refresh_prefetch(const crm_identity *idn, size_t v, size_t ahead)
+{
+    uint32_t a;
+
+    if (v + ahead >= idn->nvals)
+        return;
+    a = idn->st.vs[v + ahead].anchor;
+    if (a == IDN_NONE)
+        return;
+    if (ahead == REFRESH_NODES_AHEAD)
+        crm_prefetch(&idn->st.node[a]);
+    else
+        crm_prefetch(&idn->obs.src[idn->st.node[a].parent]);
+}
+
+void idn_profiles_refresh(crm_identity *idn)
+{
+    const idn_state *st = &idn->st;
+    size_t v;
+
+    for (v = 0; v < idn->nvals; v++) {
+        uint32_t a = st->vs[v].anchor;
+        refresh_prefetch(idn, v, REFRESH_NODES_AHEAD);
+        refresh_prefetch(idn, v, REFRESH_SOURCES_AHEAD);
+        if (a != IDN_NONE)
+            idn->vprofile[v] = idn->obs.src[idn_find_const(st, a)];
+    }
+    idn->profiles_current = 1;
+}
+
+void idn_profiles_refresh_members(crm_identity *idn, const uint32_t *members,
+                                  size_t n)
+{
+    const idn_state *st = &idn->st;
+    size_t i;
+    uint32_t k;
+
+    if (!idn->profiles_current)
+        return;
+    for (i = 0; i < n; i++) {
+        uint32_t m = members[i];
+        int64_t profile;
+        if (idn->obs.dead[m])
+            continue;
+        profile = idn->obs.src[idn_find_const(st, m)];
+        for (k = idn->obs.istart[m]; k < idn->obs.istart[m + 1]; k++)
+            if (st->istate[k] == IDN_L_LINKED || st->istate[k] == IDN_L_HELD)
+                idn->vprofile[idn->obs.ival[k]] = profile;
     }
 }

@@ -224,6 +224,14 @@ struct crm_identity {
 
     idn_state st;
 
+    /* Per value with an anchor: the id of its profile, so that a lookup
+     * reads it beside the value's link instead of climbing to the root.
+     * Exact while profiles_current: resolve and load fill it, observe
+     * keeps it (see idn_run.profiles), forget refreshes the profiles it
+     * replays. Not saved. */
+    int64_t *vprofile;
+    int profiles_current;
+
     /* undo log of the running operation */
     idn_undo_entry *undo;
     size_t nundo, undo_cap;
@@ -256,6 +264,7 @@ typedef struct idn_run {
     int merge_events; /* deliver MERGED events (observe) */
     int ordered;      /* observations are numbered canonically */
     uint32_t fresh;   /* observe: the new observation while alone, else IDN_NONE */
+    int profiles;     /* keep idn->vprofile exact (observe) */
     int stopped;      /* a callback returned non-zero */
     int new_shared;   /* a value became shared during the run */
 } idn_run;
@@ -326,7 +335,7 @@ int idn_value_intern_hashed(crm_identity *idn, uint64_t key, int kind,
                             const char *s, size_t len, uint32_t *out);
 /* Starts loading what interning the value of key (idn_hash) will read
  * when it is known (its map slot should be cached already), and its link
- * slot too when link is non-zero. */
+ * slot and profile id too when link is non-zero. */
 void idn_value_prefetch(const crm_identity *idn, uint64_t key, int link);
 /* Adds existing value v to the map (loading), unless an equal value is
  * mapped; -1 on allocation failure. */
@@ -393,6 +402,14 @@ int idn_emit(idn_run *run, crm_identity_event ev, int64_t profile,
              int64_t other, int64_t to, uint32_t value);
 /* The event a refused link state stands for. */
 crm_identity_event idn_state_event(uint8_t state);
+
+/* Fills vprofile for every value with an anchor; profiles_current
+ * then holds. */
+void idn_profiles_refresh(crm_identity *idn);
+/* Fills vprofile for the values attached to the profiles of members[0..n)
+ * (dead ones are skipped), when profiles_current holds. */
+void idn_profiles_refresh_members(crm_identity *idn, const uint32_t *members,
+                                  size_t n);
 
 /* ---- resolve.c ---- */
 

@@ -24,6 +24,7 @@ crm_status crm_identity_new(crm_ctx *ctx, crm_identity **out)
     idn->ctx = ctx;
     idn->shared_limit = DEFAULT_SHARED_LIMIT;
     idn->profile_cap = DEFAULT_PROFILE_CAP;
+    idn->profiles_current = 1;
     crm_i64map_init_slots(&idn->vmap, sizeof(idn_vmap_slot));
     crm_i64map_init(&idn->smap);
     idn->st.free_block = IDN_NONE;
@@ -56,6 +57,7 @@ void crm_identity_free(crm_identity *idn)
     ctx = idn->ctx;
     crm_mem_free(ctx, idn->bytes);
     crm_mem_free(ctx, idn->vals);
+    crm_mem_free(ctx, idn->vprofile);
     crm_i64map_free(ctx, &idn->vmap);
     crm_mem_free(ctx, idn->obs.src);
     crm_mem_free(ctx, idn->obs.at);

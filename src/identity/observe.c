@@ -306,6 +306,8 @@ static crm_status finish(crm_identity *idn, const idn_mark *m, idn_run *run,
         s = crm_error(idn->ctx, CRM_ECALLBACK,
                       "the event callback returned non-zero");
     if (s != CRM_OK) {
+        if (run->profiles) /* the renames it made are not logged */
+            idn->profiles_current = 0;
         idn_rollback(idn, m);
         idn_unfreeze_if_empty(idn);
         return s;
@@ -494,6 +496,7 @@ crm_status crm_identity_observe(crm_identity *idn, int64_t source_id,
     }
     if (s == CRM_OK && !run.stopped) {
         run.merge_events = 1;
+        run.profiles = idn->profiles_current;
         run.fresh = o;
         prefetch_roots(idn, o);
         idn_link_observation(&run, o);
