@@ -101,27 +101,25 @@ uint32_t idn_value_find_hashed(const crm_identity *idn, uint64_t key,
  * pages (resize). */
 #define IDN_HUGE_ARRAY ((size_t)4 << 20)
 
-/* Resizes *array from old_n to n elements of size bytes, keeping its
- * first used elements; 0 or -1 (array unchanged). Linking reads the big
- * arrays at random places, where 4 KiB pages would cost a TLB miss nearly
- * every time: an array turning big moves into fresh memory advised for
- * huge pages before its first write (realloc would have touched it
- * already). A big array then grows with realloc, which moves its pages
- * instead of copying them, so that the old and the new array never hold
- * memory together (the peak of a growing graph), and its new part is
- * advised before its first write. */
-static int resize(crm_identity *idn, void *array, size_t used, size_t old_n,
-                  size_t n, size_t size)
+/* Resizes *array to n elements of size bytes, keeping its
+ * first used elements; 0 or -1 (array unchanged). Linking and lookups
+ * read the big arrays at random places, where 4 KiB pages would cost a
+ * TLB miss nearly every time: a big array moves into fresh memory advised
+ * for huge pages before its first write. It is not grown in place by
+ * realloc, which moves big blocks with mremap and splits their huge pages
+ * when the new address is not aligned alike (most of a grown array then
+ * ended up in 4 KiB pages); the copy holds the used part twice for a
+ * moment, of one array at a time. */
+static int resize(crm_identity *idn, void *array, size_t used, size_t n,
+                  size_t size)
 {
     void **slot = array;
     void *p;
 
-    if (n * size < IDN_HUGE_ARRAY || old_n * size >= IDN_HUGE_ARRAY) {
+    if (n * size < IDN_HUGE_ARRAY) {
         p = crm_mem_realloc_array(idn->ctx, *slot, n, size);
         if (p == NULL)
             return -1;
-        if (n * size >= IDN_HUGE_ARRAY)
-            crm_advise_huge_pages(p, n * size);
     } else {
         p = crm_mem_alloc_array(idn->ctx, n, size);
         if (p == NULL)
@@ -153,7 +151,7 @@ static int grow_bytes(crm_identity *idn, size_t need)
     if (need > IDN_MAX_BYTES)
         return -1;
     c = next_cap(idn->bytes_cap, need);
-    if (resize(idn, &idn->bytes, idn->nbytes, idn->bytes_cap, c, 1))
+    if (resize(idn, &idn->bytes, idn->nbytes, c, 1))
         return -1;
     idn->bytes_cap = c;
     return 0;
@@ -161,18 +159,17 @@ static int grow_bytes(crm_identity *idn, size_t need)
 
 int idn_grow_values(crm_identity *idn, size_t need)
 {
-    size_t c, old;
+    size_t c;
 
     if (need <= idn->vals_cap)
         return 0;
     if (need >= IDN_NONE)
         return -1;
     c = next_cap(idn->vals_cap, need);
-    old = idn->vals_cap;
-    if (resize(idn, &idn->vals, idn->nvals, old, c, sizeof *idn->vals) ||
-        resize(idn, &idn->st.vs, idn->nvals, old, c, sizeof *idn->st.vs) ||
-        resize(idn, &idn->st.track_head, idn->nvals, old, c, 4) ||
-        resize(idn, &idn->vprofile, idn->nvals, old, c, 8))
+    if (resize(idn, &idn->vals, idn->nvals, c, sizeof *idn->vals) ||
+        resize(idn, &idn->st.vs, idn->nvals, c, sizeof *idn->st.vs) ||
+        resize(idn, &idn->st.track_head, idn->nvals, c, 4) ||
+        resize(idn, &idn->vprofile, idn->nvals, c, 8))
         return -1;
     idn->vals_cap = c;
     return 0;
@@ -180,7 +177,7 @@ int idn_grow_values(crm_identity *idn, size_t need)
 
 int idn_grow_obs(crm_identity *idn, size_t need)
 {
-    size_t c, used, old;
+    size_t c, used;
 
     if (need <= idn->obs.obs_cap && idn->obs.istart != NULL)
         return 0;
@@ -188,12 +185,11 @@ int idn_grow_obs(crm_identity *idn, size_t need)
         return -1;
     c = next_cap(idn->obs.obs_cap, need);
     used = idn->obs.nobs;
-    old = idn->obs.obs_cap;
-    if (resize(idn, &idn->obs.src, used, old, c, 8) ||
-        resize(idn, &idn->obs.at, used, old, c, 8) ||
-        resize(idn, &idn->obs.istart, used + 1, old + 1, c + 1, 4) ||
-        resize(idn, &idn->obs.dead, used, old, c, 1) ||
-        resize(idn, &idn->st.node, used, old, c, sizeof *idn->st.node))
+    if (resize(idn, &idn->obs.src, used, c, 8) ||
+        resize(idn, &idn->obs.at, used, c, 8) ||
+        resize(idn, &idn->obs.istart, used + 1, c + 1, 4) ||
+        resize(idn, &idn->obs.dead, used, c, 1) ||
+        resize(idn, &idn->st.node, used, c, sizeof *idn->st.node))
         return -1;
     if (idn->obs.obs_cap == 0)
         idn->obs.istart[0] = 0;
@@ -203,16 +199,15 @@ int idn_grow_obs(crm_identity *idn, size_t need)
 
 int idn_grow_idents(crm_identity *idn, size_t need)
 {
-    size_t c, old;
+    size_t c;
 
     if (need <= idn->obs.idents_cap)
         return 0;
     if (need >= IDN_NONE)
         return -1;
     c = next_cap(idn->obs.idents_cap, need);
-    old = idn->obs.idents_cap;
-    if (resize(idn, &idn->obs.ival, idn->obs.nidents, old, c, 4) ||
-        resize(idn, &idn->st.istate, idn->obs.nidents, old, c, 1))
+    if (resize(idn, &idn->obs.ival, idn->obs.nidents, c, 4) ||
+        resize(idn, &idn->st.istate, idn->obs.nidents, c, 1))
         return -1;
     idn->obs.idents_cap = c;
     return 0;
@@ -253,7 +248,7 @@ int idn_grow_blocks(crm_identity *idn, idn_state *st, size_t need)
     if (need <= st->blocks_cap)
         return 0;
     c = next_cap(st->blocks_cap, need);
-    if (resize(idn, &st->cnt, st->nblocks, st->blocks_cap, c, idn->ncnt * 4))
+    if (resize(idn, &st->cnt, st->nblocks, c, idn->ncnt * 4))
         return -1;
     st->blocks_cap = c;
     return 0;
