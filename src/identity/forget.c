@@ -182,6 +182,7 @@ static crm_status forget(crm_identity *idn, uint32_t dead_obs,
     run.st = &idn->st;
     run.logged = 1;
     run.fresh = IDN_NONE;
+    run.profiles = idn->profiles_current;
     if (collect_members(idn, job) != 0 || reserve_counters(idn, job) != 0)
         return crm_error_nomem(idn->ctx);
     reset_members(&run, job);
@@ -197,6 +198,8 @@ static crm_status forget(crm_identity *idn, uint32_t dead_obs,
             idn_put32(&run, &idn->obs.ival[k], IDN_NONE);
     s = replay_members(idn, &run, job);
     if (s != CRM_OK) {
+        if (run.profiles) /* the renames it made are not logged */
+            idn->profiles_current = 0;
         idn_rollback(idn, &m);
         return s;
     }
@@ -242,7 +245,6 @@ crm_status crm_identity_forget_source(crm_identity *idn, int64_t source_id)
     s = forget(idn, o, IDN_NONE, &job);
     if (s == CRM_OK) {
         idn_commit(idn);
-        idn_profiles_refresh_members(idn, job.members, job.nmembers);
         crm_i64map_remove(&idn->smap, source_id);
         erase_unheld(idn, vals, nvals);
     }
@@ -300,7 +302,6 @@ crm_status crm_identity_forget_value(crm_identity *idn, int kind,
     s = forget(idn, IDN_NONE, v, &job);
     if (s == CRM_OK) {
         idn_commit(idn);
-        idn_profiles_refresh_members(idn, job.members, job.nmembers);
         erase_value(idn, v);
     }
     job_free(idn, &job);

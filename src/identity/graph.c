@@ -754,10 +754,11 @@ static void merge_counters(idn_run *run, uint32_t winner, uint32_t loser)
     idn_release_counters(run, loser);
 }
 
-/* Most identifiers of a losing profile a merge in observe renames in
- * vprofile. A bigger one stops the upkeep instead (lookups then climb to
- * the root until the next resolve): a run of merges that each rename a
- * huge profile would otherwise cost time quadratic in its size. */
+/* Most identifiers of a losing profile a merge in observe or forget
+ * renames in vprofile. A bigger one stops the upkeep instead (lookups
+ * then climb to the root until the next resolve): a run of merges that
+ * each rename a huge profile would otherwise cost time quadratic in its
+ * size. */
 #define IDN_RENAME_BUDGET 256
 
 /* Writes winner's profile id to vprofile for the values attached to the
@@ -1001,25 +1002,4 @@ void idn_profiles_refresh(crm_identity *idn)
             idn->vprofile[v] = idn->obs.src[idn_find_const(st, a)];
     }
     idn->profiles_current = 1;
-}
-
-void idn_profiles_refresh_members(crm_identity *idn, const uint32_t *members,
-                                  size_t n)
-{
-    const idn_state *st = &idn->st;
-    size_t i;
-    uint32_t k;
-
-    if (!idn->profiles_current)
-        return;
-    for (i = 0; i < n; i++) {
-        uint32_t m = members[i];
-        int64_t profile;
-        if (idn->obs.dead[m])
-            continue;
-        profile = idn->obs.src[idn_find_const(st, m)];
-        for (k = idn->obs.istart[m]; k < idn->obs.istart[m + 1]; k++)
-            if (st->istate[k] == IDN_L_LINKED || st->istate[k] == IDN_L_HELD)
-                idn->vprofile[idn->obs.ival[k]] = profile;
-    }
 }

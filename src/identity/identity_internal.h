@@ -226,9 +226,8 @@ struct crm_identity {
 
     /* Per value with an anchor: the id of its profile, so that a lookup
      * reads it beside the value's link instead of climbing to the root.
-     * Exact while profiles_current: resolve and load fill it, observe
-     * keeps it (see idn_run.profiles), forget refreshes the profiles it
-     * replays. Not saved. */
+     * Exact while profiles_current: resolve and load fill it, observe and
+     * forget keep it (see idn_run.profiles). Not saved. */
     int64_t *vprofile;
     int profiles_current;
 
@@ -264,7 +263,7 @@ typedef struct idn_run {
     int merge_events; /* deliver MERGED events (observe) */
     int ordered;      /* observations are numbered canonically */
     uint32_t fresh;   /* observe: the new observation while alone, else IDN_NONE */
-    int profiles;     /* keep idn->vprofile exact (observe) */
+    int profiles;     /* keep idn->vprofile exact (observe, forget) */
     int stopped;      /* a callback returned non-zero */
     int new_shared;   /* a value became shared during the run */
 } idn_run;
@@ -406,10 +405,6 @@ crm_identity_event idn_state_event(uint8_t state);
 /* Fills vprofile for every value with an anchor; profiles_current
  * then holds. */
 void idn_profiles_refresh(crm_identity *idn);
-/* Fills vprofile for the values attached to the profiles of members[0..n)
- * (dead ones are skipped), when profiles_current holds. */
-void idn_profiles_refresh_members(crm_identity *idn, const uint32_t *members,
-                                  size_t n);
 
 /* ---- resolve.c ---- */
 
