@@ -331,7 +331,8 @@ int idn_value_map_insert(crm_identity *idn, uint32_t v)
     return 0;
 }
 
-void idn_value_prefetch(const crm_identity *idn, uint64_t key, int link)
+void idn_value_prefetch(const crm_identity *idn, uint64_t key,
+                        idn_prefetch what)
 {
     const idn_vmap_slot *slot = crm_i64map_find(&idn->vmap, (int64_t)key);
 
@@ -340,9 +341,9 @@ void idn_value_prefetch(const crm_identity *idn, uint64_t key, int link)
     crm_prefetch(&idn->vals[slot->v]);
     if (slot->off != IDN_NONE)
         crm_prefetch(idn->bytes + slot->off);
-    if (link)
+    if (what != IDN_PREFETCH_VALUE)
         crm_prefetch(&idn->st.vs[slot->v]);
-    if (link && idn->profiles_current)
+    if (what == IDN_PREFETCH_PROFILE && idn->profiles_current)
         crm_prefetch(&idn->vprofile[slot->v]);
 }
 

@@ -332,10 +332,18 @@ int idn_value_intern(crm_identity *idn, int kind, const char *s, size_t len,
 /* As idn_value_intern, given key = idn_hash(kind, s, len). */
 int idn_value_intern_hashed(crm_identity *idn, uint64_t key, int kind,
                             const char *s, size_t len, uint32_t *out);
-/* Starts loading what interning the value of key (idn_hash) will read
- * when it is known (its map slot should be cached already), and its link
- * slot and profile id too when link is non-zero. */
-void idn_value_prefetch(const crm_identity *idn, uint64_t key, int link);
+/* What idn_value_prefetch loads beside a value and its bytes. */
+typedef enum idn_prefetch {
+    IDN_PREFETCH_VALUE,  /* interning (add) */
+    IDN_PREFETCH_LINK,   /* and its link slot (observe) */
+    IDN_PREFETCH_PROFILE /* and its profile id (lookup_many) */
+} idn_prefetch;
+
+/* Starts loading what finding the value of key (idn_hash) and what
+ * follows will read, when it is known (its map slot should be cached
+ * already). */
+void idn_value_prefetch(const crm_identity *idn, uint64_t key,
+                        idn_prefetch what);
 /* Adds existing value v to the map (loading), unless an equal value is
  * mapped; -1 on allocation failure. */
 int idn_value_map_insert(crm_identity *idn, uint32_t v);

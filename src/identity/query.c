@@ -176,7 +176,7 @@ static void lookup_finish(const crm_identity *idn, const int *kinds,
     size_t j;
 
     for (j = 0; j < count; j++)
-        idn_value_prefetch(idn, items[j].key, 1);
+        idn_value_prefetch(idn, items[j].key, IDN_PREFETCH_PROFILE);
     for (j = 0; j < count; j++) {
         lookup_item *it = &items[j];
         uint32_t v = idn_value_find_hashed(idn, it->key, kinds[it->index],
