@@ -101,15 +101,15 @@ uint32_t idn_value_find_hashed(const crm_identity *idn, uint64_t key,
  * pages (resize). */
 #define IDN_HUGE_ARRAY ((size_t)4 << 20)
 
-/* Resizes *array to n elements of size bytes, keeping its
- * first used elements; 0 or -1 (array unchanged). Linking and lookups
- * read the big arrays at random places, where 4 KiB pages would cost a
- * TLB miss nearly every time: a big array moves into fresh memory advised
- * for huge pages before its first write. It is not grown in place by
- * realloc, which moves big blocks with mremap and splits their huge pages
- * when the new address is not aligned alike (most of a grown array then
- * ended up in 4 KiB pages); the copy holds the used part twice for a
- * moment, of one array at a time. */
+/* Resizes *array to n elements of size bytes, keeping its first used
+ * elements; 0 or -1 (array unchanged). Linking and lookups read the big
+ * arrays at random places, where 4 KiB pages would cost a TLB miss nearly
+ * every time: a big array moves into fresh memory advised for huge pages
+ * before its first write. It is not grown by realloc, which moves a big
+ * block with mremap and splits its huge pages when the new address is not
+ * aligned like the old one (most of a grown array then ended up in 4 KiB
+ * pages); the copy holds the used part twice for a moment, one array at
+ * a time. */
 static int resize(crm_identity *idn, void *array, size_t used, size_t n,
                   size_t size)
 {

@@ -12,16 +12,18 @@
  * Profiles are union-find sets of observations. A profile's root is always
  * its earliest observation (by at, then source_id), so its id is src[root].
  * A value is attached to at most one profile: vs[v].anchor is an
- * observation of it. Per root, a block of cnt[] counts the values attached
- * (slot 0, for the cap) and those of each limited kind (slots 1..); each
- * observation's union-find entry (idn_node) names its block beside its
- * parent, so that finding a root loads where its counters are, and a root
- * without one counts nothing yet (only roots need counters, and most
- * observations are not roots, or roots of nothing until resolve). Their
- * next fields link the members of a profile in a cycle. These arrays form
- * an idn_state, so that resolve can compute a fresh one and swap it in
- * only after every event was accepted; resolve also renumbers observations
- * in canonical order, so the root of two is then simply the smaller index.
+ * observation of it, and vprofile[v] the profile's id, kept so that a
+ * lookup need not climb to the root. Per root, a block of cnt[] counts
+ * the values attached (slot 0, for the cap) and those of each limited
+ * kind (slots 1..); each observation's union-find entry (idn_node) names
+ * its block beside its parent, so that finding a root loads where its
+ * counters are, and a root without one counts nothing yet (only roots need
+ * counters, and most observations are not roots, or roots of nothing
+ * until resolve). Their next fields link the members of a profile in a
+ * cycle. These arrays form an idn_state, so that resolve can compute a
+ * fresh one and swap it in only after every event was accepted; resolve
+ * also renumbers observations in canonical order, so the root of two is
+ * then simply the smaller index.
  * observe and forget change the live state and log each write in an undo
  * log instead (observe only when an event callback could stop it: without
  * one, its links cannot fail once their memory is reserved).
