@@ -1413,6 +1413,27 @@ static void assert_lookups_follow_profiles(const crm_identity *idn,
     }
 }
 
+/* lookup_many gives, value by value, what lookup gives for os[0..n). */
+static void assert_many_matches_single(const crm_identity *idn, const obs *os,
+                                       size_t n)
+{
+    size_t i, k, m;
+
+    for (i = 0; i < n; i++) {
+        int kinds[4];
+        const char *values[4];
+        int64_t many[4], single;
+        crm_status status[4];
+        m = obs_columns(&os[i], kinds, values);
+        ck_assert_int_eq(crm_identity_lookup_many(idn, m, kinds, values, NULL, many, status), CRM_OK);
+        for (k = 0; k < m; k++) {
+            ck_assert_int_eq(status[k], crm_identity_lookup(idn, kinds[k], values[k], strlen(values[k]), &single));
+            if (status[k] == CRM_OK)
+                ck_assert_int_eq(many[k], single);
+        }
+    }
+}
+
 /* Observations that come in later but happened earlier take over the
  * profiles they join: a lookup then gives the new id, for the values of
  * the profile that lost too. */
@@ -1445,6 +1466,7 @@ START_TEST(test_lookup_follows_observe_merges)
         if (i % 50 == 49)
             assert_lookups_follow_profiles(idn, os, i + 1);
     }
+    assert_many_matches_single(idn, os, RANDOM_N);
     free(os);
     crm_identity_free(idn);
     crm_ctx_free(ctx);
@@ -1479,7 +1501,9 @@ START_TEST(test_lookup_after_merging_a_big_profile)
     ck_assert_int_eq(crm_identity_lookup(idn, LINE, "L399", 4, &p), CRM_OK);
     ck_assert_int_eq(p, 5);
     assert_lookups_follow_profiles(idn, os, N + 1);
+    assert_many_matches_single(idn, os, N + 1);
     ck_assert_int_eq(crm_identity_resolve(idn), CRM_OK);
+    assert_many_matches_single(idn, os, N + 1);
     ck_assert_int_eq(crm_identity_lookup(idn, LINE, "L0", 2, &p), CRM_OK);
     ck_assert_int_eq(p, 5);
     assert_lookups_follow_profiles(idn, os, N + 1);
