@@ -1473,14 +1473,16 @@ START_TEST(test_lookup_follows_observe_merges)
 }
 END_TEST
 
-/* A merge that renames a profile of many identifiers stops keeping
- * profile ids beside the values (lookups climb to the root instead)
- * until resolve fills them again; lookups give the same answers. */
+/* Merges that keep renaming a profile of many identifiers (each new
+ * observation is earlier than the profile's root) spend the credit for
+ * renames (64 identifiers per observe): the profile ids beside the values
+ * are then no longer kept (lookups climb to the root instead) until
+ * resolve fills them again. Lookups give the same answers all along. */
 START_TEST(test_lookup_after_merging_a_big_profile)
 {
-    enum { N = 400 };
+    enum { N = 400, EARLIER = 60 };
     static char lines[N][16];
-    static obs os[N + 1];
+    static obs os[N + EARLIER];
     crm_ctx *ctx;
     crm_identity *idn;
     int64_t p;
@@ -1490,23 +1492,27 @@ START_TEST(test_lookup_after_merging_a_big_profile)
     idn = new_graph(ctx);
     for (i = 0; i < N; i++) {
         snprintf(lines[i], sizeof lines[i], "L%u", (unsigned)i);
-        os[i] = (obs){(int64_t)i + 10, 1000 + (int64_t)i, NULL, NULL, "p", lines[i]};
+        os[i] = (obs){(int64_t)i + 1000, 1000 + (int64_t)i, NULL, NULL, "p", lines[i]};
         ck_assert_int_eq(observe(idn, &os[i], NULL), CRM_OK);
     }
     ck_assert_int_eq(crm_identity_lookup(idn, LINE, "L399", 4, &p), CRM_OK);
-    ck_assert_int_eq(p, 10);
-    os[N] = (obs){5, 1, NULL, "a@x", "p", NULL};
-    ck_assert_int_eq(observe(idn, &os[N], &p), CRM_OK);
-    ck_assert_int_eq(p, 5);
-    ck_assert_int_eq(crm_identity_lookup(idn, LINE, "L399", 4, &p), CRM_OK);
-    ck_assert_int_eq(p, 5);
-    assert_lookups_follow_profiles(idn, os, N + 1);
-    assert_many_matches_single(idn, os, N + 1);
+    ck_assert_int_eq(p, 1000);
+    /* each renames about 2 * N identifiers: 60 of them need 48,000, more
+     * than the 400 + 60 observes gave */
+    for (i = N; i < N + EARLIER; i++) {
+        os[i] = (obs){(int64_t)i, 1000 - (int64_t)i, NULL, NULL, "p", NULL};
+        ck_assert_int_eq(observe(idn, &os[i], &p), CRM_OK);
+        ck_assert_int_eq(p, (int64_t)i);
+        ck_assert_int_eq(crm_identity_lookup(idn, LINE, "L399", 4, &p), CRM_OK);
+        ck_assert_int_eq(p, (int64_t)i);
+    }
+    assert_lookups_follow_profiles(idn, os, N + EARLIER);
+    assert_many_matches_single(idn, os, N + EARLIER);
     ck_assert_int_eq(crm_identity_resolve(idn), CRM_OK);
-    assert_many_matches_single(idn, os, N + 1);
     ck_assert_int_eq(crm_identity_lookup(idn, LINE, "L0", 2, &p), CRM_OK);
-    ck_assert_int_eq(p, 5);
-    assert_lookups_follow_profiles(idn, os, N + 1);
+    ck_assert_int_eq(p, N + EARLIER - 1);
+    assert_lookups_follow_profiles(idn, os, N + EARLIER);
+    assert_many_matches_single(idn, os, N + EARLIER);
     crm_identity_free(idn);
     crm_ctx_free(ctx);
 }

@@ -183,6 +183,7 @@ static crm_status forget(crm_identity *idn, uint32_t dead_obs,
     run.logged = 1;
     run.fresh = IDN_NONE;
     run.profiles = idn->profiles_current;
+    idn_rename_credit_add(idn, idn->obs.nidents);
     if (collect_members(idn, job) != 0 || reserve_counters(idn, job) != 0)
         return crm_error_nomem(idn->ctx);
     reset_members(&run, job);

@@ -755,32 +755,39 @@ static void merge_counters(idn_run *run, uint32_t winner, uint32_t loser)
     idn_release_counters(run, loser);
 }
 
-/* Most identifiers of a losing profile a merge in observe or forget
- * renames in vprofile. A bigger one stops the upkeep instead (lookups
- * then climb to the root until the next resolve): a run of merges that
- * each rename a huge profile would otherwise cost time quadratic in its
- * size. */
-#define IDN_RENAME_BUDGET 256
+/* The most identifiers rename_credit holds. */
+#define IDN_RENAME_CREDIT_MAX 65536
+
+void idn_rename_credit_add(crm_identity *idn, size_t n)
+{
+    size_t room = IDN_RENAME_CREDIT_MAX - idn->rename_credit;
+
+    idn->rename_credit += n < room ? n : room;
+}
 
 /* Writes winner's profile id to vprofile for the values attached to the
- * profile of root loser (those its members linked or held). */
+ * profile of root loser (those its members linked or held), spending the
+ * rename credit; when that runs out the upkeep stops instead (lookups
+ * then climb to the root until the next resolve). */
 static void rename_profile(idn_run *run, uint32_t loser, uint32_t winner)
 {
     crm_identity *idn = run->idn;
     const idn_state *st = run->st;
     int64_t profile = idn->obs.src[winner];
-    uint32_t m = loser, k, seen = 0;
+    uint32_t m = loser, k, lo, hi;
 
     do {
-        for (k = idn->obs.istart[m]; k < idn->obs.istart[m + 1]; k++)
-            if (st->istate[k] == IDN_L_LINKED || st->istate[k] == IDN_L_HELD)
-                idn->vprofile[idn->obs.ival[k]] = profile;
-        seen += idn->obs.istart[m + 1] - idn->obs.istart[m];
-        if (seen > IDN_RENAME_BUDGET) {
+        lo = idn->obs.istart[m];
+        hi = idn->obs.istart[m + 1];
+        if (hi - lo > idn->rename_credit) {
             idn->profiles_current = 0;
             run->profiles = 0;
             return;
         }
+        idn->rename_credit -= hi - lo;
+        for (k = lo; k < hi; k++)
+            if (st->istate[k] == IDN_L_LINKED || st->istate[k] == IDN_L_HELD)
+                idn->vprofile[idn->obs.ival[k]] = profile;
         m = st->node[m].next;
     } while (m != loser);
 }

@@ -232,6 +232,12 @@ struct crm_identity {
      * forget keep it (see idn_run.profiles). Not saved. */
     int64_t *vprofile;
     int profiles_current;
+    /* Identifiers the merges of observe and forget may still rename in
+     * vprofile: each observe adds IDN_RENAME_CREDIT, each forget as many
+     * as the graph holds (it reads them all anyway), up to a cap. Renames
+     * then cost observe a constant on average and no call more than the
+     * cap, even when merges keep renaming a huge profile. */
+    size_t rename_credit;
 
     /* undo log of the running operation */
     idn_undo_entry *undo;
@@ -412,6 +418,10 @@ int idn_emit(idn_run *run, crm_identity_event ev, int64_t profile,
 /* The event a refused link state stands for. */
 crm_identity_event idn_state_event(uint8_t state);
 
+/* Identifiers each observe adds to crm_identity.rename_credit. */
+#define IDN_RENAME_CREDIT 64
+/* Adds n identifiers to the rename credit (up to its cap). */
+void idn_rename_credit_add(crm_identity *idn, size_t n);
 /* Fills vprofile for every value with an anchor; profiles_current
  * then holds. */
 void idn_profiles_refresh(crm_identity *idn);

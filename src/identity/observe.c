@@ -499,6 +499,7 @@ crm_status crm_identity_observe(crm_identity *idn, int64_t source_id,
     if (s == CRM_OK && !run.stopped) {
         run.merge_events = 1;
         run.profiles = idn->profiles_current;
+        idn_rename_credit_add(idn, IDN_RENAME_CREDIT);
         run.fresh = o;
         prefetch_roots(idn, o);
         idn_link_observation(&run, o);
