@@ -1374,6 +1374,228 @@ static void assert_same_lookups(const crm_identity *a, const crm_identity *b,
     }
 }
 
+/* ---- Lookups follow merges, splits and reloads ------------------------------ */
+
+/* Whether observation o holds the value (kind, value). */
+static int holds(const obs *o, int kind, const char *value)
+{
+    int kinds[4];
+    const char *values[4];
+    size_t k, m = obs_columns(o, kinds, values);
+
+    for (k = 0; k < m; k++)
+        if (kinds[k] == kind && strcmp(values[k], value) == 0)
+            return 1;
+    return 0;
+}
+
+/* Every value of os[0..n) that lookup finds (held by one profile) is in
+ * the profile of each live source holding it. */
+static void assert_lookups_follow_profiles(const crm_identity *idn,
+                                           const obs *os, size_t n)
+{
+    size_t i, j, k, m;
+
+    for (i = 0; i < n; i++) {
+        int kinds[4];
+        const char *values[4];
+        m = obs_columns(&os[i], kinds, values);
+        for (k = 0; k < m; k++) {
+            int64_t p = 0, q = 0;
+            if (crm_identity_lookup(idn, kinds[k], values[k], strlen(values[k]), &p) != CRM_OK)
+                continue;
+            for (j = 0; j < n; j++)
+                if (holds(&os[j], kinds[k], values[k]) &&
+                    crm_identity_profile_of(idn, os[j].source, &q) == CRM_OK)
+                    ck_assert_msg(p == q, "%s: lookup %lld, source %lld in %lld", values[k],
+                                  (long long)p, (long long)os[j].source, (long long)q);
+        }
+    }
+}
+
+/* lookup_many gives, value by value, what lookup gives for os[0..n). */
+static void assert_many_matches_single(const crm_identity *idn, const obs *os,
+                                       size_t n)
+{
+    size_t i, k, m;
+
+    for (i = 0; i < n; i++) {
+        int kinds[4];
+        const char *values[4];
+        int64_t many[4], single;
+        crm_status status[4];
+        m = obs_columns(&os[i], kinds, values);
+        ck_assert_int_eq(crm_identity_lookup_many(idn, m, kinds, values, NULL, many, status), CRM_OK);
+        for (k = 0; k < m; k++) {
+            ck_assert_int_eq(status[k], crm_identity_lookup(idn, kinds[k], values[k], strlen(values[k]), &single));
+            if (status[k] == CRM_OK)
+                ck_assert_int_eq(many[k], single);
+        }
+    }
+}
+
+/* Observations that come in later but happened earlier take over the
+ * profiles they join: a lookup then gives the new id, for the values of
+ * the profile that lost too. */
+START_TEST(test_lookup_follows_observe_merges)
+{
+    static char buf[RANDOM_N][4][16];
+    crm_ctx *ctx;
+    crm_identity *idn;
+    obs *os = random_observations(RANDOM_N, 1, buf);
+    obs joins[] = {
+        {100001, 100, NULL, "a@x", "p1", NULL},
+        {100002, 90, NULL, NULL, "p1", "L1"},
+        {100003, 80, NULL, "b@x", NULL, "L1"},
+        {100004, 70, NULL, "b@x", "p2", NULL},
+    };
+    int64_t p;
+    size_t i;
+
+    ck_assert_int_eq(crm_ctx_new(&ctx), CRM_OK);
+    idn = new_graph(ctx);
+    for (i = 0; i < 4; i++) {
+        ck_assert_int_eq(observe(idn, &joins[i], &p), CRM_OK);
+        ck_assert_int_eq(p, joins[i].source);
+        ck_assert_int_eq(crm_identity_lookup(idn, EMAIL, "a@x", 3, &p), CRM_OK);
+        ck_assert_int_eq(p, joins[i].source);
+        assert_lookups_follow_profiles(idn, joins, i + 1);
+    }
+    for (i = 0; i < RANDOM_N; i++) {
+        ck_assert_int_eq(observe(idn, &os[i], NULL), CRM_OK);
+        if (i % 50 == 49)
+            assert_lookups_follow_profiles(idn, os, i + 1);
+    }
+    assert_many_matches_single(idn, os, RANDOM_N);
+    free(os);
+    crm_identity_free(idn);
+    crm_ctx_free(ctx);
+}
+END_TEST
+
+/* Merges that keep renaming a profile of many identifiers (each new
+ * observation is earlier than the profile's root) spend the credit for
+ * renames (64 identifiers per observe): the profile ids beside the values
+ * are then no longer kept (lookups climb to the root instead) until
+ * resolve fills them again. Lookups give the same answers all along. */
+START_TEST(test_lookup_after_merging_a_big_profile)
+{
+    enum { N = 400, EARLIER = 60 };
+    static char lines[N][16];
+    static obs os[N + EARLIER];
+    crm_ctx *ctx;
+    crm_identity *idn;
+    int64_t p;
+    size_t i;
+
+    ck_assert_int_eq(crm_ctx_new(&ctx), CRM_OK);
+    idn = new_graph(ctx);
+    for (i = 0; i < N; i++) {
+        snprintf(lines[i], sizeof lines[i], "L%u", (unsigned)i);
+        os[i] = (obs){(int64_t)i + 1000, 1000 + (int64_t)i, NULL, NULL, "p", lines[i]};
+        ck_assert_int_eq(observe(idn, &os[i], NULL), CRM_OK);
+    }
+    ck_assert_int_eq(crm_identity_lookup(idn, LINE, "L399", 4, &p), CRM_OK);
+    ck_assert_int_eq(p, 1000);
+    /* each renames about 2 * N identifiers: 60 of them need 48,000, more
+     * than the 400 + 60 observes gave */
+    for (i = N; i < N + EARLIER; i++) {
+        os[i] = (obs){(int64_t)i, 1000 - (int64_t)i, NULL, NULL, "p", NULL};
+        ck_assert_int_eq(observe(idn, &os[i], &p), CRM_OK);
+        ck_assert_int_eq(p, (int64_t)i);
+        ck_assert_int_eq(crm_identity_lookup(idn, LINE, "L399", 4, &p), CRM_OK);
+        ck_assert_int_eq(p, (int64_t)i);
+    }
+    assert_lookups_follow_profiles(idn, os, N + EARLIER);
+    assert_many_matches_single(idn, os, N + EARLIER);
+    ck_assert_int_eq(crm_identity_resolve(idn), CRM_OK);
+    ck_assert_int_eq(crm_identity_lookup(idn, LINE, "L0", 2, &p), CRM_OK);
+    ck_assert_int_eq(p, N + EARLIER - 1);
+    assert_lookups_follow_profiles(idn, os, N + EARLIER);
+    assert_many_matches_single(idn, os, N + EARLIER);
+    crm_identity_free(idn);
+    crm_ctx_free(ctx);
+}
+END_TEST
+
+/* Forgetting a source can let its profile's other records merge with a
+ * profile that a conflict kept apart, and take it over: a lookup of a
+ * value of that profile gives the new id. */
+START_TEST(test_lookup_after_forget_joins_profiles)
+{
+    crm_ctx *ctx;
+    crm_identity *idn;
+    obs os[] = {
+        {5, 50, "M2", NULL, "q", NULL},
+        {1, 10, "M1", "a@x", NULL, NULL},
+        {3, 30, NULL, "a@x", "q", NULL}, /* joins 1; q refused: M1 vs M2 */
+    };
+    int64_t p;
+    size_t i;
+
+    ck_assert_int_eq(crm_ctx_new(&ctx), CRM_OK);
+    idn = new_graph(ctx);
+    for (i = 0; i < 3; i++)
+        ck_assert_int_eq(observe(idn, &os[i], NULL), CRM_OK);
+    ck_assert_int_eq(crm_identity_lookup(idn, MEMBER, "M2", 2, &p), CRM_OK);
+    ck_assert_int_eq(p, 5);
+    ck_assert_int_eq(crm_identity_forget_source(idn, 1), CRM_OK);
+    ck_assert_int_eq(profile_of(idn, 5), 3);
+    ck_assert_int_eq(crm_identity_lookup(idn, MEMBER, "M2", 2, &p), CRM_OK);
+    ck_assert_int_eq(p, 3);
+    assert_lookups_follow_profiles(idn, os, 3);
+    crm_identity_free(idn);
+    crm_ctx_free(ctx);
+}
+END_TEST
+
+/* An observe refused after it renamed a profile leaves every lookup as it
+ * was; so do forget (which splits profiles) and a save and load. */
+START_TEST(test_lookup_after_refusal_forget_and_load)
+{
+    static char buf[RANDOM_N][4][16];
+    crm_ctx *ctx;
+    crm_identity *idn, *back;
+    event_log log = {0};
+    membuf saved = {0};
+    obs *os = random_observations(RANDOM_N, 1, buf);
+    obs a = {1, 10, NULL, "a@x", "p", NULL};
+    obs earlier = {2, 5, NULL, "a@x", NULL, NULL};
+    int64_t p;
+    size_t i;
+
+    ck_assert_int_eq(crm_ctx_new(&ctx), CRM_OK);
+    idn = new_graph(ctx);
+    ck_assert_int_eq(observe(idn, &a, &p), CRM_OK);
+    crm_identity_set_event_callback(idn, record_event, &log);
+    log.stop_at = 1; /* MERGED: profile 1 into 2 */
+    ck_assert_int_eq(observe(idn, &earlier, &p), CRM_ECALLBACK);
+    ck_assert_int_eq(log.ev[0], CRM_IDENTITY_MERGED);
+    ck_assert_int_eq(crm_identity_lookup(idn, PHONE, "p", 1, &p), CRM_OK);
+    ck_assert_int_eq(p, 1);
+    crm_identity_set_event_callback(idn, NULL, NULL);
+    for (i = 0; i < RANDOM_N; i++)
+        ck_assert_int_eq(observe(idn, &os[i], NULL), CRM_OK);
+    assert_lookups_follow_profiles(idn, os, RANDOM_N);
+    ck_assert_int_eq(crm_identity_resolve(idn), CRM_OK);
+    for (i = 0; i < 20; i++)
+        ck_assert_int_eq(crm_identity_forget_source(idn, os[i * 13].source), CRM_OK);
+    for (i = 0; os[i].email == NULL || crm_identity_profile_of(idn, os[i].source, &p) != CRM_OK; i++)
+        ;
+    ck_assert_int_eq(crm_identity_forget_value(idn, EMAIL, os[i].email, strlen(os[i].email)), CRM_OK);
+    assert_lookups_follow_profiles(idn, os, RANDOM_N);
+    ck_assert_int_eq(crm_identity_save(idn, mem_write, &saved), CRM_OK);
+    ck_assert_int_eq(crm_identity_load(ctx, mem_read, &saved, &back), CRM_OK);
+    assert_lookups_follow_profiles(back, os, RANDOM_N);
+    assert_same_lookups(idn, back, os, RANDOM_N);
+    free(saved.data);
+    free(os);
+    crm_identity_free(back);
+    crm_identity_free(idn);
+    crm_ctx_free(ctx);
+}
+END_TEST
+
 /* Without a callback resolve works over the live columns and state, and
  * replays again only the parts that a newly shared value touches; with
  * one it builds new ones beside and replays everything once more to
@@ -2205,6 +2427,10 @@ static Suite *identity_suite(void)
     tcase_add_test(tc, test_observe_merges_and_keeps_earliest_id);
     tcase_add_test(tc, test_lookup_many_matches_lookup);
     tcase_add_test(tc, test_lookup_many_long_values);
+    tcase_add_test(tc, test_lookup_follows_observe_merges);
+    tcase_add_test(tc, test_lookup_after_merging_a_big_profile);
+    tcase_add_test(tc, test_lookup_after_forget_joins_profiles);
+    tcase_add_test(tc, test_lookup_after_refusal_forget_and_load);
     tcase_add_test(tc, test_merge_events_rekey);
     tcase_add_test(tc, test_limit_refuses_lowest_priority_link);
     tcase_add_test(tc, test_observation_with_two_member_ids);

@@ -182,6 +182,8 @@ static crm_status forget(crm_identity *idn, uint32_t dead_obs,
     run.st = &idn->st;
     run.logged = 1;
     run.fresh = IDN_NONE;
+    run.profiles = idn->profiles_current;
+    idn_rename_credit_add(idn, idn->obs.nidents);
     if (collect_members(idn, job) != 0 || reserve_counters(idn, job) != 0)
         return crm_error_nomem(idn->ctx);
     reset_members(&run, job);
@@ -197,6 +199,8 @@ static crm_status forget(crm_identity *idn, uint32_t dead_obs,
             idn_put32(&run, &idn->obs.ival[k], IDN_NONE);
     s = replay_members(idn, &run, job);
     if (s != CRM_OK) {
+        if (run.profiles) /* the renames it made are not logged */
+            idn->profiles_current = 0;
         idn_rollback(idn, &m);
         return s;
     }

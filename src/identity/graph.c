@@ -86,8 +86,11 @@ uint32_t idn_value_find_hashed(const crm_identity *idn, uint64_t key,
         const idn_vmap_slot *slot = crm_i64map_find(&idn->vmap, (int64_t)key);
         if (slot == NULL)
             return IDN_NONE;
-        /* callers mostly read the value's link next: load it meanwhile */
+        /* callers mostly read the value's link (and lookups its profile)
+         * next: load them meanwhile */
         crm_prefetch(&idn->st.vs[slot->v]);
+        if (idn->profiles_current)
+            crm_prefetch(&idn->vprofile[slot->v]);
         if (slot_equals(idn, slot, kind, s, len))
             return slot->v;
         key = rehash(key);
@@ -98,27 +101,25 @@ uint32_t idn_value_find_hashed(const crm_identity *idn, uint64_t key,
  * pages (resize). */
 #define IDN_HUGE_ARRAY ((size_t)4 << 20)
 
-/* Resizes *array from old_n to n elements of size bytes, keeping its
- * first used elements; 0 or -1 (array unchanged). Linking reads the big
+/* Resizes *array to n elements of size bytes, keeping its first used
+ * elements; 0 or -1 (array unchanged). Linking and lookups read the big
  * arrays at random places, where 4 KiB pages would cost a TLB miss nearly
- * every time: an array turning big moves into fresh memory advised for
- * huge pages before its first write (realloc would have touched it
- * already). A big array then grows with realloc, which moves its pages
- * instead of copying them, so that the old and the new array never hold
- * memory together (the peak of a growing graph), and its new part is
- * advised before its first write. */
-static int resize(crm_identity *idn, void *array, size_t used, size_t old_n,
-                  size_t n, size_t size)
+ * every time: a big array moves into fresh memory advised for huge pages
+ * before its first write. It is not grown by realloc, which moves a big
+ * block with mremap and splits its huge pages when the new address is not
+ * aligned like the old one (most of a grown array then ended up in 4 KiB
+ * pages); the copy holds the used part twice for a moment, one array at
+ * a time. */
+static int resize(crm_identity *idn, void *array, size_t used, size_t n,
+                  size_t size)
 {
     void **slot = array;
     void *p;
 
-    if (n * size < IDN_HUGE_ARRAY || old_n * size >= IDN_HUGE_ARRAY) {
+    if (n * size < IDN_HUGE_ARRAY) {
         p = crm_mem_realloc_array(idn->ctx, *slot, n, size);
         if (p == NULL)
             return -1;
-        if (n * size >= IDN_HUGE_ARRAY)
-            crm_advise_huge_pages(p, n * size);
     } else {
         p = crm_mem_alloc_array(idn->ctx, n, size);
         if (p == NULL)
@@ -150,7 +151,7 @@ static int grow_bytes(crm_identity *idn, size_t need)
     if (need > IDN_MAX_BYTES)
         return -1;
     c = next_cap(idn->bytes_cap, need);
-    if (resize(idn, &idn->bytes, idn->nbytes, idn->bytes_cap, c, 1))
+    if (resize(idn, &idn->bytes, idn->nbytes, c, 1))
         return -1;
     idn->bytes_cap = c;
     return 0;
@@ -158,17 +159,17 @@ static int grow_bytes(crm_identity *idn, size_t need)
 
 int idn_grow_values(crm_identity *idn, size_t need)
 {
-    size_t c, old;
+    size_t c;
 
     if (need <= idn->vals_cap)
         return 0;
     if (need >= IDN_NONE)
         return -1;
     c = next_cap(idn->vals_cap, need);
-    old = idn->vals_cap;
-    if (resize(idn, &idn->vals, idn->nvals, old, c, sizeof *idn->vals) ||
-        resize(idn, &idn->st.vs, idn->nvals, old, c, sizeof *idn->st.vs) ||
-        resize(idn, &idn->st.track_head, idn->nvals, old, c, 4))
+    if (resize(idn, &idn->vals, idn->nvals, c, sizeof *idn->vals) ||
+        resize(idn, &idn->st.vs, idn->nvals, c, sizeof *idn->st.vs) ||
+        resize(idn, &idn->st.track_head, idn->nvals, c, 4) ||
+        resize(idn, &idn->vprofile, idn->nvals, c, 8))
         return -1;
     idn->vals_cap = c;
     return 0;
@@ -176,7 +177,7 @@ int idn_grow_values(crm_identity *idn, size_t need)
 
 int idn_grow_obs(crm_identity *idn, size_t need)
 {
-    size_t c, used, old;
+    size_t c, used;
 
     if (need <= idn->obs.obs_cap && idn->obs.istart != NULL)
         return 0;
@@ -184,12 +185,11 @@ int idn_grow_obs(crm_identity *idn, size_t need)
         return -1;
     c = next_cap(idn->obs.obs_cap, need);
     used = idn->obs.nobs;
-    old = idn->obs.obs_cap;
-    if (resize(idn, &idn->obs.src, used, old, c, 8) ||
-        resize(idn, &idn->obs.at, used, old, c, 8) ||
-        resize(idn, &idn->obs.istart, used + 1, old + 1, c + 1, 4) ||
-        resize(idn, &idn->obs.dead, used, old, c, 1) ||
-        resize(idn, &idn->st.node, used, old, c, sizeof *idn->st.node))
+    if (resize(idn, &idn->obs.src, used, c, 8) ||
+        resize(idn, &idn->obs.at, used, c, 8) ||
+        resize(idn, &idn->obs.istart, used + 1, c + 1, 4) ||
+        resize(idn, &idn->obs.dead, used, c, 1) ||
+        resize(idn, &idn->st.node, used, c, sizeof *idn->st.node))
         return -1;
     if (idn->obs.obs_cap == 0)
         idn->obs.istart[0] = 0;
@@ -199,16 +199,15 @@ int idn_grow_obs(crm_identity *idn, size_t need)
 
 int idn_grow_idents(crm_identity *idn, size_t need)
 {
-    size_t c, old;
+    size_t c;
 
     if (need <= idn->obs.idents_cap)
         return 0;
     if (need >= IDN_NONE)
         return -1;
     c = next_cap(idn->obs.idents_cap, need);
-    old = idn->obs.idents_cap;
-    if (resize(idn, &idn->obs.ival, idn->obs.nidents, old, c, 4) ||
-        resize(idn, &idn->st.istate, idn->obs.nidents, old, c, 1))
+    if (resize(idn, &idn->obs.ival, idn->obs.nidents, c, 4) ||
+        resize(idn, &idn->st.istate, idn->obs.nidents, c, 1))
         return -1;
     idn->obs.idents_cap = c;
     return 0;
@@ -249,7 +248,7 @@ int idn_grow_blocks(crm_identity *idn, idn_state *st, size_t need)
     if (need <= st->blocks_cap)
         return 0;
     c = next_cap(st->blocks_cap, need);
-    if (resize(idn, &st->cnt, st->nblocks, st->blocks_cap, c, idn->ncnt * 4))
+    if (resize(idn, &st->cnt, st->nblocks, c, idn->ncnt * 4))
         return -1;
     st->blocks_cap = c;
     return 0;
@@ -332,7 +331,8 @@ int idn_value_map_insert(crm_identity *idn, uint32_t v)
     return 0;
 }
 
-void idn_value_prefetch(const crm_identity *idn, uint64_t key, int link)
+void idn_value_prefetch(const crm_identity *idn, uint64_t key,
+                        idn_prefetch what)
 {
     const idn_vmap_slot *slot = crm_i64map_find(&idn->vmap, (int64_t)key);
 
@@ -341,8 +341,10 @@ void idn_value_prefetch(const crm_identity *idn, uint64_t key, int link)
     crm_prefetch(&idn->vals[slot->v]);
     if (slot->off != IDN_NONE)
         crm_prefetch(idn->bytes + slot->off);
-    if (link)
+    if (what != IDN_PREFETCH_VALUE)
         crm_prefetch(&idn->st.vs[slot->v]);
+    if (what == IDN_PREFETCH_PROFILE && idn->profiles_current)
+        crm_prefetch(&idn->vprofile[slot->v]);
 }
 
 /* The map slot of live value v, or NULL. */
@@ -705,6 +707,8 @@ static void attach(idn_run *run, uint32_t root, uint32_t o, uint32_t v,
     uint32_t slot = run->idn->kinds[kind].slot;
 
     idn_put32(run, &run->st->vs[v].anchor, o);
+    if (run->profiles)
+        run->idn->vprofile[v] = run->idn->obs.src[root];
     idn_put32(run, &c[0], c[0] + 1);
     if (slot != 0 && run->idn->slot_held[slot])
         idn_put32(run, &c[slot], v + 1);
@@ -751,6 +755,43 @@ static void merge_counters(idn_run *run, uint32_t winner, uint32_t loser)
     idn_release_counters(run, loser);
 }
 
+/* The most identifiers rename_credit holds. */
+#define IDN_RENAME_CREDIT_MAX 65536
+
+void idn_rename_credit_add(crm_identity *idn, size_t n)
+{
+    size_t room = IDN_RENAME_CREDIT_MAX - idn->rename_credit;
+
+    idn->rename_credit += n < room ? n : room;
+}
+
+/* Writes winner's profile id to vprofile for the values attached to the
+ * profile of root loser (those its members linked or held), spending the
+ * rename credit; when that runs out the upkeep stops instead (lookups
+ * then climb to the root until the next resolve). */
+static void rename_profile(idn_run *run, uint32_t loser, uint32_t winner)
+{
+    crm_identity *idn = run->idn;
+    const idn_state *st = run->st;
+    int64_t profile = idn->obs.src[winner];
+    uint32_t m = loser, k, lo, hi;
+
+    do {
+        lo = idn->obs.istart[m];
+        hi = idn->obs.istart[m + 1];
+        if (hi - lo > idn->rename_credit) {
+            idn->profiles_current = 0;
+            run->profiles = 0;
+            return;
+        }
+        idn->rename_credit -= hi - lo;
+        for (k = lo; k < hi; k++)
+            if (st->istate[k] == IDN_L_LINKED || st->istate[k] == IDN_L_HELD)
+                idn->vprofile[idn->obs.ival[k]] = profile;
+        m = st->node[m].next;
+    } while (m != loser);
+}
+
 static void unite(idn_run *run, uint32_t a, uint32_t b)
 {
     idn_state *st = run->st;
@@ -761,6 +802,8 @@ static void unite(idn_run *run, uint32_t a, uint32_t b)
 
     idn_put32(run, &st->node[loser].parent, winner);
     merge_counters(run, winner, loser);
+    if (run->profiles)
+        rename_profile(run, loser, winner);
     idn_put32(run, &st->node[a].next, nb);
     idn_put32(run, &st->node[b].next, na);
     report_merge(run, winner, loser);
@@ -929,4 +972,42 @@ void idn_link_observation(idn_run *run, uint32_t o)
             idn_put8(run, &st->istate[i], link_value(run, o, v));
         }
     }
+}
+
+/* ---- profile ids of values ---- */
+
+/* How many values ahead idn_profiles_refresh loads an anchor's node, and
+ * then the source id of its parent (mostly the root). */
+#define REFRESH_NODES_AHEAD 16
+#define REFRESH_SOURCES_AHEAD 8
+
+/* Starts loading what refreshing value v will read at stage ahead. */
+static void refresh_prefetch(const crm_identity *idn, size_t v, size_t ahead)
+{
+    uint32_t a;
+
+    if (v + ahead >= idn->nvals)
+        return;
+    a = idn->st.vs[v + ahead].anchor;
+    if (a == IDN_NONE)
+        return;
+    if (ahead == REFRESH_NODES_AHEAD)
+        crm_prefetch(&idn->st.node[a]);
+    else
+        crm_prefetch(&idn->obs.src[idn->st.node[a].parent]);
+}
+
+void idn_profiles_refresh(crm_identity *idn)
+{
+    const idn_state *st = &idn->st;
+    size_t v;
+
+    for (v = 0; v < idn->nvals; v++) {
+        uint32_t a = st->vs[v].anchor;
+        refresh_prefetch(idn, v, REFRESH_NODES_AHEAD);
+        refresh_prefetch(idn, v, REFRESH_SOURCES_AHEAD);
+        if (a != IDN_NONE)
+            idn->vprofile[v] = idn->obs.src[idn_find_const(st, a)];
+    }
+    idn->profiles_current = 1;
 }

@@ -12,16 +12,18 @@
  * Profiles are union-find sets of observations. A profile's root is always
  * its earliest observation (by at, then source_id), so its id is src[root].
  * A value is attached to at most one profile: vs[v].anchor is an
- * observation of it. Per root, a block of cnt[] counts the values attached
- * (slot 0, for the cap) and those of each limited kind (slots 1..); each
- * observation's union-find entry (idn_node) names its block beside its
- * parent, so that finding a root loads where its counters are, and a root
- * without one counts nothing yet (only roots need counters, and most
- * observations are not roots, or roots of nothing until resolve). Their
- * next fields link the members of a profile in a cycle. These arrays form
- * an idn_state, so that resolve can compute a fresh one and swap it in
- * only after every event was accepted; resolve also renumbers observations
- * in canonical order, so the root of two is then simply the smaller index.
+ * observation of it, and vprofile[v] the profile's id, kept so that a
+ * lookup need not climb to the root. Per root, a block of cnt[] counts
+ * the values attached (slot 0, for the cap) and those of each limited
+ * kind (slots 1..); each observation's union-find entry (idn_node) names
+ * its block beside its parent, so that finding a root loads where its
+ * counters are, and a root without one counts nothing yet (only roots need
+ * counters, and most observations are not roots, or roots of nothing
+ * until resolve). Their next fields link the members of a profile in a
+ * cycle. These arrays form an idn_state, so that resolve can compute a
+ * fresh one and swap it in only after every event was accepted; resolve
+ * also renumbers observations in canonical order, so the root of two is
+ * then simply the smaller index.
  * observe and forget change the live state and log each write in an undo
  * log instead (observe only when an event callback could stop it: without
  * one, its links cannot fail once their memory is reserved).
@@ -224,6 +226,19 @@ struct crm_identity {
 
     idn_state st;
 
+    /* Per value with an anchor: the id of its profile, so that a lookup
+     * reads it beside the value's link instead of climbing to the root.
+     * Exact while profiles_current: resolve and load fill it, observe and
+     * forget keep it (see idn_run.profiles). Not saved. */
+    int64_t *vprofile;
+    int profiles_current;
+    /* Identifiers the merges of observe and forget may still rename in
+     * vprofile: each observe adds IDN_RENAME_CREDIT, each forget as many
+     * as the graph holds (it reads them all anyway), up to a cap. Renames
+     * then cost observe a constant on average and no call more than the
+     * cap, even when merges keep renaming a huge profile. */
+    size_t rename_credit;
+
     /* undo log of the running operation */
     idn_undo_entry *undo;
     size_t nundo, undo_cap;
@@ -256,6 +271,7 @@ typedef struct idn_run {
     int merge_events; /* deliver MERGED events (observe) */
     int ordered;      /* observations are numbered canonically */
     uint32_t fresh;   /* observe: the new observation while alone, else IDN_NONE */
+    int profiles;     /* keep idn->vprofile exact (observe, forget) */
     int stopped;      /* a callback returned non-zero */
     int new_shared;   /* a value became shared during the run */
 } idn_run;
@@ -324,10 +340,18 @@ int idn_value_intern(crm_identity *idn, int kind, const char *s, size_t len,
 /* As idn_value_intern, given key = idn_hash(kind, s, len). */
 int idn_value_intern_hashed(crm_identity *idn, uint64_t key, int kind,
                             const char *s, size_t len, uint32_t *out);
-/* Starts loading what interning the value of key (idn_hash) will read
- * when it is known (its map slot should be cached already), and its link
- * slot too when link is non-zero. */
-void idn_value_prefetch(const crm_identity *idn, uint64_t key, int link);
+/* What idn_value_prefetch loads beside a value and its bytes. */
+typedef enum idn_prefetch {
+    IDN_PREFETCH_VALUE,  /* interning (add) */
+    IDN_PREFETCH_LINK,   /* and its link slot (observe) */
+    IDN_PREFETCH_PROFILE /* and its profile id (lookup_many) */
+} idn_prefetch;
+
+/* Starts loading what finding the value of key (idn_hash) and what
+ * follows will read, when it is known (its map slot should be cached
+ * already). */
+void idn_value_prefetch(const crm_identity *idn, uint64_t key,
+                        idn_prefetch what);
 /* Adds existing value v to the map (loading), unless an equal value is
  * mapped; -1 on allocation failure. */
 int idn_value_map_insert(crm_identity *idn, uint32_t v);
@@ -393,6 +417,14 @@ int idn_emit(idn_run *run, crm_identity_event ev, int64_t profile,
              int64_t other, int64_t to, uint32_t value);
 /* The event a refused link state stands for. */
 crm_identity_event idn_state_event(uint8_t state);
+
+/* Identifiers each observe adds to crm_identity.rename_credit. */
+#define IDN_RENAME_CREDIT 64
+/* Adds n identifiers to the rename credit (up to its cap). */
+void idn_rename_credit_add(crm_identity *idn, size_t n);
+/* Fills vprofile for every value with an anchor; profiles_current
+ * then holds. */
+void idn_profiles_refresh(crm_identity *idn);
 
 /* ---- resolve.c ---- */
 

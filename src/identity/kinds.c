@@ -24,6 +24,7 @@ crm_status crm_identity_new(crm_ctx *ctx, crm_identity **out)
     idn->ctx = ctx;
     idn->shared_limit = DEFAULT_SHARED_LIMIT;
     idn->profile_cap = DEFAULT_PROFILE_CAP;
+    idn->profiles_current = 1;
     crm_i64map_init_slots(&idn->vmap, sizeof(idn_vmap_slot));
     crm_i64map_init(&idn->smap);
     idn->st.free_block = IDN_NONE;
@@ -56,6 +57,7 @@ void crm_identity_free(crm_identity *idn)
     ctx = idn->ctx;
     crm_mem_free(ctx, idn->bytes);
     crm_mem_free(ctx, idn->vals);
+    crm_mem_free(ctx, idn->vprofile);
     crm_i64map_free(ctx, &idn->vmap);
     crm_mem_free(ctx, idn->obs.src);
     crm_mem_free(ctx, idn->obs.at);
@@ -270,22 +272,47 @@ static crm_status normalize_composite(const crm_identity *idn,
     return used > CRM_IDENTITY_MAX_VALUE ? CRM_ELIMIT : CRM_OK;
 }
 
+/* The reason a value of kind could not be normalised, kept on the ctx. */
+static crm_status normalize_error(const crm_identity *idn, int kind,
+                                  crm_status s, const char *reason)
+{
+    return crm_error(idn->ctx, s, "kind '%s': %s", idn->kinds[kind].name,
+                     reason ? reason : "value rejected");
+}
+
+/* Normalises raw for plain kind k into b, failing as
+ * idn_normalize_for_kind does. */
+static crm_status normalize_plain(const idn_kind *k, const char *raw,
+                                  size_t len, norm_buf *b, const char **reason)
+{
+    crm_status s;
+
+    *reason = "value rejected";
+    s = crm_normalize_to_buf(k->normalizer, k->flags, raw, len, b, reason);
+    if (s == CRM_ELIMIT)
+        *reason = "value longer than CRM_IDENTITY_MAX_VALUE";
+    return s;
+}
+
 crm_status idn_normalize_for_kind(const crm_identity *idn, int kind,
                                   const char *raw, size_t len, char *buf,
                                   size_t *out_len, const char **reason)
 {
     const idn_kind *k = &idn->kinds[kind];
+    norm_buf b;
     crm_status s;
 
+    if (k->nparts == 0) {
+        s = normalize_plain(k, raw, len, &b, reason);
+        if (s == CRM_OK) {
+            memcpy(buf, b.data, b.len);
+            *out_len = b.len;
+        }
+        return s;
+    }
     *reason = "value rejected";
-    if (k->nparts)
-        s = normalize_composite(idn, k, raw, len, buf, IDN_NORM_BUF, out_len,
-                                reason);
-    else
-        s = crm_normalize_value(k->normalizer, k->flags, raw, len, buf,
-                                IDN_NORM_BUF, out_len, reason);
-    if (s == CRM_OK && *out_len > CRM_IDENTITY_MAX_VALUE)
-        s = CRM_ELIMIT;
+    s = normalize_composite(idn, k, raw, len, buf, IDN_NORM_BUF, out_len,
+                            reason);
     if (s == CRM_ELIMIT)
         *reason = "value longer than CRM_IDENTITY_MAX_VALUE";
     return s;
@@ -299,22 +326,31 @@ crm_status idn_normalize_checked(const crm_identity *idn, int kind,
     crm_status s = idn_normalize_for_kind(idn, kind, raw, len, buf, out_len,
                                           &reason);
 
-    if (s != CRM_OK)
-        return crm_error(idn->ctx, s, "kind '%s': %s", idn->kinds[kind].name,
-                         reason ? reason : "value rejected");
-    return CRM_OK;
+    return s == CRM_OK ? CRM_OK : normalize_error(idn, kind, s, reason);
 }
 
 crm_status idn_value_find_raw(const crm_identity *idn, int kind,
                               const char *raw, size_t len, uint32_t *out_v)
 {
+    const idn_kind *k = &idn->kinds[kind];
+    const char *reason = NULL;
     char buf[IDN_NORM_BUF];
+    norm_buf b;
     size_t nlen;
-    crm_status s = idn_normalize_checked(idn, kind, raw, len, buf, &nlen);
+    crm_status s;
 
-    if (s == CRM_OK)
-        *out_v = idn_value_find(idn, kind, buf, nlen);
-    return s;
+    if (k->nparts != 0) {
+        s = idn_normalize_checked(idn, kind, raw, len, buf, &nlen);
+        if (s == CRM_OK)
+            *out_v = idn_value_find(idn, kind, buf, nlen);
+        return s;
+    }
+    /* a plain value is found where it was normalised, uncopied */
+    s = normalize_plain(k, raw, len, &b, &reason);
+    if (s != CRM_OK)
+        return normalize_error(idn, kind, s, reason);
+    *out_v = idn_value_find(idn, kind, b.data, b.len);
+    return CRM_OK;
 }
 
 crm_status crm_identity_block_value(crm_identity *idn, int kind,

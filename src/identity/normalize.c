@@ -157,19 +157,18 @@ static crm_status copy_out(const norm_buf *b, char *out, size_t cap,
     return CRM_OK;
 }
 
-crm_status crm_normalize_value(crm_identity_normalizer normalizer,
-                               unsigned flags, const char *raw, size_t len,
-                               char *out, size_t cap, size_t *out_len,
-                               const char **reason)
+/* Normalises raw[0..len) (not NULL when len > 0) into b, without
+ * checking its length. */
+static crm_status normalize_unchecked(crm_identity_normalizer normalizer,
+                                      unsigned flags, const char *raw,
+                                      size_t len, norm_buf *b,
+                                      const char **reason)
 {
     const norm_rule *rule = norm_rule_of(normalizer);
     const char *why = NULL;
     size_t begin = 0, end = len;
-    norm_buf b;
     crm_status st;
 
-    if (!out_len || (!raw && len > 0) || (!out && cap > 0))
-        return fail(CRM_EINVAL, "NULL argument", reason);
     if (!rule)
         return fail(CRM_EINVAL, "unknown normaliser", reason);
     if (flags & ~NORM_KNOWN_FLAGS)
@@ -178,11 +177,42 @@ crm_status crm_normalize_value(crm_identity_normalizer normalizer,
         trim_spaces(raw, &begin, &end);
     if (!crm_utf8_valid(raw + begin, end - begin))
         return fail(CRM_EUTF8, "value is not valid UTF-8", reason);
-    b.len = 0;
-    st = rule->fn(raw + begin, end - begin, flags & rule->flags, &b, &why);
+    b->len = 0;
+    st = rule->fn(raw + begin, end - begin, flags & rule->flags, b, &why);
     if (st != CRM_OK)
         return fail(st, why, reason);
+    return CRM_OK;
+}
+
+crm_status crm_normalize_value(crm_identity_normalizer normalizer,
+                               unsigned flags, const char *raw, size_t len,
+                               char *out, size_t cap, size_t *out_len,
+                               const char **reason)
+{
+    norm_buf b;
+    crm_status st;
+
+    if (!out_len || (!raw && len > 0) || (!out && cap > 0))
+        return fail(CRM_EINVAL, "NULL argument", reason);
+    st = normalize_unchecked(normalizer, flags, raw, len, &b, reason);
+    if (st != CRM_OK)
+        return st;
     return copy_out(&b, out, cap, out_len, reason);
+}
+
+crm_status crm_normalize_to_buf(crm_identity_normalizer normalizer,
+                                unsigned flags, const char *raw, size_t len,
+                                norm_buf *b, const char **reason)
+{
+    const char *why = NULL;
+    crm_status st;
+
+    if (!raw && len > 0)
+        return fail(CRM_EINVAL, "NULL argument", reason);
+    st = normalize_unchecked(normalizer, flags, raw, len, b, reason);
+    if (st == CRM_OK && norm_check_length(b, &why) != CRM_OK)
+        return fail(CRM_ELIMIT, why, reason);
+    return st;
 }
 
 /* ---- placeholders ------------------------------------------------------ */

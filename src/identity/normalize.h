@@ -5,7 +5,19 @@
 #ifndef CRM_IDENTITY_NORMALIZE_H
 #define CRM_IDENTITY_NORMALIZE_H
 
+#include <stddef.h>
+
 #include "crm/identity.h"
+
+/*
+ * The value being built. At most CRM_IDENTITY_MAX_VALUE bytes are kept in
+ * data; len counts every byte produced, so an over-long value is detected
+ * after the fact (len > CRM_IDENTITY_MAX_VALUE).
+ */
+typedef struct norm_buf {
+    size_t len;
+    char data[CRM_IDENTITY_MAX_VALUE];
+} norm_buf;
 
 /*
  * crm_normalize_value: writes the normalised form of raw[0..len) into out
@@ -19,6 +31,15 @@ crm_status crm_normalize_value(crm_identity_normalizer normalizer,
                                unsigned flags, const char *raw, size_t len,
                                char *out, size_t cap, size_t *out_len,
                                const char **reason);
+
+/*
+ * crm_normalize_to_buf: as crm_normalize_value, leaving the value in
+ * b->data[0 .. b->len) instead of copying it out (CRM_ELIMIT when it is
+ * longer than CRM_IDENTITY_MAX_VALUE), for callers that only read it.
+ */
+crm_status crm_normalize_to_buf(crm_identity_normalizer normalizer,
+                                unsigned flags, const char *raw, size_t len,
+                                norm_buf *b, const char **reason);
 
 /*
  * crm_normalize_is_placeholder: non-zero when an already normalised value

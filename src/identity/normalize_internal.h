@@ -12,16 +12,7 @@
 
 #include "core/utf8.h"
 #include "crm/identity.h"
-
-/*
- * The value being built. At most CRM_IDENTITY_MAX_VALUE bytes are kept in
- * data; len counts every byte produced, so an over-long value is detected
- * after the fact (len > CRM_IDENTITY_MAX_VALUE).
- */
-typedef struct norm_buf {
-    size_t len;
-    char data[CRM_IDENTITY_MAX_VALUE];
-} norm_buf;
+#include "identity/normalize.h"
 
 /*
  * One normaliser: reads s[0..len) (valid UTF-8, ASCII whitespace and U+3000

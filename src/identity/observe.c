@@ -193,14 +193,16 @@ static int stage_observation(crm_identity *idn, size_t first, size_t n,
 }
 
 /* Once the map slots of the staged identifiers [0, n) are loaded, starts
- * loading the values they lead to (and their links when link != 0). */
-static void prefetch_staged(const crm_identity *idn, size_t n, int link)
+ * loading the values they lead to (and what else idn_value_prefetch
+ * says). */
+static void prefetch_staged(const crm_identity *idn, size_t n,
+                            idn_prefetch what)
 {
     size_t i;
 
     for (i = 0; i < n; i++)
         if (idn->stage[i].status == CRM_OK)
-            idn_value_prefetch(idn, idn->stage[i].key, link);
+            idn_value_prefetch(idn, idn->stage[i].key, what);
 }
 
 /* Interns the identifiers of observation source_id into
@@ -306,6 +308,8 @@ static crm_status finish(crm_identity *idn, const idn_mark *m, idn_run *run,
         s = crm_error(idn->ctx, CRM_ECALLBACK,
                       "the event callback returned non-zero");
     if (s != CRM_OK) {
+        if (run->profiles) /* the renames it made are not logged */
+            idn->profiles_current = 0;
         idn_rollback(idn, m);
         idn_unfreeze_if_empty(idn);
         return s;
@@ -342,7 +346,7 @@ static size_t stage_batch(crm_identity *idn, size_t first, size_t n_obs,
             break;
         crm_i64map_prefetch(&idn->smap, source_ids[o]);
     }
-    prefetch_staged(idn, offsets[o] - base, 0);
+    prefetch_staged(idn, offsets[o] - base, IDN_PREFETCH_VALUE);
     return o;
 }
 
@@ -472,7 +476,7 @@ crm_status crm_identity_observe(crm_identity *idn, int64_t source_id,
         s = append_observation(idn, source_id, at, &o);
     /* the map slots were loading meanwhile */
     if (s == CRM_OK && staged)
-        prefetch_staged(idn, n, 1);
+        prefetch_staged(idn, n, IDN_PREFETCH_LINK);
     if (s == CRM_OK)
         s = intern_identifiers(idn, &run, source_id, n, kinds, values, lens,
                                staged ? idn->stage : NULL, &nids);
@@ -494,6 +498,8 @@ crm_status crm_identity_observe(crm_identity *idn, int64_t source_id,
     }
     if (s == CRM_OK && !run.stopped) {
         run.merge_events = 1;
+        run.profiles = idn->profiles_current;
+        idn_rename_credit_add(idn, IDN_RENAME_CREDIT);
         run.fresh = o;
         prefetch_roots(idn, o);
         idn_link_observation(&run, o);

@@ -50,6 +50,15 @@ static crm_status held_by_one(const crm_identity *idn, uint32_t v)
     return CRM_OK;
 }
 
+/* The profile id of value v, which an anchor attaches to a profile. */
+static int64_t profile_of_value(const crm_identity *idn, uint32_t v)
+{
+    if (idn->profiles_current)
+        return idn->vprofile[v];
+    return idn->obs.src[find_root_prefetching_source(idn,
+                                                     idn->st.vs[v].anchor)];
+}
+
 crm_status crm_identity_lookup(const crm_identity *idn, int kind,
                                const char *raw, size_t len,
                                int64_t *out_profile)
@@ -67,8 +76,7 @@ crm_status crm_identity_lookup(const crm_identity *idn, int kind,
     if (held_by_one(idn, v) != CRM_OK)
         return crm_error(idn->ctx, CRM_ENOTFOUND,
                          "no single profile holds this value");
-    *out_profile = idn->obs.src[find_root_prefetching_source(
-        idn, idn->st.vs[v].anchor)];
+    *out_profile = profile_of_value(idn, v);
     return CRM_OK;
 }
 
@@ -159,7 +167,8 @@ static void lookup_roots(const crm_identity *idn, lookup_item *items,
 }
 
 /* Finishes a batch in steps, each reading what the one before loaded:
- * map slots, then values' bytes and links, then profile roots. */
+ * map slots, then values' bytes, links and profile ids, then (when those
+ * are not current) profile roots. */
 static void lookup_finish(const crm_identity *idn, const int *kinds,
                           const char *buf, lookup_item *items, size_t count,
                           int64_t *profiles, crm_status *status)
@@ -167,7 +176,7 @@ static void lookup_finish(const crm_identity *idn, const int *kinds,
     size_t j;
 
     for (j = 0; j < count; j++)
-        idn_value_prefetch(idn, items[j].key, 1);
+        idn_value_prefetch(idn, items[j].key, IDN_PREFETCH_PROFILE);
     for (j = 0; j < count; j++) {
         lookup_item *it = &items[j];
         uint32_t v = idn_value_find_hashed(idn, it->key, kinds[it->index],
@@ -175,7 +184,9 @@ static void lookup_finish(const crm_identity *idn, const int *kinds,
         status[it->index] = held_by_one(idn, v);
         it->node = IDN_NONE;
         it->at_root = 0;
-        if (status[it->index] == CRM_OK) {
+        if (status[it->index] == CRM_OK && idn->profiles_current) {
+            profiles[it->index] = idn->vprofile[v];
+        } else if (status[it->index] == CRM_OK) {
             it->node = idn->st.vs[v].anchor;
             crm_prefetch(&idn->st.node[it->node]);
         }

@@ -884,6 +884,8 @@ crm_status crm_identity_resolve(crm_identity *idn)
         s = idn->event_fn == NULL ? resolve_in_place(idn, order, n)
                                   : resolve_beside(idn, order, n);
     crm_mem_free(idn->ctx, order);
+    if (s == CRM_OK)
+        idn_profiles_refresh(idn);
     if (s == CRM_ENOMEM)
         return crm_error_nomem(idn->ctx);
     if (s != CRM_OK)

@@ -540,6 +540,8 @@ crm_status crm_identity_load(crm_ctx *ctx, crm_identity_read_fn read,
         s = crm_identity_new(ctx, &idn);
     if (s == CRM_OK)
         s = parse(idn, data, len);
+    if (s == CRM_OK)
+        idn_profiles_refresh(idn);
     crm_mem_free(ctx, data);
     if (s != CRM_OK) {
         crm_identity_free(idn);
