@@ -205,6 +205,32 @@ static crm_status resolve(crm_rfm *rfm, const rfm_batch *b, int64_t id,
     return *out ? CRM_OK : create(rfm, b, id, out);
 }
 
+/*
+ * As resolve, in one probe where resolve takes two for a new customer: for
+ * rows that are mostly new customers (aggregates).
+ */
+static crm_status resolve_new(crm_rfm *rfm, const rfm_batch *b, int64_t id,
+                              rfm_slot **out)
+{
+    rfm_slot *c;
+    int inserted;
+
+    if (rfm->map.count >= CRM_RFM_MAX_CUSTOMERS)
+        return resolve(rfm, b, id, out);
+    c = crm_i64map_insert(rfm->ctx, &rfm->map, id, &inserted);
+    if (!c)
+        return crm_error_nomem(rfm->ctx);
+    if (inserted && !b->fresh) {
+        if (push_created(rfm, id) != CRM_OK) {
+            crm_i64map_remove(&rfm->map, id);
+            return CRM_ENOMEM;
+        }
+        c->is_new = 1;
+    }
+    *out = c;
+    return CRM_OK;
+}
+
 /* ---- Applying rows ---------------------------------------------------------- */
 
 static crm_status push_undo(crm_rfm *rfm, int64_t id, uint32_t last_day)
@@ -321,7 +347,8 @@ static crm_status run_batch(crm_rfm *rfm, const rfm_source *src, size_t n)
         if (status == CRM_OK && d.skip)
             continue;
         if (status == CRM_OK)
-            status = resolve(rfm, &b, d.id, &c);
+            status = src->aggregates ? resolve_new(rfm, &b, d.id, &c)
+                                     : resolve(rfm, &b, d.id, &c);
         if (status == CRM_OK)
             status = apply(rfm, &b, i, c, &d);
         if (status != CRM_OK)
