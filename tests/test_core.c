@@ -769,6 +769,29 @@ START_TEST(test_utf8_validation_at_every_offset)
 }
 END_TEST
 
+/* Every 3-byte sequence (lead byte E0..EF) is judged as decoding it
+ * judges it: crm_utf8_valid checks these without decoding. */
+START_TEST(test_utf8_validation_of_three_byte_sequences)
+{
+    char s[4];
+    unsigned lead, second, third;
+
+    for (lead = 0xE0; lead <= 0xEF; lead++)
+        for (second = 0; second < 256; second++)
+            for (third = 0; third < 256; third++) {
+                size_t pos = 0;
+                uint32_t cp;
+                int decodes;
+                s[0] = (char)lead;
+                s[1] = (char)second;
+                s[2] = (char)third;
+                s[3] = 'a';
+                decodes = crm_utf8_decode(s, 3, &pos, &cp) == 0 && pos == 3;
+                ck_assert_int_eq(crm_utf8_valid(s, 4), decodes);
+            }
+}
+END_TEST
+
 START_TEST(test_utf8_roundtrip)
 {
     uint32_t samples[] = {0, 0x7F, 0x80, 0x7FF, 0x800, 0x3000, 0xFFFD,
@@ -1196,6 +1219,7 @@ static Suite *core_suite(void)
     tcase_add_test(tc, test_radix_sort_within_bounds);
     tcase_add_test(tc, test_utf8_validation);
     tcase_add_test(tc, test_utf8_validation_at_every_offset);
+    tcase_add_test(tc, test_utf8_validation_of_three_byte_sequences);
     tcase_add_test(tc, test_utf8_roundtrip);
     tcase_add_test(tc, test_bytes_roundtrip);
     tcase_add_test(tc, test_bytes_malformed_varint);

@@ -65,20 +65,36 @@ static int all_ascii(const char *s, size_t len)
     return (seen & UINT64_C(0x8080808080808080)) == 0;
 }
 
+/* Whether the three bytes at p, p[0] in E0..EF, are a well-formed
+ * sequence: two continuation bytes, neither overlong (E0 needs A0..BF
+ * next) nor a surrogate (ED needs 80..9F next). Japanese text is mostly
+ * such sequences: kana, kanji and the full-width forms. */
+static int valid_three(const unsigned char *p)
+{
+    unsigned lo = p[0] == 0xE0 ? 0xA0 : 0x80;
+    unsigned hi = p[0] == 0xED ? 0x9F : 0xBF;
+
+    return p[1] >= lo && p[1] <= hi && is_continuation(p[2]);
+}
+
 int crm_utf8_valid(const char *s, size_t len)
 {
+    const unsigned char *p = (const unsigned char *)s;
     size_t pos = 0;
     uint32_t cp;
 
     if (all_ascii(s, len))
         return 1;
     while (pos < len) {
-        if ((unsigned char)s[pos] < 0x80) {
+        if (p[pos] < 0x80) {
             pos++;
-            continue;
-        }
-        if (crm_utf8_decode(s, len, &pos, &cp) != 0)
+        } else if ((p[pos] & 0xF0) == 0xE0 && len - pos >= 3) {
+            if (!valid_three(p + pos))
+                return 0;
+            pos += 3;
+        } else if (crm_utf8_decode(s, len, &pos, &cp) != 0) {
             return 0;
+        }
     }
     return 1;
 }
