@@ -981,19 +981,28 @@ void idn_link_observation(idn_run *run, uint32_t o)
 #define REFRESH_NODES_AHEAD 16
 #define REFRESH_SOURCES_AHEAD 8
 
-/* Starts loading what refreshing value v will read at stage ahead. */
-static void refresh_prefetch(const crm_identity *idn, size_t v, size_t ahead)
+/* The anchor of value v, or IDN_NONE (also past the last value). */
+static uint32_t anchor_of(const crm_identity *idn, size_t v)
 {
-    uint32_t a;
+    return v < idn->nvals ? idn->st.vs[v].anchor : IDN_NONE;
+}
 
-    if (v + ahead >= idn->nvals)
-        return;
-    a = idn->st.vs[v + ahead].anchor;
-    if (a == IDN_NONE)
-        return;
-    if (ahead == REFRESH_NODES_AHEAD)
+/* Starts loading the union-find entry of value v's anchor. */
+static void prefetch_anchor_node(const crm_identity *idn, size_t v)
+{
+    uint32_t a = anchor_of(idn, v);
+
+    if (a != IDN_NONE)
         crm_prefetch(&idn->st.node[a]);
-    else
+}
+
+/* Starts loading the source id of the parent of value v's anchor (mostly
+ * the root), whose entry prefetch_anchor_node loaded. */
+static void prefetch_anchor_source(const crm_identity *idn, size_t v)
+{
+    uint32_t a = anchor_of(idn, v);
+
+    if (a != IDN_NONE)
         crm_prefetch(&idn->obs.src[idn->st.node[a].parent]);
 }
 
@@ -1004,8 +1013,8 @@ void idn_profiles_refresh(crm_identity *idn)
 
     for (v = 0; v < idn->nvals; v++) {
         uint32_t a = st->vs[v].anchor;
-        refresh_prefetch(idn, v, REFRESH_NODES_AHEAD);
-        refresh_prefetch(idn, v, REFRESH_SOURCES_AHEAD);
+        prefetch_anchor_node(idn, v + REFRESH_NODES_AHEAD);
+        prefetch_anchor_source(idn, v + REFRESH_SOURCES_AHEAD);
         if (a != IDN_NONE)
             idn->vprofile[v] = idn->obs.src[idn_find_const(st, a)];
     }
