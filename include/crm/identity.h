@@ -383,10 +383,15 @@ CRM_API crm_status crm_identity_profile_of(const crm_identity *idn,
 
 /*
  * crm_identity_lookup: the profile holding the value raw of kind,
- * normalised like the input.
+ * normalised like the input. On a graph far bigger than the caches a call
+ * mostly waits on two reads of memory, one after the other (the value's
+ * map slot, then its bytes); to look up many values, pass them to
+ * crm_identity_lookup_many, which overlaps those reads.
  * Errors: CRM_EINVAL (NULL, unknown kind, rejected value), CRM_EUTF8,
  * CRM_ENOTFOUND (no profile holds it, or it is blocked or shared by
  * several profiles).
+ * Thread-safety: as the handle (one thread at a time): a failure records
+ * its message on the ctx.
  */
 CRM_API crm_status crm_identity_lookup(const crm_identity *idn, int kind,
                                        const char *raw, size_t len,
