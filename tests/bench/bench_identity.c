@@ -27,8 +27,8 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/resource.h>
-#include <time.h>
 
+#include "bench_util.h"
 #include "core/radix.h"
 #include "crm/identity.h"
 
@@ -281,14 +281,6 @@ static void generate(gen *g, uint64_t first, size_t n)
 
 /* ---- measuring ---- */
 
-static double cpu_seconds(void)
-{
-    struct timespec ts;
-
-    clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &ts);
-    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
-
 static void check(crm_status s, crm_ctx *ctx, const char *what)
 {
     if (s != CRM_OK) {
@@ -383,12 +375,12 @@ static double bench_lookup(crm_ctx *ctx, const crm_identity *idn, gen *g,
 
     for (r = 0; r < rounds; r++) {
         generate(g, mix(r) % (n > CHUNK ? n - CHUNK : 1), CHUNK);
-        t = cpu_seconds();
+        t = bench_cpu_ms() / 1e3;
         for (i = 0; i < CHUNK * IDS_PER_OBS; i++)
             found += crm_identity_lookup(idn, g->kinds[i], g->values[i],
                                          strlen(g->values[i]),
                                          &profile) == CRM_OK;
-        spent += cpu_seconds() - t;
+        spent += bench_cpu_ms() / 1e3 - t;
     }
     (void)ctx;
     return (double)(rounds * CHUNK * IDS_PER_OBS) / spent +
@@ -409,13 +401,13 @@ static double bench_lookup_cached(const crm_identity *idn, gen *g)
     double t;
 
     generate(g, 0, CHUNK);
-    t = cpu_seconds();
+    t = bench_cpu_ms() / 1e3;
     for (r = 0; r < rounds; r++)
         for (i = 0; i < CACHED_VALUES; i++)
             found += crm_identity_lookup(idn, g->kinds[i], g->values[i],
                                          strlen(g->values[i]),
                                          &profile) == CRM_OK;
-    t = cpu_seconds() - t;
+    t = bench_cpu_ms() / 1e3 - t;
     return (double)(rounds * CACHED_VALUES) / t + 0 * (double)found;
 }
 
@@ -430,11 +422,11 @@ static double bench_lookup_many(crm_ctx *ctx, const crm_identity *idn,
 
     for (r = 0; r < rounds; r++) {
         generate(g, mix(r) % (n > CHUNK ? n - CHUNK : 1), CHUNK);
-        t = cpu_seconds();
+        t = bench_cpu_ms() / 1e3;
         check(crm_identity_lookup_many(idn, CHUNK * IDS_PER_OBS, g->kinds,
                                        g->values, NULL, profiles, status),
               ctx, "lookup_many");
-        spent += cpu_seconds() - t;
+        spent += bench_cpu_ms() / 1e3 - t;
     }
     return (double)(rounds * CHUNK * IDS_PER_OBS) / spent;
 }
@@ -450,14 +442,14 @@ static double bench_observe(crm_ctx *ctx, gen *g, uint64_t n)
     for (first = 0; first < n; first += CHUNK) {
         size_t m = n - first < CHUNK ? (size_t)(n - first) : CHUNK;
         generate(g, first, m);
-        t = cpu_seconds();
+        t = bench_cpu_ms() / 1e3;
         for (i = 0; i < m; i++)
             check(crm_identity_observe(idn, g->src[i], g->at[i],
                                        g->offsets[i + 1] - g->offsets[i],
                                        g->kinds + g->offsets[i],
                                        g->values + g->offsets[i], NULL,
                                        &profile), ctx, "observe");
-        spent += cpu_seconds() - t;
+        spent += bench_cpu_ms() / 1e3 - t;
     }
     crm_identity_free(idn);
     return (double)n / spent;
@@ -481,16 +473,16 @@ static crm_identity *build(crm_ctx *ctx, gen *g, uint64_t n, double *add_s,
     for (first = 0; first < n; first += CHUNK) {
         size_t m = n - first < CHUNK ? (size_t)(n - first) : CHUNK;
         generate(g, first, m);
-        t = cpu_seconds();
+        t = bench_cpu_ms() / 1e3;
         check(crm_identity_add(idn, m, g->src, g->at, g->offsets, g->kinds,
                                g->values, NULL), ctx, "add");
-        *add_s += cpu_seconds() - t;
+        *add_s += bench_cpu_ms() / 1e3 - t;
     }
     getrusage(RUSAGE_SELF, &ru);
     add_peak_rss_kb = ru.ru_maxrss;
-    t = cpu_seconds();
+    t = bench_cpu_ms() / 1e3;
     check(crm_identity_resolve(idn), ctx, "resolve");
-    *resolve_s = cpu_seconds() - t;
+    *resolve_s = bench_cpu_ms() / 1e3 - t;
     return idn;
 }
 

@@ -18,7 +18,6 @@
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
-#include <time.h>
 
 #include "bench_util.h"
 #include "core/memhint.h"
@@ -27,14 +26,6 @@
 #define CHAINS 16
 #define READS 4000000u
 #define RUNS 5
-
-static double cpu_ns(void)
-{
-    struct timespec ts;
-
-    clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &ts);
-    return (double)ts.tv_sec * 1e9 + (double)ts.tv_nsec;
-}
 
 /* Links the lines of buf into one random cycle (Sattolo's shuffle): the
  * first word of each line holds the index of the next line's. */
@@ -72,16 +63,16 @@ static double follow(const uint64_t *buf, size_t lines, size_t chains)
 
     for (c = 0; c < chains; c++)
         at[c] = (uint64_t)(lines / chains * c) * LINE_WORDS;
-    t = cpu_ns();
+    t = bench_cpu_ms();
     for (i = 0; i < steps; i++)
         for (c = 0; c < chains; c++)
             at[c] = buf[at[c]];
-    t = cpu_ns() - t;
+    t = bench_cpu_ms() - t;
     for (c = 0; c < chains; c++)
         sum += at[c];
     if (sum == UINT64_MAX) /* keeps the reads */
         printf("#\n");
-    return t / (double)(steps * chains);
+    return t * 1e6 / (double)(steps * chains);
 }
 
 static double median_of_runs(const uint64_t *buf, size_t lines,

@@ -151,14 +151,6 @@ static crm_rfm *new_rfm(crm_ctx *ctx)
     return rfm;
 }
 
-static double cpu_now_ms(void)
-{
-    struct timespec ts;
-
-    clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &ts);
-    return (double)ts.tv_sec * 1e3 + (double)ts.tv_nsec / 1e6;
-}
-
 /*
  * One ingest + score of the orders into a fresh handle (reserving room for
  * the customers first when `reserve`). Returns wall ms; *cpu gets CPU ms,
@@ -176,12 +168,12 @@ static double run_orders(const orders *o, int reserve, double *cpu,
         exit(1);
     rfm = new_rfm(ctx);
     t0 = bench_now_ms();
-    *cpu = cpu_now_ms();
+    *cpu = bench_cpu_ms();
     if (reserve)
         check(crm_rfm_reserve(rfm, o->customers), "reserve", ctx);
     check(crm_rfm_add_orders(rfm, o->id, o->at, o->amount, o->n), "add_orders", ctx);
     check(crm_rfm_score(rfm), "score", ctx);
-    *cpu = cpu_now_ms() - *cpu;
+    *cpu = bench_cpu_ms() - *cpu;
     t1 = bench_now_ms();
     *peak = c.peak;
     *customers = crm_rfm_customer_count(rfm);
@@ -207,11 +199,11 @@ static void run_orders_reused(const orders *o, double *ms, double *cpu)
         double t0, c0;
         check(crm_rfm_clear(rfm), "clear", ctx);
         t0 = bench_now_ms();
-        c0 = cpu_now_ms();
+        c0 = bench_cpu_ms();
         check(crm_rfm_add_orders(rfm, o->id, o->at, o->amount, o->n), "add_orders", ctx);
         check(crm_rfm_score(rfm), "score", ctx);
         if (r > 0) { /* the first round only warms the tables */
-            cpu[r - 1] = cpu_now_ms() - c0;
+            cpu[r - 1] = bench_cpu_ms() - c0;
             ms[r - 1] = bench_now_ms() - t0;
         }
     }
@@ -261,10 +253,10 @@ static double run_aggregates(const int64_t *ids, const int64_t *last,
     check(crm_ctx_new(&ctx), "ctx", NULL);
     rfm = new_rfm(ctx);
     t0 = bench_now_ms();
-    *cpu = cpu_now_ms();
+    *cpu = bench_cpu_ms();
     check(crm_rfm_add_aggregates(rfm, ids, last, count, total, n), "add_aggregates", ctx);
     check(crm_rfm_score(rfm), "score", ctx);
-    *cpu = cpu_now_ms() - *cpu;
+    *cpu = bench_cpu_ms() - *cpu;
     t1 = bench_now_ms();
     crm_rfm_free(rfm);
     crm_ctx_free(ctx);
@@ -301,15 +293,15 @@ static int run_rows(const char *path)
 
         check(crm_ctx_new(&ctx), "ctx", NULL);
         rfm = new_rfm(ctx);
-        t = cpu_now_ms();
+        t = bench_cpu_ms();
         for (i = 0; i < n; i++)
             check(crm_rfm_add_order(rfm, col[i], col[n + i], col[2 * n + i]), "add_order", ctx);
-        per_row[r] = (cpu_now_ms() - t) * 1e6 / (double)n;
+        per_row[r] = (bench_cpu_ms() - t) * 1e6 / (double)n;
         crm_rfm_free(rfm);
         rfm = new_rfm(ctx);
-        t = cpu_now_ms();
+        t = bench_cpu_ms();
         check(crm_rfm_add_orders(rfm, col, col + n, col + 2 * n, n), "add_orders", ctx);
-        bulk[r] = (cpu_now_ms() - t) * 1e6 / (double)n;
+        bulk[r] = (bench_cpu_ms() - t) * 1e6 / (double)n;
         crm_rfm_free(rfm);
         crm_ctx_free(ctx);
     }

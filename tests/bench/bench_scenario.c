@@ -182,15 +182,6 @@ static void fill_record(world *w, uint64_t customer, uint64_t r)
     crm_segment_record_set_money(rec, CRM_SEGMENT_STD_COUNT, (int64_t)(r % 10000));
 }
 
-/* CPU time of this process in ms: the figure that does not depend on other load. */
-static double cpu_now_ms(void)
-{
-    struct timespec ts;
-
-    clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &ts);
-    return (double)ts.tv_sec * 1e3 + (double)ts.tv_nsec / 1e6;
-}
-
 /* Every customer starts with no state. */
 static void clear_states(world *w)
 {
@@ -239,7 +230,7 @@ static double run(world *w, size_t events, uint64_t seed, double *cpu_ms)
 
     clear_states(w);
     fetch_batch(w, ahead, &seed);
-    *cpu_ms = cpu_now_ms();
+    *cpu_ms = bench_cpu_ms();
     start = bench_now_ms();
     for (i = 0; i < events; i++) {
         uint64_t r = ahead[i % (2 * BATCH)].r;
@@ -265,7 +256,7 @@ static double run(world *w, size_t events, uint64_t seed, double *cpu_ms)
         check(st, w, "event");
         *len_at = (uint8_t)len;
     }
-    *cpu_ms = cpu_now_ms() - *cpu_ms;
+    *cpu_ms = bench_cpu_ms() - *cpu_ms;
     return bench_now_ms() - start;
 }
 
