@@ -302,9 +302,10 @@ CRM_API crm_status crm_rfm_add_aggregate(crm_rfm *rfm, int64_t customer_id,
  * Scores every customer with the current options. Must be called after
  * adding data or changing a scoring option and before reading results.
  * Scoring no customer is fine. Memory: the handle keeps about 43 bytes
- * per customer (hash table, aggregate, scores); quantile scoring gathers
- * the values near each cut while it runs (a few bytes per customer on
- * typical data, at most 16).
+ * per customer (its hash slot with the customer's totals); scores are not
+ * stored but follow from the cuts this call finds. Quantile scoring
+ * gathers the values near each cut while it runs (a few bytes per
+ * customer on typical data, at most 8).
  * Deterministic: the same customers give the same scores in any order.
  * Errors: CRM_EINVAL (NULL rfm), CRM_ENOMEM (previous scores are kept).
  */

@@ -65,6 +65,8 @@ crm_status crm_rfm_export(const crm_rfm *rfm, int64_t *customer_id,
         return status;
     for (i = 0; i < rfm->map.count; i++) {
         size_t idx = order[i];
+        uint8_t score[3];
+        crm_rfm__scores(rfm, idx, score);
         if (customer_id)
             customer_id[i] = ids[i];
         if (recency_days)
@@ -74,11 +76,11 @@ crm_status crm_rfm_export(const crm_rfm *rfm, int64_t *customer_id,
         if (monetary)
             monetary[i] = crm_rfm__monetary(rfm, idx);
         if (r)
-            r[i] = rfm_customer(rfm, idx)->score[0];
+            r[i] = score[0];
         if (f)
-            f[i] = rfm_customer(rfm, idx)->score[1];
+            f[i] = score[1];
         if (m)
-            m[i] = rfm_customer(rfm, idx)->score[2];
+            m[i] = score[2];
     }
     crm_mem_free(rfm->ctx, ids);
     crm_mem_free(rfm->ctx, order);
@@ -91,6 +93,7 @@ crm_status crm_rfm_lookup(const crm_rfm *rfm, int64_t customer_id,
 {
     crm_status status = check_readable(rfm);
     const rfm_slot *c;
+    uint8_t score[3];
     size_t idx;
 
     if (status != CRM_OK)
@@ -100,6 +103,7 @@ crm_status crm_rfm_lookup(const crm_rfm *rfm, int64_t customer_id,
         return crm_error(rfm->ctx, CRM_ENOTFOUND, "no customer %lld",
                          (long long)customer_id);
     idx = crm_i64map_index(&rfm->map, c);
+    crm_rfm__scores(rfm, idx, score);
     if (recency_days)
         *recency_days = crm_rfm__recency_days(rfm, idx);
     if (frequency)
@@ -107,11 +111,11 @@ crm_status crm_rfm_lookup(const crm_rfm *rfm, int64_t customer_id,
     if (monetary)
         *monetary = crm_rfm__monetary(rfm, idx);
     if (r)
-        *r = c->score[0];
+        *r = score[0];
     if (f)
-        *f = c->score[1];
+        *f = score[1];
     if (m)
-        *m = c->score[2];
+        *m = score[2];
     return CRM_OK;
 }
 
@@ -132,7 +136,8 @@ crm_status crm_rfm_foreach(const crm_rfm *rfm, crm_rfm_visit_fn visit,
         return status;
     for (i = 0; i < rfm->map.count && status == CRM_OK; i++) {
         size_t idx = order[i];
-        const uint8_t *s = &rfm_customer(rfm, idx)->score[0];
+        uint8_t s[3];
+        crm_rfm__scores(rfm, idx, s);
         if (visit(user, ids[i], crm_rfm__recency_days(rfm, idx),
                   crm_rfm__frequency(rfm, idx), crm_rfm__monetary(rfm, idx),
                   s[0], s[1], s[2]) != 0)
@@ -178,8 +183,9 @@ static crm_status summarise(const crm_rfm *rfm, size_t ncell,
 
 static size_t grid_cell(const crm_rfm *rfm, size_t idx)
 {
-    const uint8_t *s = &rfm_customer(rfm, idx)->score[0];
+    uint8_t s[3];
 
+    crm_rfm__scores(rfm, idx, s);
     return (size_t)(s[0] - 1) * rfm->bins + (size_t)(s[1] - 1);
 }
 
@@ -201,18 +207,20 @@ crm_status crm_rfm_grid(const crm_rfm *rfm, uint64_t *customers,
 
 static size_t jp4_cell(const crm_rfm *rfm, size_t idx)
 {
-    const uint8_t *s = &rfm_customer(rfm, idx)->score[0];
+    uint8_t s[3];
     int group = 0;
 
+    crm_rfm__scores(rfm, idx, s);
     crm_rfm_map_group(CRM_RFM_MAP_JP4, s[0], s[1], &group);
     return (size_t)group;
 }
 
 static size_t rf11_cell(const crm_rfm *rfm, size_t idx)
 {
-    const uint8_t *s = &rfm_customer(rfm, idx)->score[0];
+    uint8_t s[3];
     int group = 0;
 
+    crm_rfm__scores(rfm, idx, s);
     crm_rfm_map_group(CRM_RFM_MAP_RF11, s[0], s[1], &group);
     return (size_t)group;
 }

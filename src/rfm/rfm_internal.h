@@ -8,6 +8,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "core/civil.h"
 #include "core/ctx.h"
 #include "core/i64map.h"
 #include "crm/rfm.h"
@@ -17,9 +18,9 @@
 #define RFM_TIME_MAX INT64_C(253402300800)
 
 /*
- * A customer: its hash slot, holding what its orders add up to and its
- * scores (32 bytes: adding an order touches one cache line, and the scores
- * move with the customer when the table changes).
+ * A customer: its hash slot, holding what its orders add up to (32 bytes,
+ * so that adding an order touches one cache line). Its scores are not
+ * stored: they follow from its values and the handle's cuts.
  */
 typedef struct rfm_slot {
     int64_t id;
@@ -27,9 +28,18 @@ typedef struct rfm_slot {
     uint32_t last_day;  /* day index of the last purchase, 0 = none */
     uint32_t count;     /* purchases (orders mode) or aggregate purchase days */
     uint32_t day_count; /* days mode: distinct purchase days, when scored */
-    uint8_t score[3];   /* r, f, m, when scored */
     uint8_t is_new;     /* created by the batch in progress */
 } rfm_slot;
+
+/*
+ * How a dimension turns a customer's key (higher is better; see
+ * rfm_keys) into a score: 1 + the number of cuts below the key.
+ */
+typedef struct rfm_cuts {
+    int strict; /* a cut is below a key when key > cut, else key >= cut */
+    unsigned ncut;
+    int64_t cut[CRM_RFM_MAX_BINS - 1];
+} rfm_cuts;
 
 /*
  * Bounds of the customers' values, widened as rows are added and never
@@ -93,7 +103,8 @@ struct crm_rfm {
     size_t created_len;
     size_t created_cap;
 
-    int scored; /* the slots' scores match the data and options */
+    int scored;         /* cuts match the data and options */
+    rfm_cuts cuts[3];   /* r, f, m, when scored */
 };
 
 /* The local day index of t (>= 1 for valid times). */
@@ -115,6 +126,25 @@ static inline void rfm_bounds_reset(rfm_bounds *b)
     b->max_total = 0;
 }
 
+/*
+ * The keys of customer c's three dimensions, higher is better: minus the
+ * recency days (INT64_MIN without purchase), frequency, monetary.
+ */
+static inline void rfm_keys(const crm_rfm *rfm, const rfm_slot *c,
+                            int64_t key[3])
+{
+    int64_t f = (int64_t)c->count + c->day_count;
+
+    key[CRM_RFM_RECENCY] = c->last_day
+                               ? (int64_t)c->last_day - (int64_t)rfm->as_of_day
+                               : INT64_MIN;
+    key[CRM_RFM_FREQUENCY] = f;
+    key[CRM_RFM_MONETARY] =
+        rfm->monetary_mode == CRM_RFM_MONETARY_MEAN && f > 0
+            ? crm_floor_div(c->total, f)
+            : c->total;
+}
+
 /* The customer at slot index idx. */
 static inline const rfm_slot *rfm_customer(const crm_rfm *rfm, size_t idx)
 {
@@ -125,6 +155,9 @@ static inline const rfm_slot *rfm_customer(const crm_rfm *rfm, size_t idx)
 int64_t crm_rfm__recency_days(const crm_rfm *rfm, size_t idx);
 int64_t crm_rfm__frequency(const crm_rfm *rfm, size_t idx);
 int64_t crm_rfm__monetary(const crm_rfm *rfm, size_t idx);
+
+/* The r, f, m scores of the customer at slot index idx (handle scored). */
+void crm_rfm__scores(const crm_rfm *rfm, size_t idx, uint8_t score[3]);
 
 /* Records CRM_ESTATE unless the handle holds fresh scores. */
 crm_status crm_rfm__require_scores(const crm_rfm *rfm);

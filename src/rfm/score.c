@@ -5,14 +5,16 @@
  * function of the customer's value: score >= k exactly when L >= c_k with
  * c_k = ceil((k - 1) * n / bins), i.e. when the value is greater than the
  * c_k-th smallest value. So a quantile dimension needs only bins - 1 order
- * statistics, after which every customer is scored with at most 9
- * comparisons, like with thresholds.
+ * statistics, its cuts, after which any customer is scored with at most 9
+ * comparisons, like with thresholds. crm_rfm_score finds the cuts; a
+ * customer's scores are computed from them whenever they are read, so
+ * scoring writes nothing into the table.
  *
  * The order statistics come from radix selection, all three dimensions at
- * once, so the customer table is read a fixed number of times: once for
- * the value ranges, once for histograms of the values' top bits, once more
- * only when a cut falls in a bucket holding several values (to gather and
- * sort that bucket's values), and once to write the scores.
+ * once: one read of the table builds histograms of the keys' top bits
+ * (their ranges are known from the value bounds kept while adding), and
+ * a second read is needed only when a cut falls in a bucket holding
+ * several values, to gather and sort those buckets' keys.
  */
 #include <string.h>
 
@@ -20,13 +22,6 @@
 #include "core/mem.h"
 #include "core/radix.h"
 #include "rfm/rfm_internal.h"
-
-/* How a dimension turns a key (higher is better) into a score. */
-typedef struct rfm_cuts {
-    int strict; /* score counts cuts with key > cut, else key >= cut */
-    unsigned ncut;
-    int64_t cut[CRM_RFM_MAX_BINS - 1];
-} rfm_cuts;
 
 /* ---- Per-customer values ---------------------------------------------------- */
 
@@ -63,26 +58,7 @@ crm_status crm_rfm__require_scores(const crm_rfm *rfm)
     return CRM_OK;
 }
 
-/*
- * The keys of the three dimensions, higher is better: minus the recency
- * days (INT64_MIN without purchase), frequency, monetary.
- */
-static inline void customer_keys(const crm_rfm *rfm, const rfm_slot *c,
-                                 int64_t key[3])
-{
-    int64_t f = (int64_t)c->count + c->day_count;
-
-    key[CRM_RFM_RECENCY] = c->last_day
-                               ? (int64_t)c->last_day - (int64_t)rfm->as_of_day
-                               : INT64_MIN;
-    key[CRM_RFM_FREQUENCY] = f;
-    key[CRM_RFM_MONETARY] =
-        rfm->monetary_mode == CRM_RFM_MONETARY_MEAN && f > 0
-            ? crm_floor_div(c->total, f)
-            : c->total;
-}
-
-static inline uint8_t score_of(const rfm_cuts *c, int64_t key)
+static uint8_t score_of(const rfm_cuts *c, int64_t key)
 {
     unsigned k, s = 1;
 
@@ -94,6 +70,16 @@ static inline uint8_t score_of(const rfm_cuts *c, int64_t key)
             s += key >= c->cut[k];
     }
     return (uint8_t)s;
+}
+
+void crm_rfm__scores(const crm_rfm *rfm, size_t idx, uint8_t score[3])
+{
+    int64_t key[3];
+    unsigned d;
+
+    rfm_keys(rfm, rfm_customer(rfm, idx), key);
+    for (d = 0; d < 3; d++)
+        score[d] = score_of(&rfm->cuts[d], key[d]);
 }
 
 /* ---- Days mode: distinct purchase days -------------------------------------- */
@@ -177,10 +163,10 @@ static uint64_t cut_rank(const crm_rfm *rfm, unsigned k)
  * Quantile cuts by radix selection. A histogram of the keys' top bits (at
  * most RFM_HIST_BUCKETS buckets over the range the value bounds allow)
  * tells which bucket holds each needed order statistic. When a bucket is a
- * single value (days, counts) that is the cut. Otherwise the scoring pass
- * scores every key outside the target buckets from its bucket alone and
- * sets aside the few inside them, which are sorted to read the cuts and
- * scored last. Keys equal to INT64_MIN (no purchase) sit below all others.
+ * single value (days, counts) that is the cut. Otherwise a second read of
+ * the table gathers the keys of the target buckets, which are sorted to
+ * read the cuts. Recency keys equal to INT64_MIN (no purchase) are counted
+ * apart, below all others.
  */
 #define RFM_HIST_BUCKETS 65536
 
@@ -196,30 +182,19 @@ typedef struct rfm_select {
     int active;
     int64_t lo, hi;  /* bounds of the keys other than INT64_MIN */
     unsigned shift;  /* bucket = (key - lo) >> shift */
-    uint64_t bottom; /* keys equal to INT64_MIN */
+    uint64_t bottom; /* recency keys equal to INT64_MIN */
     size_t nbuckets;
     uint32_t *count;
     unsigned ncut;
     rfm_target target[CRM_RFM_MAX_BINS - 1];
-    uint8_t *score;         /* per bucket: its keys' score, 0 = set aside */
-    int64_t *pending;       /* keys in target buckets (when shift > 0) */
-    uint32_t *pending_slot; /* and their customers' slot indexes */
+    uint8_t *is_target; /* per bucket: 1 when its keys are gathered */
+    int64_t *pending;   /* the keys gathered */
     size_t npending;
 } rfm_select;
 
 static inline size_t bucket_of(const rfm_select *s, int64_t key)
 {
     return (size_t)(((uint64_t)key - (uint64_t)s->lo) >> s->shift);
-}
-
-static int is_target(const rfm_select *s, size_t bucket)
-{
-    unsigned k;
-
-    for (k = 0; k < s->ncut; k++)
-        if (!s->target[k].bottom && s->target[k].bucket == bucket)
-            return 1;
-    return 0;
 }
 
 /* The key ranges the bounds allow, per dimension. */
@@ -251,13 +226,31 @@ static crm_status hist_alloc(const crm_rfm *rfm, rfm_select *s)
     return s->count ? CRM_OK : crm_error_nomem(rfm->ctx);
 }
 
-/* Adds a key of an active dimension to its histogram. */
-static inline void count_key(rfm_select *s, int64_t key)
+/*
+ * The scans below read every slot, a third of them empty at random, and
+ * a branch on a slot's contents would mispredict about as often. So they
+ * compute keys as rfm_keys does, but without a branch: *purchased is 1
+ * when the customer has a purchase, and the recency key is meaningful
+ * only then.
+ */
+static inline void scan_keys(const crm_rfm *rfm, const rfm_slot *c,
+                             int64_t key[3], uint64_t *purchased)
 {
-    if (key == INT64_MIN)
-        s->bottom++;
-    else
-        s->count[bucket_of(s, key)]++;
+    int64_t f = (int64_t)c->count + c->day_count;
+
+    *purchased = c->last_day != 0;
+    key[CRM_RFM_RECENCY] = (int64_t)c->last_day - (int64_t)rfm->as_of_day;
+    key[CRM_RFM_FREQUENCY] = f;
+    key[CRM_RFM_MONETARY] = rfm->monetary_mode == CRM_RFM_MONETARY_MEAN
+                                ? crm_floor_div(c->total, f + (f == 0))
+                                : c->total;
+}
+
+/* The bucket of a recency key, or 0 without purchase. */
+static inline size_t recency_bucket(const rfm_select *r, int64_t key,
+                                    uint64_t purchased)
+{
+    return bucket_of(r, key) & (size_t)(0 - purchased);
 }
 
 /* Adds customer c's keys to the histograms of the active dimensions. */
@@ -266,22 +259,45 @@ static inline void count_customer(const crm_rfm *rfm, const rfm_slot *c,
                                   rfm_select *m)
 {
     int64_t key[3];
+    uint64_t purchased;
 
-    customer_keys(rfm, c, key);
-    if (r->active)
-        count_key(r, key[CRM_RFM_RECENCY]);
+    scan_keys(rfm, c, key, &purchased);
+    if (r->active) {
+        r->count[recency_bucket(r, key[CRM_RFM_RECENCY], purchased)] +=
+            (uint32_t)purchased;
+        r->bottom += 1 - purchased;
+    }
     if (f->active)
-        count_key(f, key[CRM_RFM_FREQUENCY]);
+        f->count[bucket_of(f, key[CRM_RFM_FREQUENCY])]++;
     if (m->active)
-        count_key(m, key[CRM_RFM_MONETARY]);
+        m->count[bucket_of(m, key[CRM_RFM_MONETARY])]++;
+}
+
+/*
+ * An empty slot (all zero bytes) has the keys of a customer with nothing:
+ * no purchase, frequency 0, monetary 0. Takes the empty slots counted by
+ * scan_histograms back out.
+ */
+static void uncount_empty_slots(const crm_rfm *rfm, rfm_select sel[3])
+{
+    const crm_i64map *map = &rfm->map;
+    size_t empty = map->capacity - (map->count - (size_t)map->spare_used);
+    rfm_select *f = &sel[CRM_RFM_FREQUENCY], *m = &sel[CRM_RFM_MONETARY];
+
+    if (sel[CRM_RFM_RECENCY].active)
+        sel[CRM_RFM_RECENCY].bottom -= empty;
+    if (f->active)
+        f->count[bucket_of(f, 0)] -= (uint32_t)empty;
+    if (m->active)
+        m->count[bucket_of(m, 0)] -= (uint32_t)empty;
 }
 
 /*
  * One read of the table in slot order: the histograms of the active
- * dimensions. Scoring is bound by instructions, not memory, so the scans
- * are plain loops with nothing called per customer, working on local
- * copies of the selection state that the counts' stores cannot alias.
- * The spare slot (customer id 0) comes last, outside the loop.
+ * dimensions. Every slot is counted, and the empty ones are taken out
+ * afterwards (see scan_keys). The loop works on local copies of the
+ * selection state, which the counts' stores cannot alias. The spare slot
+ * (customer id 0) comes last, outside the loop.
  */
 static void scan_histograms(const crm_rfm *rfm, rfm_select sel[3])
 {
@@ -290,13 +306,13 @@ static void scan_histograms(const crm_rfm *rfm, rfm_select sel[3])
     size_t i, capacity = rfm->map.capacity;
 
     for (i = 0; i < capacity; i++)
-        if (slots[i].id != CRM_I64MAP_EMPTY_KEY)
-            count_customer(rfm, &slots[i], &r, &f, &m);
+        count_customer(rfm, &slots[i], &r, &f, &m);
     if (capacity > 0 && rfm->map.spare_used)
         count_customer(rfm, &slots[capacity], &r, &f, &m);
     sel[0] = r;
     sel[1] = f;
     sel[2] = m;
+    uncount_empty_slots(rfm, sel);
 }
 
 static void find_targets(const crm_rfm *rfm, rfm_select *s)
@@ -318,24 +334,6 @@ static void find_targets(const crm_rfm *rfm, rfm_select *s)
     }
 }
 
-/* Room for the keys of the target buckets, set aside while scoring. */
-static crm_status pending_alloc(const crm_rfm *rfm, rfm_select *s)
-{
-    size_t total = 0, b;
-
-    for (b = 0; b < s->nbuckets; b++)
-        if (is_target(s, b))
-            total += s->count[b];
-    s->npending = 0;
-    s->pending = crm_mem_alloc_array(rfm->ctx, total ? total : 1,
-                                     sizeof *s->pending);
-    s->pending_slot = crm_mem_alloc_array(rfm->ctx, total ? total : 1,
-                                          sizeof *s->pending_slot);
-    if (!s->pending || !s->pending_slot)
-        return crm_error_nomem(rfm->ctx);
-    return CRM_OK;
-}
-
 /* Cuts that the histogram fixes exactly (INT64_MIN, or shift 0). */
 static void exact_cuts(const rfm_select *s, rfm_cuts *c)
 {
@@ -349,38 +347,107 @@ static void exact_cuts(const rfm_select *s, rfm_cuts *c)
 }
 
 /*
- * The score of every bucket's keys: exact when the cuts are (shift 0);
- * otherwise cut k is below a key exactly when its bucket is, except in
- * the target buckets, whose keys are set aside (score 0 here).
+ * When a cut lies in a bucket of several values (shift > 0): marks the
+ * target buckets and makes room for their keys.
  */
-static crm_status bucket_scores(const crm_rfm *rfm, rfm_select *s,
-                                const rfm_cuts *c)
+static crm_status gather_prepare(const crm_rfm *rfm, rfm_select *s)
 {
-    size_t b;
+    size_t total = 0, b;
     unsigned k;
 
-    s->score = crm_mem_alloc(rfm->ctx, s->nbuckets);
-    if (!s->score)
+    if (s->shift == 0)
+        return CRM_OK;
+    s->is_target = crm_mem_calloc(rfm->ctx, s->nbuckets, 1);
+    if (!s->is_target)
         return crm_error_nomem(rfm->ctx);
-    for (b = 0; b < s->nbuckets; b++) {
-        unsigned score = 1;
-        if (s->shift == 0) {
-            s->score[b] = score_of(c, s->lo + (int64_t)b);
+    for (k = 0; k < s->ncut; k++)
+        if (!s->target[k].bottom)
+            s->is_target[s->target[k].bucket] = 1;
+    for (b = 0; b < s->nbuckets; b++)
+        total += s->is_target[b] ? s->count[b] : 0;
+    if (total == 0) {
+        crm_mem_free(rfm->ctx, s->is_target);
+        s->is_target = NULL;
+        return CRM_OK;
+    }
+    s->npending = 0;
+    s->pending = crm_mem_alloc_array(rfm->ctx, total, sizeof *s->pending);
+    return s->pending ? CRM_OK : crm_error_nomem(rfm->ctx);
+}
+
+/*
+ * Sets the key in `bucket` aside when that bucket is a target and the key
+ * counts (`counts` is 0 or 1).
+ */
+static inline void gather_key(rfm_select *s, int64_t key, size_t bucket,
+                              uint64_t counts)
+{
+    if (s->is_target[bucket] & counts)
+        s->pending[s->npending++] = key;
+}
+
+static inline void gather_customer(const crm_rfm *rfm, const rfm_slot *c,
+                                   uint64_t used, rfm_select *r,
+                                   rfm_select *f, rfm_select *m)
+{
+    int64_t key[3];
+    uint64_t purchased;
+
+    scan_keys(rfm, c, key, &purchased);
+    if (r->pending)
+        gather_key(r, key[CRM_RFM_RECENCY],
+                   recency_bucket(r, key[CRM_RFM_RECENCY], purchased),
+                   purchased);
+    if (f->pending)
+        gather_key(f, key[CRM_RFM_FREQUENCY],
+                   bucket_of(f, key[CRM_RFM_FREQUENCY]), used);
+    if (m->pending)
+        gather_key(m, key[CRM_RFM_MONETARY],
+                   bucket_of(m, key[CRM_RFM_MONETARY]), used);
+}
+
+/* One more read of the table: the keys of the target buckets. */
+static void scan_pending(const crm_rfm *rfm, rfm_select sel[3])
+{
+    rfm_select r = sel[0], f = sel[1], m = sel[2];
+    const rfm_slot *slots = (const rfm_slot *)rfm->map.slots;
+    size_t i, capacity = rfm->map.capacity;
+
+    for (i = 0; i < capacity; i++)
+        gather_customer(rfm, &slots[i],
+                        slots[i].id != CRM_I64MAP_EMPTY_KEY, &r, &f, &m);
+    if (capacity > 0 && rfm->map.spare_used)
+        gather_customer(rfm, &slots[capacity], 1, &r, &f, &m);
+    sel[0] = r;
+    sel[1] = f;
+    sel[2] = m;
+}
+
+/* Sorts a dimension's gathered keys and reads its remaining cuts. */
+static crm_status gathered_cuts(const crm_rfm *rfm, rfm_select *s,
+                                rfm_cuts *c)
+{
+    unsigned k;
+
+    if (crm_radix_sort_i64(rfm->ctx, s->pending, NULL, s->npending) != 0)
+        return crm_error_nomem(rfm->ctx);
+    for (k = 0; k < c->ncut; k++) {
+        size_t first = 0, b;
+        if (s->target[k].bottom)
             continue;
-        }
-        for (k = 0; k < s->ncut; k++)
-            score += s->target[k].bottom || b > s->target[k].bucket;
-        s->score[b] = is_target(s, b) ? 0 : (uint8_t)score;
+        for (b = 0; b < s->target[k].bucket; b++)
+            first += s->is_target[b] ? s->count[b] : 0;
+        c->cut[k] = s->pending[first + s->target[k].rank - 1];
     }
     return CRM_OK;
 }
 
-/* Histograms, targets, exact cuts, bucket scores and room for the
- * pending keys. */
-static crm_status select_prepare(const crm_rfm *rfm, rfm_select sel[3],
-                                 rfm_cuts cuts[3])
+/* The cuts of the quantile dimensions (sel[d].active). */
+static crm_status select_cuts(const crm_rfm *rfm, rfm_select sel[3],
+                              rfm_cuts cuts[3])
 {
     crm_status status = CRM_OK;
+    int gather = 0;
     unsigned d;
 
     bound_ranges(rfm, sel);
@@ -395,109 +462,28 @@ static crm_status select_prepare(const crm_rfm *rfm, rfm_select sel[3],
             continue;
         find_targets(rfm, &sel[d]);
         exact_cuts(&sel[d], &cuts[d]);
-        status = bucket_scores(rfm, &sel[d], &cuts[d]);
-        if (status == CRM_OK && sel[d].shift > 0)
-            status = pending_alloc(rfm, &sel[d]);
+        status = gather_prepare(rfm, &sel[d]);
+        gather |= sel[d].pending != NULL;
     }
+    if (status != CRM_OK || !gather)
+        return status;
+    scan_pending(rfm, sel);
+    for (d = 0; d < 3 && status == CRM_OK; d++)
+        if (sel[d].pending)
+            status = gathered_cuts(rfm, &sel[d], &cuts[d]);
     return status;
 }
 
-/* The score of a key of an active dimension, or 0 after setting it aside. */
-static inline uint8_t selected_score(rfm_select *s, int64_t key, size_t slot)
+/* The cuts of every dimension. */
+static crm_status find_cuts(const crm_rfm *rfm, rfm_select sel[3],
+                            rfm_cuts cuts[3])
 {
-    uint8_t score;
-
-    if (key == INT64_MIN)
-        return 1;
-    score = s->score[bucket_of(s, key)];
-    if (score == 0) {
-        s->pending[s->npending] = key;
-        s->pending_slot[s->npending++] = (uint32_t)slot;
-    }
-    return score;
-}
-
-/* The score of a key of dimension s (active or not) for the customer in
- * slot i. */
-static inline uint8_t dimension_score(rfm_select *s, const rfm_cuts *c,
-                                      int64_t key, size_t i)
-{
-    return s->active ? selected_score(s, key, i) : score_of(c, key);
-}
-
-/* Writes the scores of the customer in slot i, except those set aside. */
-static inline void score_customer(const crm_rfm *rfm, rfm_slot *c, size_t i,
-                                  rfm_select *r, rfm_select *f, rfm_select *m,
-                                  const rfm_cuts cuts[3])
-{
-    int64_t key[3];
-
-    customer_keys(rfm, c, key);
-    c->score[CRM_RFM_RECENCY] =
-        dimension_score(r, &cuts[0], key[CRM_RFM_RECENCY], i);
-    c->score[CRM_RFM_FREQUENCY] =
-        dimension_score(f, &cuts[1], key[CRM_RFM_FREQUENCY], i);
-    c->score[CRM_RFM_MONETARY] =
-        dimension_score(m, &cuts[2], key[CRM_RFM_MONETARY], i);
-}
-
-/* One read of the table: every score, except those set aside (local
- * copies as in scan_histograms: the score bytes' stores alias anything). */
-static void scan_scores(crm_rfm *rfm, rfm_select sel[3],
-                        const rfm_cuts cuts[3])
-{
-    rfm_select r = sel[0], f = sel[1], m = sel[2];
-    const rfm_cuts local[3] = {cuts[0], cuts[1], cuts[2]};
-    rfm_slot *slots = (rfm_slot *)rfm->map.slots;
-    size_t i, capacity = rfm->map.capacity;
-
-    for (i = 0; i < capacity; i++)
-        if (slots[i].id != CRM_I64MAP_EMPTY_KEY)
-            score_customer(rfm, &slots[i], i, &r, &f, &m, local);
-    if (capacity > 0 && rfm->map.spare_used)
-        score_customer(rfm, &slots[capacity], capacity, &r, &f, &m, local);
-    sel[0] = r;
-    sel[1] = f;
-    sel[2] = m;
-}
-
-/* Sorts a dimension's pending keys, reads its cuts, scores them. */
-static crm_status score_pending(crm_rfm *rfm, rfm_select *s, rfm_cuts *c,
-                                crm_rfm_dimension dim)
-{
-    size_t i;
-    unsigned k;
-
-    if (crm_radix_sort_i64(rfm->ctx, s->pending, s->pending_slot,
-                           s->npending) != 0)
-        return crm_error_nomem(rfm->ctx);
-    for (k = 0; k < c->ncut; k++) {
-        size_t first = 0, b;
-        if (s->target[k].bottom)
-            continue;
-        for (b = 0; b < s->target[k].bucket; b++)
-            if (is_target(s, b))
-                first += s->count[b];
-        c->cut[k] = s->pending[first + s->target[k].rank - 1];
-    }
-    for (i = 0; i < s->npending; i++) {
-        rfm_slot *slot = crm_i64map_slot(&rfm->map, s->pending_slot[i]);
-        slot->score[dim] = score_of(c, s->pending[i]);
-    }
-    return CRM_OK;
-}
-
-/* Cuts of every dimension and the scores written into the slots. */
-static crm_status score_all(crm_rfm *rfm, rfm_select sel[3], rfm_cuts cuts[3])
-{
-    crm_status status = CRM_OK;
     unsigned d;
 
     for (d = 0; d < 3; d++) {
-        crm_rfm_dimension dim = (crm_rfm_dimension)d;
         cuts[d].ncut = rfm->bins - 1;
         if (rfm->dims[d].use_thresholds) {
-            threshold_cuts(rfm, dim, &cuts[d]);
+            threshold_cuts(rfm, (crm_rfm_dimension)d, &cuts[d]);
             continue;
         }
         cuts[d].strict = 1;
@@ -505,20 +491,14 @@ static crm_status score_all(crm_rfm *rfm, rfm_select sel[3], rfm_cuts cuts[3])
         sel[d].ncut = cuts[d].ncut;
     }
     if (sel[0].active || sel[1].active || sel[2].active)
-        status = select_prepare(rfm, sel, cuts);
-    if (status != CRM_OK)
-        return status;
-    scan_scores(rfm, sel, cuts);
-    for (d = 0; d < 3 && status == CRM_OK; d++)
-        if (sel[d].pending)
-            status = score_pending(rfm, &sel[d], &cuts[d],
-                                   (crm_rfm_dimension)d);
-    return status;
+        return select_cuts(rfm, sel, cuts);
+    return CRM_OK;
 }
 
 /*
- * Scores every customer. Scores already fresh are kept as they are; a
- * failure leaves the handle without fresh scores, as it was.
+ * Scores every customer: finds the cuts that its scores follow from.
+ * Scores already fresh are kept as they are; a failure leaves the handle
+ * without fresh scores, as it was.
  */
 crm_status crm_rfm_score(crm_rfm *rfm)
 {
@@ -534,14 +514,15 @@ crm_status crm_rfm_score(crm_rfm *rfm)
     status = count_days(rfm);
     memset(sel, 0, sizeof sel);
     if (status == CRM_OK)
-        status = score_all(rfm, sel, cuts);
+        status = find_cuts(rfm, sel, cuts);
     for (d = 0; d < 3; d++) {
         crm_mem_free(rfm->ctx, sel[d].count);
-        crm_mem_free(rfm->ctx, sel[d].score);
+        crm_mem_free(rfm->ctx, sel[d].is_target);
         crm_mem_free(rfm->ctx, sel[d].pending);
-        crm_mem_free(rfm->ctx, sel[d].pending_slot);
     }
-    if (status == CRM_OK)
-        rfm->scored = 1;
-    return status;
+    if (status != CRM_OK)
+        return status;
+    memcpy(rfm->cuts, cuts, sizeof cuts);
+    rfm->scored = 1;
+    return CRM_OK;
 }
