@@ -293,8 +293,9 @@ static crm_status apply(crm_rfm *rfm, const rfm_batch *b, size_t i,
         return CRM_ENOMEM;
     if (d->pair && push_pair(rfm, d->id, d->day) != CRM_OK)
         return CRM_ENOMEM;
-    if (d->day > c->last_day)
-        c->last_day = d->day;
+    /* Without a branch: whether a row is its customer's latest so far is
+     * about as likely as not when rows come in no order. */
+    c->last_day = d->day > c->last_day ? d->day : c->last_day;
     c->total += d->total;
     c->count += d->count;
     widen_bounds(&rfm->bounds, c, d->day);
