@@ -112,40 +112,13 @@ static int make_room(crm_ctx *ctx, crm_i64map *map)
     return crm_i64map_reserve(ctx, map, n);
 }
 
-/*
- * The slot holding key, or the empty slot where the probe for it ended,
- * now holding key (*inserted = 1). Needs a non-empty key and room for one
- * more entry; the slot's payload is already zero (see crm_i64map_remove).
- */
-static void *find_or_claim(crm_i64map *map, int64_t key, int *inserted)
-{
-    size_t i = crm_i64map_home(map, key);
-
-    for (;;) {
-        int64_t *slot = crm_i64map_slot(map, i);
-        if (*slot == key)
-            return slot;
-        if (*slot == CRM_I64MAP_EMPTY_KEY) {
-            *slot = key;
-            map->count++;
-            *inserted = 1;
-            return slot;
-        }
-        if (++i == map->capacity)
-            i = 0;
-    }
-}
-
-void *crm_i64map_insert(crm_ctx *ctx, crm_i64map *map, int64_t key,
-                        int *inserted)
+void *crm_i64map_insert_slow(crm_ctx *ctx, crm_i64map *map, int64_t key,
+                             int *inserted)
 {
     void *slot;
     size_t i;
 
     *inserted = 0;
-    if (key != CRM_I64MAP_EMPTY_KEY && map->slots &&
-        map->count < crm_i64map_room(map))
-        return find_or_claim(map, key, inserted);
     slot = crm_i64map_find(map, key);
     if (slot)
         return slot;
