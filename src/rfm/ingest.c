@@ -260,21 +260,6 @@ static crm_status push_pair(crm_rfm *rfm, int64_t id, uint32_t day)
     return CRM_OK;
 }
 
-/* Widens the value bounds to cover customer c after a row of day `day`. */
-static void widen_bounds(rfm_bounds *b, const rfm_slot *c, uint32_t day)
-{
-    if (day != 0 && day < b->min_day)
-        b->min_day = day;
-    if (day > b->max_day)
-        b->max_day = day;
-    if (c->count > b->max_count)
-        b->max_count = c->count;
-    if (c->total < b->min_total)
-        b->min_total = c->total;
-    if (c->total > b->max_total)
-        b->max_total = c->total;
-}
-
 /* Adds row i (delta d) to customer c, entirely or not at all. */
 static crm_status apply(crm_rfm *rfm, const rfm_batch *b, size_t i,
                         rfm_slot *c, const rfm_delta *d)
@@ -298,7 +283,6 @@ static crm_status apply(crm_rfm *rfm, const rfm_batch *b, size_t i,
     c->last_day = d->day > c->last_day ? d->day : c->last_day;
     c->total += d->total;
     c->count += d->count;
-    widen_bounds(&rfm->bounds, c, d->day);
     return CRM_OK;
 }
 

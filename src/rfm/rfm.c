@@ -21,7 +21,6 @@ crm_status crm_rfm_new(crm_ctx *ctx, crm_rfm **out)
     rfm->frequency_mode = CRM_RFM_FREQUENCY_ORDERS;
     rfm->monetary_mode = CRM_RFM_MONETARY_TOTAL;
     crm_i64map_init_slots(&rfm->map, sizeof(rfm_slot));
-    rfm_bounds_reset(&rfm->bounds);
     *out = rfm;
     return CRM_OK;
 }
@@ -43,7 +42,6 @@ crm_status crm_rfm_clear(crm_rfm *rfm)
     if (!rfm)
         return crm_error(NULL, CRM_EINVAL, "NULL rfm");
     crm_i64map_clear(&rfm->map);
-    rfm_bounds_reset(&rfm->bounds);
     rfm->pairs_len = 0;
     rfm->scored = 0;
     return CRM_OK;

@@ -41,18 +41,6 @@ typedef struct rfm_cuts {
     int64_t cut[CRM_RFM_MAX_BINS - 1];
 } rfm_cuts;
 
-/*
- * Bounds of the customers' values, widened as rows are added and never
- * narrowed (so still bounds after a rollback): scoring sizes its
- * histograms from them instead of reading the table once more.
- */
-typedef struct rfm_bounds {
-    uint32_t min_day, max_day; /* purchase days seen; min > max when none */
-    uint32_t max_count;        /* largest rfm_slot.count */
-    uint32_t max_day_count;    /* days mode: largest day_count, when scored */
-    int64_t min_total, max_total; /* over every net sum reached, and 0 */
-} rfm_bounds;
-
 /* Score options of one dimension. */
 typedef struct rfm_dim_opts {
     int use_thresholds;
@@ -85,7 +73,6 @@ struct crm_rfm {
     /* Customers: rfm_slot records keyed by id. A customer's index is its
      * slot index (below crm_i64map_slot_count), map.count their number. */
     crm_i64map map;
-    rfm_bounds bounds;
 
     /* Days mode: (id, day) per purchase, deduplicated when scored. */
     int64_t *pair_ids;
@@ -113,17 +100,6 @@ static inline uint32_t rfm_day_index(const crm_rfm *rfm, int64_t t)
     const int64_t base = INT64_C(-719164) * 86400; /* two days before year 1 */
 
     return (uint32_t)((uint64_t)(t + rfm->offset_sec - base) / 86400u);
-}
-
-/* Bounds with nothing seen. */
-static inline void rfm_bounds_reset(rfm_bounds *b)
-{
-    b->min_day = UINT32_MAX;
-    b->max_day = 0;
-    b->max_count = 0;
-    b->max_day_count = 0;
-    b->min_total = 0;
-    b->max_total = 0;
 }
 
 /*

@@ -11,10 +11,10 @@
  * scoring writes nothing into the table.
  *
  * The order statistics come from radix selection, all three dimensions at
- * once: one read of the table builds histograms of the keys' top bits
- * (their ranges are known from the value bounds kept while adding), and
- * a second read is needed only when a cut falls in a bucket holding
- * several values, to gather and sort those buckets' keys.
+ * once: one read of the table finds the keys' ranges, a second builds
+ * histograms of their top bits, and a third is needed only when a cut
+ * falls in a bucket holding several values, to gather and sort those
+ * buckets' keys.
  */
 #include <string.h>
 
@@ -127,8 +127,6 @@ static crm_status count_days(crm_rfm *rfm)
             continue;
         c = crm_i64map_slot(&rfm->map, (size_t)(words[i] >> 32));
         c->day_count++;
-        if (c->day_count > rfm->bounds.max_day_count)
-            rfm->bounds.max_day_count = c->day_count;
         rfm->pair_ids[out] = c->id;
         rfm->pair_days[out++] = (uint32_t)words[i];
     }
@@ -161,7 +159,7 @@ static uint64_t cut_rank(const crm_rfm *rfm, unsigned k)
 
 /*
  * Quantile cuts by radix selection. A histogram of the keys' top bits (at
- * most RFM_HIST_BUCKETS buckets over the range the value bounds allow)
+ * most RFM_HIST_BUCKETS buckets over the keys' range)
  * tells which bucket holds each needed order statistic. When a bucket is a
  * single value (days, counts) that is the cut. Otherwise a second read of
  * the table gathers the keys of the target buckets, which are sorted to
@@ -180,7 +178,7 @@ typedef struct rfm_target {
 /* The selection state of one quantile dimension. */
 typedef struct rfm_select {
     int active;
-    int64_t lo, hi;  /* bounds of the keys other than INT64_MIN */
+    int64_t lo, hi;  /* range of the keys other than INT64_MIN */
     unsigned shift;  /* bucket = (key - lo) >> shift */
     uint64_t bottom; /* recency keys equal to INT64_MIN */
     size_t nbuckets;
@@ -195,24 +193,6 @@ typedef struct rfm_select {
 static inline size_t bucket_of(const rfm_select *s, int64_t key)
 {
     return (size_t)(((uint64_t)key - (uint64_t)s->lo) >> s->shift);
-}
-
-/* The key ranges the bounds allow, per dimension. */
-static void bound_ranges(const crm_rfm *rfm, rfm_select sel[3])
-{
-    const rfm_bounds *b = &rfm->bounds;
-    rfm_select *r = &sel[CRM_RFM_RECENCY], *f = &sel[CRM_RFM_FREQUENCY];
-    rfm_select *m = &sel[CRM_RFM_MONETARY];
-
-    r->lo = r->hi = 0;
-    if (b->min_day <= b->max_day) {
-        r->lo = (int64_t)b->min_day - (int64_t)rfm->as_of_day;
-        r->hi = (int64_t)b->max_day - (int64_t)rfm->as_of_day;
-    }
-    f->lo = 0;
-    f->hi = (int64_t)b->max_count + b->max_day_count;
-    m->lo = b->min_total;
-    m->hi = b->max_total;
 }
 
 static crm_status hist_alloc(const crm_rfm *rfm, rfm_select *s)
@@ -251,6 +231,60 @@ static inline size_t recency_bucket(const rfm_select *r, int64_t key,
                                     uint64_t purchased)
 {
     return bucket_of(r, key) & (size_t)(0 - purchased);
+}
+
+/* The range of the customers' keys in each dimension. */
+typedef struct rfm_ranges {
+    uint32_t min_day_less1; /* least last_day - 1 of a buyer (UINT32_MAX:
+                               none; an empty slot gives UINT32_MAX too) */
+    uint32_t max_day;
+    int64_t max_f, min_m, max_m;
+} rfm_ranges;
+
+static inline void widen_ranges(const crm_rfm *rfm, const rfm_slot *c,
+                                rfm_ranges *g)
+{
+    uint32_t day_less1 = c->last_day - 1u;
+    int64_t key[3];
+    uint64_t purchased;
+
+    scan_keys(rfm, c, key, &purchased);
+    g->min_day_less1 =
+        day_less1 < g->min_day_less1 ? day_less1 : g->min_day_less1;
+    g->max_day = c->last_day > g->max_day ? c->last_day : g->max_day;
+    g->max_f = key[CRM_RFM_FREQUENCY] > g->max_f ? key[CRM_RFM_FREQUENCY]
+                                                  : g->max_f;
+    g->min_m = key[CRM_RFM_MONETARY] < g->min_m ? key[CRM_RFM_MONETARY]
+                                                 : g->min_m;
+    g->max_m = key[CRM_RFM_MONETARY] > g->max_m ? key[CRM_RFM_MONETARY]
+                                                 : g->max_m;
+}
+
+/*
+ * One read of the table: the range of each dimension's keys (other than
+ * INT64_MIN), which sizes its histogram. The monetary range always holds
+ * 0, the monetary key of an empty slot (see uncount_empty_slots).
+ */
+static void scan_ranges(const crm_rfm *rfm, rfm_select sel[3])
+{
+    rfm_ranges g = {UINT32_MAX, 0, 0, 0, 0};
+    const rfm_slot *slots = (const rfm_slot *)rfm->map.slots;
+    size_t i, capacity = rfm->map.capacity;
+    rfm_select *r = &sel[CRM_RFM_RECENCY];
+
+    for (i = 0; i < capacity; i++)
+        widen_ranges(rfm, &slots[i], &g);
+    if (capacity > 0 && rfm->map.spare_used)
+        widen_ranges(rfm, &slots[capacity], &g);
+    r->lo = r->hi = 0;
+    if (g.min_day_less1 != UINT32_MAX) {
+        r->lo = (int64_t)g.min_day_less1 + 1 - (int64_t)rfm->as_of_day;
+        r->hi = (int64_t)g.max_day - (int64_t)rfm->as_of_day;
+    }
+    sel[CRM_RFM_FREQUENCY].lo = 0;
+    sel[CRM_RFM_FREQUENCY].hi = g.max_f;
+    sel[CRM_RFM_MONETARY].lo = g.min_m;
+    sel[CRM_RFM_MONETARY].hi = g.max_m;
 }
 
 /* Adds customer c's keys to the histograms of the active dimensions. */
@@ -450,7 +484,7 @@ static crm_status select_cuts(const crm_rfm *rfm, rfm_select sel[3],
     int gather = 0;
     unsigned d;
 
-    bound_ranges(rfm, sel);
+    scan_ranges(rfm, sel);
     for (d = 0; d < 3 && status == CRM_OK; d++)
         if (sel[d].active)
             status = hist_alloc(rfm, &sel[d]);
