@@ -784,6 +784,116 @@ START_TEST(test_failed_batch_keeps_scores)
 }
 END_TEST
 
+/* ---- Customers whose values outgrow a hash slot ------------------------------ */
+
+/*
+ * Orders of four customers: A buys 300 times (on 300 days) and returns 3
+ * times, B's two same-day orders sum past INT32_MAX, C's return takes its
+ * net below INT32_MIN, D buys twice. Shuffled.
+ */
+static orderset large_orders(void)
+{
+    orderset o = make_orders(310, 1, 1);
+    size_t i;
+
+    for (i = 0; i < 300; i++) {
+        o.id[i] = 'A';
+        o.at[i] = AS_OF - (int64_t)(i + 1) * DAY;
+        o.amount[i] = 100;
+    }
+    for (; i < 303; i++) {
+        o.id[i] = 'A';
+        o.at[i] = AS_OF - 2 * DAY;
+        o.amount[i] = -50;
+    }
+    o.id[303] = o.id[304] = 'B';
+    o.at[303] = o.at[304] = AS_OF - 10 * DAY;
+    o.amount[303] = o.amount[304] = INT64_C(2000000000);
+    o.id[305] = o.id[306] = 'C';
+    o.at[305] = o.at[306] = AS_OF - 20 * DAY;
+    o.amount[305] = INT64_C(-3000000000);
+    o.amount[306] = 10;
+    for (i = 307; i < 310; i++) {
+        o.id[i] = 'D';
+        o.at[i] = AS_OF - (int64_t)(i - 300) * DAY;
+        o.amount[i] = 1000;
+    }
+    o.amount[309] = -1000; /* D: two purchases, net 1000 */
+    shuffle(&o, 7);
+    return o;
+}
+
+static void assert_customer(crm_rfm *rfm, int64_t id, int64_t rec, int64_t freq,
+                            int64_t mon)
+{
+    int64_t got_rec, got_freq, got_mon;
+    int r, f, m;
+
+    ck_assert_int_eq(crm_rfm_lookup(rfm, id, &got_rec, &got_freq, &got_mon, &r,
+                                    &f, &m),
+                     CRM_OK);
+    ck_assert_int_eq(got_rec, rec);
+    ck_assert_int_eq(got_freq, freq);
+    ck_assert_int_eq(got_mon, mon);
+}
+
+/* The four customers' values (UTC; in days mode A has 300 purchase days
+ * and B one). */
+static void assert_large_customers(crm_rfm *rfm, int days)
+{
+    assert_customer(rfm, 'A', 1, 300, 300 * 100 - 150);
+    assert_customer(rfm, 'B', 10, days ? 1 : 2, INT64_C(4000000000));
+    assert_customer(rfm, 'C', 20, 1, INT64_C(-2999999990));
+    assert_customer(rfm, 'D', 7, 2, 1000);
+}
+
+START_TEST(test_customers_outgrowing_their_slots)
+{
+    crm_ctx *ctx = NULL;
+    orderset o = large_orders(), more = make_orders(20000, 9000, 12);
+    result before, after;
+    crm_rfm *rfm;
+    int days;
+
+    ck_assert_int_eq(crm_ctx_new(&ctx), CRM_OK);
+    for (days = 0; days < 2; days++) {
+        rfm = new_rfm(ctx);
+        ck_assert_int_eq(crm_rfm_set_frequency_mode(
+                             rfm, days ? CRM_RFM_FREQUENCY_DAYS
+                                       : CRM_RFM_FREQUENCY_ORDERS),
+                         CRM_OK);
+        /* Two batches: the second merges into the first's customers. */
+        ck_assert_int_eq(crm_rfm_add_orders(rfm, o.id, o.at, o.amount, 150),
+                         CRM_OK);
+        ck_assert_int_eq(crm_rfm_add_orders(rfm, o.id + 150, o.at + 150,
+                                            o.amount + 150, o.n - 150),
+                         CRM_OK);
+        ck_assert_int_eq(crm_rfm_score(rfm), CRM_OK);
+        assert_large_customers(rfm, days);
+        before = score_and_export(rfm);
+        /* A failed batch that grows the table and takes D past 255
+         * purchases and past INT32_MAX leaves everything as it was. */
+        for (size_t i = 0; i < 400; i++) {
+            more.id[i] = 'D';
+            more.amount[i] = INT64_C(10000000);
+        }
+        more.at[more.n - 1] = INT64_MIN;
+        ck_assert_int_eq(crm_rfm_add_orders(rfm, more.id, more.at, more.amount,
+                                            more.n),
+                         CRM_EINVAL);
+        assert_large_customers(rfm, days);
+        after = score_and_export(rfm);
+        assert_results_equal(&before, &after);
+        result_free(&before);
+        result_free(&after);
+        crm_rfm_free(rfm);
+    }
+    orders_free(&o);
+    orders_free(&more);
+    crm_ctx_free(ctx);
+}
+END_TEST
+
 /* ---- Output ------------------------------------------------------------------ */
 
 typedef struct visit_log {
@@ -989,6 +1099,12 @@ static void *fx_setup(crm_ctx *ctx)
     fx->ctx = ctx;
     fx->mode = sweep_mode;
     fx->o = make_orders(600, 150, 17);
+    /* Every other row is one customer's: 300 purchases, crossing the 255 a
+     * slot holds inside the swept call, and one amount past INT32_MAX. */
+    for (size_t i = 0; i < fx->o.n; i += 2) {
+        fx->o.id[i] = 777777;
+        fx->o.amount[i] = i == 500 ? INT64_C(3000000000) : 100;
+    }
     if (fx->mode == RUN_NEW)
         return fx;
     ck_assert_int_eq(crm_rfm_new(ctx, &fx->rfm), CRM_OK);
@@ -1337,6 +1453,7 @@ static Suite *rfm_suite(void)
     tcase_add_test(tc, test_aggregates_match_orders);
     tcase_add_test(tc, test_failed_batch_keeps_nothing);
     tcase_add_test(tc, test_failed_batch_keeps_scores);
+    tcase_add_test(tc, test_customers_outgrowing_their_slots);
     tcase_add_test(tc, test_export_lookup_foreach_grid);
     tcase_add_test(tc, test_grid_revenue_overflow);
     tcase_add_test(tc, test_segment_maps);

@@ -25,7 +25,7 @@
 typedef struct rfm_delta {
     int64_t id;
     int64_t total;
-    uint32_t count; /* purchases added to rfm_slot.count */
+    uint32_t count; /* purchases added to the customer's count */
     uint32_t day;   /* day index of a purchase, 0 = not a purchase */
     int pair;       /* days mode: record (customer, day) */
     int skip;       /* outside the window: the row does not count */
@@ -108,6 +108,23 @@ static inline crm_status decode(const crm_rfm *rfm, const rfm_source *src,
 
 /* ---- Rolling back ----------------------------------------------------------- */
 
+/* Takes a row that was added to customer c back out. */
+static void unapply(crm_rfm *rfm, rfm_slot *c, const rfm_delta *d)
+{
+    rfm_big *b;
+    uint32_t count;
+
+    if (c->meta & RFM_BIG) {
+        b = &rfm->big[(uint32_t)c->total];
+        b->total -= d->total;
+        b->count -= d->count;
+        return;
+    }
+    count = (c->meta >> RFM_COUNT_SHIFT & RFM_SMALL_COUNT_MAX) - d->count;
+    c->total = (int32_t)(c->total - d->total);
+    c->meta = (c->meta & (RFM_DAY_MASK | RFM_NEW)) | count << RFM_COUNT_SHIFT;
+}
+
 /* Subtracts rows [0, applied_end) from the customers older than the batch. */
 static void unapply_rows(crm_rfm *rfm, const rfm_source *src,
                          size_t applied_end)
@@ -120,10 +137,8 @@ static void unapply_rows(crm_rfm *rfm, const rfm_source *src,
         if (decode(rfm, src, i, &d) != CRM_OK || d.skip)
             continue;
         c = crm_i64map_find(&rfm->map, d.id);
-        if (c && !c->is_new) {
-            c->total -= d.total;
-            c->count -= d.count;
-        }
+        if (c && !(c->meta & RFM_NEW))
+            unapply(rfm, c, &d);
     }
 }
 
@@ -135,13 +150,14 @@ static crm_status batch_abort(crm_rfm *rfm, const rfm_source *src,
     rfm->pairs_len = b->old_pairs_len;
     if (b->fresh) {
         crm_i64map_clear(&rfm->map);
+        rfm->big_len = 0;
         return status;
     }
     unapply_rows(rfm, src, applied_end);
     while (rfm->journal_len > 0) {
         const rfm_undo *u = &rfm->journal[--rfm->journal_len];
         rfm_slot *c = crm_i64map_find(&rfm->map, u->id);
-        c->last_day = u->last_day;
+        c->meta = (c->meta & ~RFM_DAY_MASK) | u->last_day;
     }
     while (rfm->created_len > 0)
         crm_i64map_remove(&rfm->map, rfm->created[--rfm->created_len]);
@@ -155,7 +171,7 @@ static void batch_commit(crm_rfm *rfm, size_t n)
 
     for (i = 0; i < rfm->created_len; i++) {
         rfm_slot *c = crm_i64map_find(&rfm->map, rfm->created[i]);
-        c->is_new = 0;
+        c->meta &= ~RFM_NEW;
     }
     rfm->created_len = 0;
     rfm->journal_len = 0;
@@ -192,7 +208,8 @@ static crm_status create(crm_rfm *rfm, const rfm_batch *b, int64_t id,
         rfm->created_len -= !b->fresh;
         return crm_error_nomem(rfm->ctx);
     }
-    c->is_new = !b->fresh;
+    if (!b->fresh)
+        c->meta |= RFM_NEW;
     *out = c;
     return CRM_OK;
 }
@@ -225,7 +242,7 @@ static crm_status resolve_new(crm_rfm *rfm, const rfm_batch *b, int64_t id,
             crm_i64map_remove(&rfm->map, id);
             return CRM_ENOMEM;
         }
-        c->is_new = 1;
+        c->meta |= RFM_NEW;
     }
     *out = c;
     return CRM_OK;
@@ -260,29 +277,112 @@ static crm_status push_pair(crm_rfm *rfm, int64_t id, uint32_t day)
     return CRM_OK;
 }
 
-/* Adds row i (delta d) to customer c, entirely or not at all. */
-static crm_status apply(crm_rfm *rfm, const rfm_batch *b, size_t i,
-                        rfm_slot *c, const rfm_delta *d)
+/*
+ * The customer's values after adding delta d, or a recorded
+ * CRM_EOVERFLOW naming row i.
+ */
+static crm_status sums_after(crm_rfm *rfm, size_t i, const rfm_slot *c,
+                             const rfm_delta *d, int64_t *total,
+                             uint64_t *count)
 {
-    if (crm_add_overflows(c->total, d->total))
+    int64_t old = rfm_total(rfm, c);
+
+    if (crm_add_overflows(old, d->total))
         return crm_error(rfm->ctx, CRM_EOVERFLOW,
                          "row %zu: customer %lld's net sum leaves int64", i,
                          (long long)d->id);
-    if (d->count > UINT32_MAX - c->count)
+    *count = (uint64_t)rfm_count(rfm, c) + d->count;
+    if (*count > UINT32_MAX)
         return crm_error(rfm->ctx, CRM_EOVERFLOW,
                          "row %zu: customer %lld has more than 4294967295 "
                          "purchases",
                          i, (long long)d->id);
-    if (!b->fresh && d->day > c->last_day && !c->is_new &&
-        push_undo(rfm, d->id, c->last_day) != CRM_OK)
+    *total = old + d->total;
+    return CRM_OK;
+}
+
+/* 1 when a net sum and count fit a small slot. */
+static int fits_slot(int64_t total, uint64_t count)
+{
+    return total >= INT32_MIN && total <= INT32_MAX &&
+           count <= RFM_SMALL_COUNT_MAX;
+}
+
+/* Writes a customer's values, moving them to an rfm_big (room reserved)
+ * when they no longer fit the slot. */
+static void store(crm_rfm *rfm, rfm_slot *c, int64_t total, uint64_t count,
+                  uint32_t last_day)
+{
+    rfm_big *b;
+
+    if (!(c->meta & RFM_BIG) && fits_slot(total, count)) {
+        c->total = (int32_t)total;
+        c->meta = (c->meta & RFM_NEW) | (uint32_t)count << RFM_COUNT_SHIFT |
+                  last_day;
+        return;
+    }
+    if (!(c->meta & RFM_BIG))
+        crm_rfm__make_big(rfm, c);
+    b = &rfm->big[(uint32_t)c->total];
+    b->total = total;
+    b->count = (uint32_t)count;
+    c->meta = (c->meta & ~RFM_DAY_MASK) | last_day;
+}
+
+/*
+ * Adds a net amount, purchases and a purchase day (0 = none) to customer
+ * c in the usual case: c's values fit its slot before and after, and
+ * nothing has to be recorded for a rollback (an undo entry: the batch is
+ * `fresh` or c is new or the day is not later). Returns 0, changing
+ * nothing, otherwise. The net sum is checked with a bias: c->total +
+ * amount fits int32 exactly when the biased sum is at most UINT32_MAX
+ * (which also rules out an int64 overflow).
+ */
+static inline int add_in_slot(rfm_slot *c, int64_t amount, uint32_t purchases,
+                              uint32_t day, int fresh)
+{
+    uint32_t meta = c->meta, last = meta & RFM_DAY_MASK;
+    uint64_t biased = (uint64_t)(int64_t)c->total + (uint64_t)amount +
+                      (UINT64_C(1) << 31);
+    uint64_t count =
+        (meta >> RFM_COUNT_SHIFT & RFM_SMALL_COUNT_MAX) + (uint64_t)purchases;
+
+    if ((meta & RFM_BIG) || biased > UINT32_MAX ||
+        count > RFM_SMALL_COUNT_MAX ||
+        (!fresh && day > last && !(meta & RFM_NEW)))
+        return 0;
+    c->total = (int32_t)((int64_t)biased - (INT64_C(1) << 31));
+    /* Without a branch: whether a row is its customer's latest so far is
+     * about as likely as not when rows come in no order. */
+    c->meta = (meta & RFM_NEW) | (uint32_t)count << RFM_COUNT_SHIFT |
+              (day > last ? day : last);
+    return 1;
+}
+
+/*
+ * Adds row i (delta d) to customer c, entirely or not at all, in any case
+ * (see add_in_slot for the usual one).
+ */
+static crm_status apply(crm_rfm *rfm, const rfm_batch *b, size_t i,
+                        rfm_slot *c, rfm_delta delta)
+{
+    const rfm_delta *d = &delta;
+    uint32_t last = rfm_last_day(c);
+    int64_t total = 0;
+    uint64_t count = 0;
+    crm_status status = sums_after(rfm, i, c, d, &total, &count);
+
+    if (status != CRM_OK)
+        return status;
+    if (!(c->meta & RFM_BIG) && !fits_slot(total, count) &&
+        crm_rfm__reserve_big(rfm, 1) != CRM_OK)
+        return CRM_ENOMEM;
+    if (!b->fresh && d->day > last && !(c->meta & RFM_NEW) &&
+        push_undo(rfm, d->id, last) != CRM_OK)
         return CRM_ENOMEM;
     if (d->pair && push_pair(rfm, d->id, d->day) != CRM_OK)
         return CRM_ENOMEM;
-    /* Without a branch: whether a row is its customer's latest so far is
-     * about as likely as not when rows come in no order. */
-    c->last_day = d->day > c->last_day ? d->day : c->last_day;
-    c->total += d->total;
-    c->count += d->count;
+    store(rfm, c, total, count, d->day > last ? d->day : last);
     return CRM_OK;
 }
 
@@ -309,16 +409,62 @@ static crm_status presize(crm_rfm *rfm, const rfm_source *src, size_t n)
     return CRM_OK;
 }
 
+/* Adds row i of a batch, whatever it holds. */
+static crm_status add_row(crm_rfm *rfm, const rfm_batch *b,
+                          const rfm_source *src, size_t i)
+{
+    rfm_delta d = {0, 0, 0, 0, 0, 1};
+    rfm_slot *c;
+    crm_status status = decode(rfm, src, i, &d);
+
+    if (status != CRM_OK || d.skip)
+        return status;
+    status = src->aggregates ? resolve_new(rfm, b, d.id, &c)
+                             : resolve(rfm, b, d.id, &c);
+    if (status == CRM_OK &&
+        (d.pair || !add_in_slot(c, d.total, d.count, d.day, b->fresh)))
+        status = apply(rfm, b, i, c, d);
+    return status;
+}
+
+/*
+ * Adds order i when it is the usual one: a valid time inside the window
+ * [lo, hi), orders mode, a customer already present whose values stay in
+ * its slot. Returns 0, changing nothing, otherwise. Inline, with the
+ * handle's fields in the caller's locals: this is the loop that 10M
+ * orders go through.
+ */
+static inline int add_usual_order(crm_rfm *rfm, const rfm_batch *b,
+                                  int64_t id, int64_t t, int64_t amount,
+                                  int64_t lo, int64_t hi)
+{
+    rfm_slot *c;
+    uint32_t purchase = amount >= 0;
+
+    if (t < lo || t >= hi)
+        return 0;
+    c = crm_i64map_find(&rfm->map, id);
+    return c && add_in_slot(c, amount, purchase,
+                            purchase ? rfm_day_index(rfm, t) : 0, b->fresh);
+}
+
 static crm_status run_batch(crm_rfm *rfm, const rfm_source *src, size_t n)
 {
     rfm_batch b;
-    rfm_delta d = {0, 0, 0, 0, 0, 1};
-    rfm_slot *c;
     size_t i;
     crm_status status = presize(rfm, src, n);
+    /* The window, within the valid times (so that a time inside it is a
+     * valid one), for add_usual_order; empty in days mode and for
+     * aggregates. */
+    int usual = !src->aggregates &&
+                rfm->frequency_mode == CRM_RFM_FREQUENCY_ORDERS;
+    int64_t lo = rfm->window_lo > RFM_TIME_MIN ? rfm->window_lo : RFM_TIME_MIN;
+    int64_t hi = usual && rfm->as_of < RFM_TIME_MAX ? rfm->as_of : RFM_TIME_MAX;
 
     if (status != CRM_OK)
         return status;
+    if (!usual)
+        hi = lo;
     b.fresh = rfm->map.count == 0;
     b.old_pairs_len = rfm->pairs_len;
     rfm->journal_len = 0;
@@ -328,14 +474,9 @@ static crm_status run_batch(crm_rfm *rfm, const rfm_source *src, size_t n)
     for (i = 0; i < n; i++) {
         if (i + RFM_AHEAD < n)
             crm_i64map_prefetch(&rfm->map, src->id[i + RFM_AHEAD]);
-        status = decode(rfm, src, i, &d);
-        if (status == CRM_OK && d.skip)
+        if (add_usual_order(rfm, &b, src->id[i], src->a[i], src->b[i], lo, hi))
             continue;
-        if (status == CRM_OK)
-            status = src->aggregates ? resolve_new(rfm, &b, d.id, &c)
-                                     : resolve(rfm, &b, d.id, &c);
-        if (status == CRM_OK)
-            status = apply(rfm, &b, i, c, &d);
+        status = add_row(rfm, &b, src, i);
         if (status != CRM_OK)
             return batch_abort(rfm, src, &b, i, status);
     }

@@ -1,5 +1,6 @@
 /*
- * The crm_rfm handle: lifetime and options (see crm/rfm.h).
+ * The crm_rfm handle: lifetime, options, and the records of customers
+ * that outgrew their slots (see crm/rfm.h and rfm_internal.h).
  */
 #include <string.h>
 
@@ -30,6 +31,7 @@ void crm_rfm_free(crm_rfm *rfm)
     if (!rfm)
         return;
     crm_i64map_free(rfm->ctx, &rfm->map);
+    crm_mem_free(rfm->ctx, rfm->big);
     crm_mem_free(rfm->ctx, rfm->pair_ids);
     crm_mem_free(rfm->ctx, rfm->pair_days);
     crm_mem_free(rfm->ctx, rfm->journal);
@@ -42,9 +44,31 @@ crm_status crm_rfm_clear(crm_rfm *rfm)
     if (!rfm)
         return crm_error(NULL, CRM_EINVAL, "NULL rfm");
     crm_i64map_clear(&rfm->map);
+    rfm->big_len = 0;
     rfm->pairs_len = 0;
     rfm->scored = 0;
     return CRM_OK;
+}
+
+crm_status crm_rfm__reserve_big(crm_rfm *rfm, size_t more)
+{
+    if (more <= rfm->big_cap - rfm->big_len)
+        return CRM_OK;
+    if (crm_mem_grow(rfm->ctx, (void **)&rfm->big, &rfm->big_cap,
+                     rfm->big_len + more, sizeof *rfm->big) != 0)
+        return crm_error_nomem(rfm->ctx);
+    return CRM_OK;
+}
+
+void crm_rfm__make_big(crm_rfm *rfm, rfm_slot *c)
+{
+    rfm_big *b = &rfm->big[rfm->big_len];
+
+    b->total = c->total;
+    b->count = c->meta >> RFM_COUNT_SHIFT & RFM_SMALL_COUNT_MAX;
+    b->day_count = 0;
+    c->total = (int32_t)rfm->big_len++;
+    c->meta = (c->meta & (RFM_DAY_MASK | RFM_NEW)) | RFM_BIG;
 }
 
 size_t crm_rfm_customer_count(const crm_rfm *rfm)

@@ -18,18 +18,35 @@
 #define RFM_TIME_MAX INT64_C(253402300800)
 
 /*
- * A customer: its hash slot, holding what its orders add up to (32 bytes,
- * so that adding an order touches one cache line). Its scores are not
- * stored: they follow from its values and the handle's cuts.
+ * A customer: its hash slot, 16 bytes, so that the table of 2M customers
+ * is half the size it would be with full-width fields, and more of it
+ * stays in the caches while orders arrive at random. The slot holds a
+ * customer's values while they are small: a net sum that fits int32 and
+ * at most RFM_SMALL_COUNT_MAX purchases. A customer that outgrows it
+ * (and, once scored in days mode, every customer with purchase days) has
+ * its net sum and count moved into an rfm_big record, whose index the
+ * slot then holds. Its scores are not stored: they follow from its values
+ * and the handle's cuts.
  */
 typedef struct rfm_slot {
     int64_t id;
+    int32_t total; /* net sum; with RFM_BIG, the index of its rfm_big */
+    uint32_t meta; /* last purchase day (RFM_DAY_MASK), count (small
+                      slots), RFM_NEW, RFM_BIG */
+} rfm_slot;
+
+#define RFM_DAY_MASK UINT32_C(0x3fffff)   /* day index, 0 = no purchase */
+#define RFM_COUNT_SHIFT 22                /* purchases, small slots only */
+#define RFM_SMALL_COUNT_MAX UINT32_C(255) /* 8 bits */
+#define RFM_NEW (UINT32_C(1) << 30)       /* created by the batch in progress */
+#define RFM_BIG (UINT32_C(1) << 31)       /* values live in an rfm_big */
+
+/* The values of a customer that outgrew its slot. */
+typedef struct rfm_big {
     int64_t total;      /* net sum of amounts */
-    uint32_t last_day;  /* day index of the last purchase, 0 = none */
     uint32_t count;     /* purchases (orders mode) or aggregate purchase days */
     uint32_t day_count; /* days mode: distinct purchase days, when scored */
-    uint8_t is_new;     /* created by the batch in progress */
-} rfm_slot;
+} rfm_big;
 
 /*
  * How a dimension turns a customer's key (higher is better; see
@@ -73,6 +90,9 @@ struct crm_rfm {
     /* Customers: rfm_slot records keyed by id. A customer's index is its
      * slot index (below crm_i64map_slot_count), map.count their number. */
     crm_i64map map;
+    rfm_big *big; /* values of the customers that outgrew their slots */
+    size_t big_len;
+    size_t big_cap;
 
     /* Days mode: (id, day) per purchase, deduplicated when scored. */
     int64_t *pair_ids;
@@ -102,6 +122,47 @@ static inline uint32_t rfm_day_index(const crm_rfm *rfm, int64_t t)
     return (uint32_t)((uint64_t)(t + rfm->offset_sec - base) / 86400u);
 }
 
+/* The customer at slot index idx. */
+static inline const rfm_slot *rfm_customer(const crm_rfm *rfm, size_t idx)
+{
+    return crm_i64map_slot(&rfm->map, idx);
+}
+
+static inline uint32_t rfm_last_day(const rfm_slot *c)
+{
+    return c->meta & RFM_DAY_MASK;
+}
+
+static inline const rfm_big *rfm_big_of(const crm_rfm *rfm,
+                                        const rfm_slot *c)
+{
+    return &rfm->big[(uint32_t)c->total];
+}
+
+static inline int64_t rfm_total(const crm_rfm *rfm, const rfm_slot *c)
+{
+    return c->meta & RFM_BIG ? rfm_big_of(rfm, c)->total : c->total;
+}
+
+/* Purchases added (orders, or aggregate purchase days). */
+static inline uint32_t rfm_count(const crm_rfm *rfm, const rfm_slot *c)
+{
+    return c->meta & RFM_BIG ? rfm_big_of(rfm, c)->count
+                             : c->meta >> RFM_COUNT_SHIFT & RFM_SMALL_COUNT_MAX;
+}
+
+/* The frequency: purchases added, plus distinct purchase days once
+ * scored in days mode. */
+static inline int64_t rfm_frequency(const crm_rfm *rfm, const rfm_slot *c)
+{
+    const rfm_big *b;
+
+    if (!(c->meta & RFM_BIG))
+        return c->meta >> RFM_COUNT_SHIFT & RFM_SMALL_COUNT_MAX;
+    b = rfm_big_of(rfm, c);
+    return (int64_t)b->count + b->day_count;
+}
+
 /*
  * The keys of customer c's three dimensions, higher is better: minus the
  * recency days (INT64_MIN without purchase), frequency, monetary.
@@ -109,23 +170,27 @@ static inline uint32_t rfm_day_index(const crm_rfm *rfm, int64_t t)
 static inline void rfm_keys(const crm_rfm *rfm, const rfm_slot *c,
                             int64_t key[3])
 {
-    int64_t f = (int64_t)c->count + c->day_count;
+    int64_t f = rfm_frequency(rfm, c), total = rfm_total(rfm, c);
+    uint32_t last = rfm_last_day(c);
 
-    key[CRM_RFM_RECENCY] = c->last_day
-                               ? (int64_t)c->last_day - (int64_t)rfm->as_of_day
-                               : INT64_MIN;
+    key[CRM_RFM_RECENCY] =
+        last ? (int64_t)last - (int64_t)rfm->as_of_day : INT64_MIN;
     key[CRM_RFM_FREQUENCY] = f;
     key[CRM_RFM_MONETARY] =
         rfm->monetary_mode == CRM_RFM_MONETARY_MEAN && f > 0
-            ? crm_floor_div(c->total, f)
-            : c->total;
+            ? crm_floor_div(total, f)
+            : total;
 }
 
-/* The customer at slot index idx. */
-static inline const rfm_slot *rfm_customer(const crm_rfm *rfm, size_t idx)
-{
-    return crm_i64map_slot(&rfm->map, idx);
-}
+/*
+ * Makes room for `more` rfm_big records, so that crm_rfm__make_big cannot
+ * fail. Returns CRM_OK or CRM_ENOMEM (recorded).
+ */
+crm_status crm_rfm__reserve_big(crm_rfm *rfm, size_t more);
+
+/* Moves small slot c's net sum and count into a new rfm_big (room
+ * reserved). */
+void crm_rfm__make_big(crm_rfm *rfm, rfm_slot *c);
 
 /* Per-customer values (by slot index) as the public API reports them. */
 int64_t crm_rfm__recency_days(const crm_rfm *rfm, size_t idx);

@@ -27,21 +27,19 @@
 
 int64_t crm_rfm__recency_days(const crm_rfm *rfm, size_t idx)
 {
-    uint32_t last = rfm_customer(rfm, idx)->last_day;
+    uint32_t last = rfm_last_day(rfm_customer(rfm, idx));
 
     return last ? (int64_t)rfm->as_of_day - (int64_t)last : -1;
 }
 
 int64_t crm_rfm__frequency(const crm_rfm *rfm, size_t idx)
 {
-    const rfm_slot *c = rfm_customer(rfm, idx);
-
-    return (int64_t)c->count + c->day_count;
+    return rfm_frequency(rfm, rfm_customer(rfm, idx));
 }
 
 int64_t crm_rfm__monetary(const crm_rfm *rfm, size_t idx)
 {
-    int64_t total = rfm_customer(rfm, idx)->total, f;
+    int64_t total = rfm_total(rfm, rfm_customer(rfm, idx)), f;
 
     if (rfm->monetary_mode == CRM_RFM_MONETARY_TOTAL)
         return total;
@@ -98,14 +96,31 @@ static void pair_words(const crm_rfm *rfm, uint64_t *words)
     }
 }
 
+/* Customers in small slots among the sorted pair words (one run each). */
+static size_t small_customers(const crm_rfm *rfm, const uint64_t *words)
+{
+    size_t i, small = 0;
+
+    for (i = 0; i < rfm->pairs_len; i++) {
+        const rfm_slot *c;
+        if (i > 0 && words[i - 1] >> 32 == words[i] >> 32)
+            continue;
+        c = rfm_customer(rfm, (size_t)(words[i] >> 32));
+        small += !(c->meta & RFM_BIG);
+    }
+    return small;
+}
+
 /*
- * Counts each customer's distinct purchase days into its slot, and keeps
- * only the distinct pairs.
+ * Counts each customer's distinct purchase days into its rfm_big (a
+ * customer with purchase days gets one), and keeps only the distinct
+ * pairs.
  */
 static crm_status count_days(crm_rfm *rfm)
 {
     uint64_t *words;
-    size_t i, out = 0, slots = crm_i64map_slot_count(&rfm->map);
+    size_t i, out = 0;
+    crm_status status;
 
     if (rfm->frequency_mode != CRM_RFM_FREQUENCY_DAYS)
         return CRM_OK;
@@ -114,19 +129,24 @@ static crm_status count_days(crm_rfm *rfm)
     if (!words)
         return crm_error_nomem(rfm->ctx);
     pair_words(rfm, words);
-    if (crm_radix_sort_i64(rfm->ctx, (int64_t *)words, NULL,
-                           rfm->pairs_len) != 0) {
+    status = crm_radix_sort_i64(rfm->ctx, (int64_t *)words, NULL,
+                                rfm->pairs_len) != 0
+                 ? crm_error_nomem(rfm->ctx)
+                 : crm_rfm__reserve_big(rfm, small_customers(rfm, words));
+    if (status != CRM_OK) {
         crm_mem_free(rfm->ctx, words);
-        return crm_error_nomem(rfm->ctx);
+        return status;
     }
-    for (i = 0; i < slots; i++)
-        ((rfm_slot *)crm_i64map_slot(&rfm->map, i))->day_count = 0;
+    for (i = 0; i < rfm->big_len; i++)
+        rfm->big[i].day_count = 0;
     for (i = 0; i < rfm->pairs_len; i++) {
         rfm_slot *c;
         if (i > 0 && words[i - 1] == words[i])
             continue;
         c = crm_i64map_slot(&rfm->map, (size_t)(words[i] >> 32));
-        c->day_count++;
+        if (!(c->meta & RFM_BIG))
+            crm_rfm__make_big(rfm, c);
+        rfm->big[(uint32_t)c->total].day_count++;
         rfm->pair_ids[out] = c->id;
         rfm->pair_days[out++] = (uint32_t)words[i];
     }
@@ -216,14 +236,15 @@ static crm_status hist_alloc(const crm_rfm *rfm, rfm_select *s)
 static inline void scan_keys(const crm_rfm *rfm, const rfm_slot *c,
                              int64_t key[3], uint64_t *purchased)
 {
-    int64_t f = (int64_t)c->count + c->day_count;
+    int64_t f = rfm_frequency(rfm, c), total = rfm_total(rfm, c);
+    uint32_t last = rfm_last_day(c);
 
-    *purchased = c->last_day != 0;
-    key[CRM_RFM_RECENCY] = (int64_t)c->last_day - (int64_t)rfm->as_of_day;
+    *purchased = last != 0;
+    key[CRM_RFM_RECENCY] = (int64_t)last - (int64_t)rfm->as_of_day;
     key[CRM_RFM_FREQUENCY] = f;
     key[CRM_RFM_MONETARY] = rfm->monetary_mode == CRM_RFM_MONETARY_MEAN
-                                ? crm_floor_div(c->total, f + (f == 0))
-                                : c->total;
+                                ? crm_floor_div(total, f + (f == 0))
+                                : total;
 }
 
 /* The bucket of a recency key, or 0 without purchase. */
@@ -244,14 +265,14 @@ typedef struct rfm_ranges {
 static inline void widen_ranges(const crm_rfm *rfm, const rfm_slot *c,
                                 rfm_ranges *g)
 {
-    uint32_t day_less1 = c->last_day - 1u;
+    uint32_t last = rfm_last_day(c), day_less1 = last - 1u;
     int64_t key[3];
     uint64_t purchased;
 
     scan_keys(rfm, c, key, &purchased);
     g->min_day_less1 =
         day_less1 < g->min_day_less1 ? day_less1 : g->min_day_less1;
-    g->max_day = c->last_day > g->max_day ? c->last_day : g->max_day;
+    g->max_day = last > g->max_day ? last : g->max_day;
     g->max_f = key[CRM_RFM_FREQUENCY] > g->max_f ? key[CRM_RFM_FREQUENCY]
                                                   : g->max_f;
     g->min_m = key[CRM_RFM_MONETARY] < g->min_m ? key[CRM_RFM_MONETARY]
