@@ -283,6 +283,32 @@ START_TEST(test_i64map_distinct_estimate)
 }
 END_TEST
 
+/* From 2^20 keys on the estimate comes from a sample: consecutive ids,
+ * spread ids and all-distinct keys stay within 5%. */
+START_TEST(test_i64map_distinct_estimate_sampled)
+{
+    enum { N = 1 << 21 };
+    const size_t distincts[3] = {100000, 500000, N};
+    int64_t *keys = malloc(N * sizeof *keys);
+    size_t i, k, distinct, estimate;
+    int spread;
+
+    for (spread = 0; spread < 2; spread++) {
+        for (k = 0; k < 3; k++) {
+            distinct = distincts[k];
+            for (i = 0; i < N; i++)
+                keys[i] = spread ? (int64_t)(i % distinct) * 104729 - 77
+                                 : (int64_t)(i % distinct) + 1;
+            estimate = crm_i64_estimate_distinct(keys, N);
+            ck_assert_msg(estimate >= distinct - distinct / 20 &&
+                              estimate <= distinct + distinct / 20,
+                          "%zu distinct estimated as %zu", distinct, estimate);
+        }
+    }
+    free(keys);
+}
+END_TEST
+
 typedef struct map_fixture {
     crm_ctx *ctx;
     crm_i64map map;
@@ -1208,6 +1234,7 @@ static Suite *core_suite(void)
     tcase_add_test(tc, test_i64map_slots_and_every_key);
     tcase_add_test(tc, test_i64map_insert_after_remove_zeroes_payload);
     tcase_add_test(tc, test_i64map_distinct_estimate);
+    tcase_add_test(tc, test_i64map_distinct_estimate_sampled);
     tcase_add_test(tc, test_radix_sort_matches_qsort);
     tcase_add_test(tc, test_radix_sort_extremes);
     tcase_add_test(tc, test_radix_sort_narrow_spans);

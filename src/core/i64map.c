@@ -232,13 +232,11 @@ static uint8_t hll_rank(uint64_t h)
 #endif
 }
 
-size_t crm_i64_estimate_distinct(const int64_t *keys, size_t n)
+/* Adds keys[0..n) to the HyperLogLog registers. */
+static void hll_add(uint8_t reg[HLL_REGISTERS], const int64_t *keys, size_t n)
 {
-    uint8_t reg[HLL_REGISTERS];
-    double m = HLL_REGISTERS, sum = 0, estimate;
-    size_t i, zeros = 0;
+    size_t i;
 
-    memset(reg, 0, sizeof reg);
     for (i = 0; i < n; i++) {
         uint64_t h = crm_mix64((uint64_t)keys[i]);
         unsigned r = (unsigned)(h >> (64 - HLL_BITS));
@@ -246,6 +244,14 @@ size_t crm_i64_estimate_distinct(const int64_t *keys, size_t n)
         if (rank > reg[r])
             reg[r] = rank;
     }
+}
+
+/* The registers' estimate of the number of distinct keys added. */
+static double hll_estimate(const uint8_t reg[HLL_REGISTERS])
+{
+    double m = HLL_REGISTERS, sum = 0, estimate;
+    size_t i, zeros = 0;
+
     for (i = 0; i < HLL_REGISTERS; i++) {
         sum += ldexp(1.0, -(int)reg[i]);
         zeros += reg[i] == 0;
@@ -253,6 +259,53 @@ size_t crm_i64_estimate_distinct(const int64_t *keys, size_t n)
     estimate = 0.7213 / (1.0 + 1.079 / m) * m * m / sum;
     if (estimate <= 2.5 * m && zeros > 0)
         estimate = m * log(m / (double)zeros);
+    return estimate;
+}
+
+/*
+ * Large inputs are sampled: only the keys whose multiplicative hash falls
+ * in the lowest 1/HLL_SAMPLE of its range go through the (costlier) mix
+ * and the registers, and the estimate is scaled back up. Keeping a key is
+ * decided without a branch, into a small buffer: a branch taken for one
+ * key in HLL_SAMPLE, at random, would mispredict on most of them. At 2M
+ * distinct keys the sample holds 250,000, which adds 0.2% to the error.
+ */
+#define HLL_SAMPLE 8
+#define HLL_SAMPLE_MIN_KEYS (1u << 20)
+#define HLL_SAMPLE_BUFFER 512
+
+static void hll_add_sample(uint8_t reg[HLL_REGISTERS], const int64_t *keys,
+                           size_t n)
+{
+    const uint64_t keep_below = UINT64_MAX / HLL_SAMPLE;
+    int64_t kept[HLL_SAMPLE_BUFFER];
+    size_t i = 0;
+
+    while (i < n) {
+        size_t end = n - i > HLL_SAMPLE_BUFFER ? i + HLL_SAMPLE_BUFFER : n;
+        size_t count = 0;
+        for (; i < end; i++) {
+            kept[count] = keys[i];
+            count += (uint64_t)keys[i] * UINT64_C(0x9e3779b97f4a7c15) <
+                     keep_below;
+        }
+        hll_add(reg, kept, count);
+    }
+}
+
+size_t crm_i64_estimate_distinct(const int64_t *keys, size_t n)
+{
+    uint8_t reg[HLL_REGISTERS];
+    double estimate;
+
+    memset(reg, 0, sizeof reg);
+    if (n < HLL_SAMPLE_MIN_KEYS) {
+        hll_add(reg, keys, n);
+        estimate = hll_estimate(reg);
+    } else {
+        hll_add_sample(reg, keys, n);
+        estimate = hll_estimate(reg) * HLL_SAMPLE;
+    }
     if (estimate > (double)n)
         estimate = (double)n;
     return (size_t)estimate;

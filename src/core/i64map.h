@@ -194,8 +194,10 @@ int crm_i64map_remove(crm_i64map *map, int64_t key);
 
 /*
  * An estimate of the number of distinct keys in keys[0..n) (HyperLogLog,
- * about 1.6% standard error), from one read of the keys and no allocation:
- * for sizing a table before a large batch.
+ * about 1.6% standard error; from 2^20 keys on, of a sample of 1/8 of the
+ * hash space, which adds under 1% above 10^5 distinct keys), from one
+ * read of the keys and no allocation: for sizing a table before a large
+ * batch.
  */
 size_t crm_i64_estimate_distinct(const int64_t *keys, size_t n);
 
