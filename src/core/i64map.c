@@ -5,6 +5,7 @@
 #include <math.h>
 #include <string.h>
 
+#include "core/bits.h"
 #include "core/hash.h"
 #include "core/i64map.h"
 #include "core/mem.h"
@@ -221,15 +222,8 @@ int crm_i64map_remove(crm_i64map *map, int64_t key)
 static uint8_t hll_rank(uint64_t h)
 {
     uint64_t rest = h << HLL_BITS | UINT64_C(1) << (HLL_BITS - 1);
-#if defined(__GNUC__) || defined(__clang__)
-    return (uint8_t)(__builtin_clzll(rest) + 1);
-#else
-    uint8_t rank = 1;
 
-    for (; !(rest >> 63); rest <<= 1)
-        rank++;
-    return rank;
-#endif
+    return (uint8_t)(crm_clz64(rest) + 1);
 }
 
 /* Adds keys[0..n) to the HyperLogLog registers. */

@@ -18,6 +18,7 @@
  */
 #include <string.h>
 
+#include "core/bits.h"
 #include "core/civil.h"
 #include "core/mem.h"
 #include "core/radix.h"
@@ -178,15 +179,77 @@ static uint64_t cut_rank(const crm_rfm *rfm, unsigned k)
 }
 
 /*
- * Quantile cuts by radix selection. A histogram of the keys' top bits (at
- * most RFM_HIST_BUCKETS buckets over the keys' range)
- * tells which bucket holds each needed order statistic. When a bucket is a
- * single value (days, counts) that is the cut. Otherwise a second read of
- * the table gathers the keys of the target buckets, which are sorted to
- * read the cuts. Recency keys equal to INT64_MIN (no purchase) are counted
- * apart, below all others.
+ * Quantile cuts by radix selection. Each dimension's keys fall into fixed
+ * histogram buckets, in key order, so no pass over the table is needed to
+ * find the keys' range first:
+ *   - recency: one bucket per day for purchases up to RFM_SPAN - 1 days
+ *     before as_of, one for all older ones;
+ *   - frequency: one bucket per value below RFM_SPAN, one for the rest;
+ *   - monetary: one bucket per value of magnitude below 512, then 512
+ *     buckets per power of two (a relative width of 1/512), mirrored for
+ *     negative values.
+ * The histogram tells which bucket holds each needed order statistic.
+ * When that bucket holds a single value, that is the cut. Otherwise a
+ * second read of the table gathers the keys of the target buckets, which
+ * are sorted to read the cuts. Recency keys equal to INT64_MIN (no
+ * purchase) are counted apart, below all others.
  */
-#define RFM_HIST_BUCKETS 65536
+#define RFM_SPAN 65535
+#define RFM_EXACT_BITS 9                                /* magnitudes < 512 */
+#define RFM_M_HALF ((64 - RFM_EXACT_BITS + 1) << RFM_EXACT_BITS) /* 28672 */
+
+static const size_t rfm_buckets[3] = {RFM_SPAN + 1, RFM_SPAN + 1,
+                                      2 * RFM_M_HALF};
+
+/* The recency bucket of a key (minus the days), or 0 without purchase. */
+static inline size_t recency_bucket(int64_t key, uint64_t purchased)
+{
+    uint64_t days = (uint64_t)-key;
+
+    days = days < RFM_SPAN ? days : RFM_SPAN;
+    return (size_t)(RFM_SPAN - days) & (size_t)(0 - purchased);
+}
+
+static inline size_t frequency_bucket(int64_t f)
+{
+    return f < RFM_SPAN ? (size_t)f : RFM_SPAN;
+}
+
+/*
+ * The monetary bucket: for p = |k| (or -k - 1 below 0), p itself below
+ * 512, else 512 * (bits of p - 9) + the 9 bits after p's leading one;
+ * negative values mirror below RFM_M_HALF. Without a branch.
+ */
+static inline size_t monetary_bucket(int64_t k)
+{
+    uint64_t sign = (uint64_t)(k >> 63), p = (uint64_t)k ^ sign;
+    unsigned bits = 64 - crm_clz64(p | 1);
+    unsigned high = bits > RFM_EXACT_BITS ? bits : RFM_EXACT_BITS;
+    unsigned shift = bits > RFM_EXACT_BITS + 1 ? bits - RFM_EXACT_BITS - 1 : 0;
+    uint64_t code = (uint64_t)(high - RFM_EXACT_BITS) << RFM_EXACT_BITS |
+                    (p >> shift & ((1u << RFM_EXACT_BITS) - 1));
+
+    return (size_t)((int64_t)RFM_M_HALF + (int64_t)(code ^ sign));
+}
+
+/* When bucket b of dimension dim holds a single key: 1 and *key. */
+static int bucket_key(crm_rfm_dimension dim, size_t b, int64_t *key)
+{
+    size_t code;
+
+    switch (dim) {
+    case CRM_RFM_RECENCY:
+        *key = (int64_t)b - RFM_SPAN;
+        return b > 0;
+    case CRM_RFM_FREQUENCY:
+        *key = (int64_t)b;
+        return b < RFM_SPAN;
+    default:
+        code = b >= RFM_M_HALF ? b - RFM_M_HALF : RFM_M_HALF - 1 - b;
+        *key = b >= RFM_M_HALF ? (int64_t)code : -1 - (int64_t)code;
+        return code < (1u << RFM_EXACT_BITS);
+    }
+}
 
 /* Where a cut lies: its bucket and its 1-based rank inside it. */
 typedef struct rfm_target {
@@ -198,33 +261,14 @@ typedef struct rfm_target {
 /* The selection state of one quantile dimension. */
 typedef struct rfm_select {
     int active;
-    int64_t lo, hi;  /* range of the keys other than INT64_MIN */
-    unsigned shift;  /* bucket = (key - lo) >> shift */
     uint64_t bottom; /* recency keys equal to INT64_MIN */
-    size_t nbuckets;
-    uint32_t *count;
+    uint32_t *count; /* per bucket */
     unsigned ncut;
     rfm_target target[CRM_RFM_MAX_BINS - 1];
     uint8_t *is_target; /* per bucket: 1 when its keys are gathered */
     int64_t *pending;   /* the keys gathered */
     size_t npending;
 } rfm_select;
-
-static inline size_t bucket_of(const rfm_select *s, int64_t key)
-{
-    return (size_t)(((uint64_t)key - (uint64_t)s->lo) >> s->shift);
-}
-
-static crm_status hist_alloc(const crm_rfm *rfm, rfm_select *s)
-{
-    for (s->shift = 0;
-         ((uint64_t)s->hi - (uint64_t)s->lo) >> s->shift >= RFM_HIST_BUCKETS;
-         s->shift++)
-        ;
-    s->nbuckets = bucket_of(s, s->hi) + 1;
-    s->count = crm_mem_calloc(rfm->ctx, s->nbuckets, sizeof *s->count);
-    return s->count ? CRM_OK : crm_error_nomem(rfm->ctx);
-}
 
 /*
  * The scans below read every slot, a third of them empty at random, and
@@ -247,67 +291,6 @@ static inline void scan_keys(const crm_rfm *rfm, const rfm_slot *c,
                                 : total;
 }
 
-/* The bucket of a recency key, or 0 without purchase. */
-static inline size_t recency_bucket(const rfm_select *r, int64_t key,
-                                    uint64_t purchased)
-{
-    return bucket_of(r, key) & (size_t)(0 - purchased);
-}
-
-/* The range of the customers' keys in each dimension. */
-typedef struct rfm_ranges {
-    uint32_t min_day_less1; /* least last_day - 1 of a buyer (UINT32_MAX:
-                               none; an empty slot gives UINT32_MAX too) */
-    uint32_t max_day;
-    int64_t max_f, min_m, max_m;
-} rfm_ranges;
-
-static inline void widen_ranges(const crm_rfm *rfm, const rfm_slot *c,
-                                rfm_ranges *g)
-{
-    uint32_t last = rfm_last_day(c), day_less1 = last - 1u;
-    int64_t key[3];
-    uint64_t purchased;
-
-    scan_keys(rfm, c, key, &purchased);
-    g->min_day_less1 =
-        day_less1 < g->min_day_less1 ? day_less1 : g->min_day_less1;
-    g->max_day = last > g->max_day ? last : g->max_day;
-    g->max_f = key[CRM_RFM_FREQUENCY] > g->max_f ? key[CRM_RFM_FREQUENCY]
-                                                  : g->max_f;
-    g->min_m = key[CRM_RFM_MONETARY] < g->min_m ? key[CRM_RFM_MONETARY]
-                                                 : g->min_m;
-    g->max_m = key[CRM_RFM_MONETARY] > g->max_m ? key[CRM_RFM_MONETARY]
-                                                 : g->max_m;
-}
-
-/*
- * One read of the table: the range of each dimension's keys (other than
- * INT64_MIN), which sizes its histogram. The monetary range always holds
- * 0, the monetary key of an empty slot (see uncount_empty_slots).
- */
-static void scan_ranges(const crm_rfm *rfm, rfm_select sel[3])
-{
-    rfm_ranges g = {UINT32_MAX, 0, 0, 0, 0};
-    const rfm_slot *slots = (const rfm_slot *)rfm->map.slots;
-    size_t i, capacity = rfm->map.capacity;
-    rfm_select *r = &sel[CRM_RFM_RECENCY];
-
-    for (i = 0; i < capacity; i++)
-        widen_ranges(rfm, &slots[i], &g);
-    if (capacity > 0 && rfm->map.spare_used)
-        widen_ranges(rfm, &slots[capacity], &g);
-    r->lo = r->hi = 0;
-    if (g.min_day_less1 != UINT32_MAX) {
-        r->lo = (int64_t)g.min_day_less1 + 1 - (int64_t)rfm->as_of_day;
-        r->hi = (int64_t)g.max_day - (int64_t)rfm->as_of_day;
-    }
-    sel[CRM_RFM_FREQUENCY].lo = 0;
-    sel[CRM_RFM_FREQUENCY].hi = g.max_f;
-    sel[CRM_RFM_MONETARY].lo = g.min_m;
-    sel[CRM_RFM_MONETARY].hi = g.max_m;
-}
-
 /* Adds customer c's keys to the histograms of the active dimensions. */
 static inline void count_customer(const crm_rfm *rfm, const rfm_slot *c,
                                   rfm_select *r, rfm_select *f,
@@ -318,14 +301,14 @@ static inline void count_customer(const crm_rfm *rfm, const rfm_slot *c,
 
     scan_keys(rfm, c, key, &purchased);
     if (r->active) {
-        r->count[recency_bucket(r, key[CRM_RFM_RECENCY], purchased)] +=
+        r->count[recency_bucket(key[CRM_RFM_RECENCY], purchased)] +=
             (uint32_t)purchased;
         r->bottom += 1 - purchased;
     }
     if (f->active)
-        f->count[bucket_of(f, key[CRM_RFM_FREQUENCY])]++;
+        f->count[frequency_bucket(key[CRM_RFM_FREQUENCY])]++;
     if (m->active)
-        m->count[bucket_of(m, key[CRM_RFM_MONETARY])]++;
+        m->count[monetary_bucket(key[CRM_RFM_MONETARY])]++;
 }
 
 /*
@@ -342,9 +325,9 @@ static void uncount_empty_slots(const crm_rfm *rfm, rfm_select sel[3])
     if (sel[CRM_RFM_RECENCY].active)
         sel[CRM_RFM_RECENCY].bottom -= empty;
     if (f->active)
-        f->count[bucket_of(f, 0)] -= (uint32_t)empty;
+        f->count[frequency_bucket(0)] -= (uint32_t)empty;
     if (m->active)
-        m->count[bucket_of(m, 0)] -= (uint32_t)empty;
+        m->count[monetary_bucket(0)] -= (uint32_t)empty;
 }
 
 /*
@@ -389,42 +372,32 @@ static void find_targets(const crm_rfm *rfm, rfm_select *s)
     }
 }
 
-/* Cuts that the histogram fixes exactly (INT64_MIN, or shift 0). */
-static void exact_cuts(const rfm_select *s, rfm_cuts *c)
-{
-    unsigned k;
-
-    for (k = 0; k < c->ncut; k++)
-        if (s->target[k].bottom)
-            c->cut[k] = INT64_MIN;
-        else if (s->shift == 0)
-            c->cut[k] = s->lo + (int64_t)s->target[k].bucket;
-}
-
 /*
- * When a cut lies in a bucket of several values (shift > 0): marks the
- * target buckets and makes room for their keys.
+ * The cuts the histogram fixes (INT64_MIN, or a bucket of one key); marks
+ * the other target buckets and makes room for their keys.
  */
-static crm_status gather_prepare(const crm_rfm *rfm, rfm_select *s)
+static crm_status exact_cuts(const crm_rfm *rfm, crm_rfm_dimension dim,
+                             rfm_select *s, rfm_cuts *c)
 {
-    size_t total = 0, b;
+    size_t total = 0, b, nbuckets = rfm_buckets[dim];
     unsigned k;
 
-    if (s->shift == 0)
-        return CRM_OK;
-    s->is_target = crm_mem_calloc(rfm->ctx, s->nbuckets, 1);
-    if (!s->is_target)
-        return crm_error_nomem(rfm->ctx);
-    for (k = 0; k < s->ncut; k++)
-        if (!s->target[k].bottom)
-            s->is_target[s->target[k].bucket] = 1;
-    for (b = 0; b < s->nbuckets; b++)
-        total += s->is_target[b] ? s->count[b] : 0;
-    if (total == 0) {
-        crm_mem_free(rfm->ctx, s->is_target);
-        s->is_target = NULL;
-        return CRM_OK;
+    for (k = 0; k < c->ncut; k++) {
+        if (s->target[k].bottom) {
+            c->cut[k] = INT64_MIN;
+            continue;
+        }
+        if (bucket_key(dim, s->target[k].bucket, &c->cut[k]))
+            continue;
+        if (!s->is_target &&
+            !(s->is_target = crm_mem_calloc(rfm->ctx, nbuckets, 1)))
+            return crm_error_nomem(rfm->ctx);
+        s->is_target[s->target[k].bucket] = 1;
     }
+    if (!s->is_target)
+        return CRM_OK;
+    for (b = 0; b < nbuckets; b++)
+        total += s->is_target[b] ? s->count[b] : 0;
     s->npending = 0;
     s->pending = crm_mem_alloc_array(rfm->ctx, total, sizeof *s->pending);
     return s->pending ? CRM_OK : crm_error_nomem(rfm->ctx);
@@ -451,14 +424,14 @@ static inline void gather_customer(const crm_rfm *rfm, const rfm_slot *c,
     scan_keys(rfm, c, key, &purchased);
     if (r->pending)
         gather_key(r, key[CRM_RFM_RECENCY],
-                   recency_bucket(r, key[CRM_RFM_RECENCY], purchased),
+                   recency_bucket(key[CRM_RFM_RECENCY], purchased),
                    purchased);
     if (f->pending)
         gather_key(f, key[CRM_RFM_FREQUENCY],
-                   bucket_of(f, key[CRM_RFM_FREQUENCY]), used);
+                   frequency_bucket(key[CRM_RFM_FREQUENCY]), used);
     if (m->pending)
         gather_key(m, key[CRM_RFM_MONETARY],
-                   bucket_of(m, key[CRM_RFM_MONETARY]), used);
+                   monetary_bucket(key[CRM_RFM_MONETARY]), used);
 }
 
 /* One more read of the table: the keys of the target buckets. */
@@ -488,7 +461,7 @@ static crm_status gathered_cuts(const crm_rfm *rfm, rfm_select *s,
         return crm_error_nomem(rfm->ctx);
     for (k = 0; k < c->ncut; k++) {
         size_t first = 0, b;
-        if (s->target[k].bottom)
+        if (s->target[k].bottom || !s->is_target[s->target[k].bucket])
             continue;
         for (b = 0; b < s->target[k].bucket; b++)
             first += s->is_target[b] ? s->count[b] : 0;
@@ -505,10 +478,11 @@ static crm_status select_cuts(const crm_rfm *rfm, rfm_select sel[3],
     int gather = 0;
     unsigned d;
 
-    scan_ranges(rfm, sel);
     for (d = 0; d < 3 && status == CRM_OK; d++)
-        if (sel[d].active)
-            status = hist_alloc(rfm, &sel[d]);
+        if (sel[d].active &&
+            !(sel[d].count = crm_mem_calloc(rfm->ctx, rfm_buckets[d],
+                                            sizeof *sel[d].count)))
+            status = crm_error_nomem(rfm->ctx);
     if (status != CRM_OK)
         return status;
     scan_histograms(rfm, sel);
@@ -516,8 +490,7 @@ static crm_status select_cuts(const crm_rfm *rfm, rfm_select sel[3],
         if (!sel[d].active)
             continue;
         find_targets(rfm, &sel[d]);
-        exact_cuts(&sel[d], &cuts[d]);
-        status = gather_prepare(rfm, &sel[d]);
+        status = exact_cuts(rfm, (crm_rfm_dimension)d, &sel[d], &cuts[d]);
         gather |= sel[d].pending != NULL;
     }
     if (status != CRM_OK || !gather)
