@@ -894,6 +894,102 @@ START_TEST(test_customers_outgrowing_their_slots)
 }
 END_TEST
 
+/* A customer as the naive model of test_random_batches keeps it. */
+typedef struct model_customer {
+    int seen;
+    int64_t total, count, last_day; /* last_day: UTC day, -1 = none */
+} model_customer;
+
+/* Adds one row (an order, or an aggregate when `aggregate`) to the model. */
+static void model_add(model_customer *c, int aggregate, int64_t at,
+                      int64_t count, int64_t amount)
+{
+    int64_t day = at / DAY; /* times here are after 1970 */
+
+    c->seen = 1;
+    c->total += amount;
+    if (aggregate) {
+        c->count += count;
+        if (count > 0 && day > c->last_day)
+            c->last_day = day;
+    } else if (amount >= 0) {
+        c->count++;
+        if (day > c->last_day)
+            c->last_day = day;
+    }
+}
+
+/*
+ * Random batches of orders and aggregates over 40 customers, with amounts
+ * and counts that often take a customer past what its slot holds, and
+ * batches that fail on their last row: after each batch every customer
+ * matches a naive model.
+ */
+START_TEST(test_random_batches_match_model)
+{
+    enum { IDS = 40, ROWS = 60 };
+    model_customer model[IDS], saved[IDS];
+    int64_t id[ROWS], at[ROWS], count[ROWS], amount[ROWS];
+    uint64_t seed = 4242;
+    crm_ctx *ctx = NULL;
+    crm_rfm *rfm;
+    int round;
+
+    ck_assert_int_eq(crm_ctx_new(&ctx), CRM_OK);
+    rfm = new_rfm(ctx);
+    memset(model, 0, sizeof model);
+    for (size_t k = 0; k < IDS; k++)
+        model[k].last_day = -1;
+    for (round = 0; round < 300; round++) {
+        size_t n = 1 + rng_next(&seed) % ROWS, i, k;
+        int aggregate = rng_next(&seed) % 4 == 0;
+        int fail = rng_next(&seed) % 5 == 0;
+        crm_status s;
+        memcpy(saved, model, sizeof model);
+        for (i = 0; i < n; i++) {
+            uint64_t big = rng_next(&seed) % 8;
+            id[i] = (int64_t)(rng_next(&seed) % IDS) * 7 - 100;
+            at[i] = AS_OF - 1 - (int64_t)(rng_next(&seed) % (500 * DAY));
+            count[i] = (int64_t)(rng_next(&seed) % (big ? 3 : 300));
+            amount[i] = (int64_t)(rng_next(&seed) % 20000) - 2000;
+            if (big == 0)
+                amount[i] *= INT64_C(1000000); /* past int32 either way */
+            model_add(&model[(id[i] + 100) / 7], aggregate, at[i], count[i],
+                      amount[i]);
+        }
+        if (fail)
+            at[n - 1] = aggregate ? AS_OF : INT64_MIN;
+        if (fail && aggregate)
+            count[n - 1] = 1;
+        s = aggregate ? crm_rfm_add_aggregates(rfm, id, at, count, amount, n)
+                      : crm_rfm_add_orders(rfm, id, at, amount, n);
+        ck_assert_int_eq(s, fail ? CRM_EINVAL : CRM_OK);
+        if (fail)
+            memcpy(model, saved, sizeof model);
+        ck_assert_int_eq(crm_rfm_score(rfm), CRM_OK);
+        for (k = 0; k < IDS; k++) {
+            int64_t cid = (int64_t)k * 7 - 100, rec, freq, mon;
+            if (!model[k].seen) {
+                ck_assert_int_eq(crm_rfm_lookup(rfm, cid, NULL, NULL, NULL,
+                                                NULL, NULL, NULL),
+                                 CRM_ENOTFOUND);
+                continue;
+            }
+            ck_assert_int_eq(crm_rfm_lookup(rfm, cid, &rec, &freq, &mon, NULL,
+                                            NULL, NULL),
+                             CRM_OK);
+            ck_assert_int_eq(mon, model[k].total);
+            ck_assert_int_eq(freq, model[k].count);
+            ck_assert_int_eq(rec, model[k].last_day < 0
+                                      ? -1
+                                      : AS_OF / DAY - model[k].last_day);
+        }
+    }
+    crm_rfm_free(rfm);
+    crm_ctx_free(ctx);
+}
+END_TEST
+
 /* ---- Output ------------------------------------------------------------------ */
 
 typedef struct visit_log {
@@ -1454,6 +1550,7 @@ static Suite *rfm_suite(void)
     tcase_add_test(tc, test_failed_batch_keeps_nothing);
     tcase_add_test(tc, test_failed_batch_keeps_scores);
     tcase_add_test(tc, test_customers_outgrowing_their_slots);
+    tcase_add_test(tc, test_random_batches_match_model);
     tcase_add_test(tc, test_export_lookup_foreach_grid);
     tcase_add_test(tc, test_grid_revenue_overflow);
     tcase_add_test(tc, test_segment_maps);

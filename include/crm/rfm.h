@@ -169,7 +169,7 @@ CRM_API crm_status crm_rfm_clear(crm_rfm *rfm);
  * not grow the tables step by step (fewer copies and page faults). Only a
  * hint: never needed for correct results (a large batch of orders sizes
  * the table itself from an estimate of its distinct customers). Memory
- * kept per reserved customer: about 48 bytes (32-byte hash slots, at most
+ * kept per reserved customer: about 24 bytes (16-byte hash slots, at most
  * 2/3 full).
  * Errors: CRM_EINVAL (NULL rfm, customers > CRM_RFM_MAX_CUSTOMERS),
  * CRM_ENOMEM.
@@ -301,11 +301,13 @@ CRM_API crm_status crm_rfm_add_aggregate(crm_rfm *rfm, int64_t customer_id,
 /*
  * Scores every customer with the current options. Must be called after
  * adding data or changing a scoring option and before reading results.
- * Scoring no customer is fine. Memory: the handle keeps about 43 bytes
- * per customer (its hash slot with the customer's totals); scores are not
- * stored but follow from the cuts this call finds. Quantile scoring
- * gathers the values near each cut while it runs (a few bytes per
- * customer on typical data, at most 8).
+ * Scoring no customer is fine. Memory: the handle keeps about 26 bytes
+ * per customer: a 16-byte hash slot (at most 2/3 full) with its totals,
+ * and a 16-byte record more for a customer past 255 purchases or an int32
+ * net sum, and in days mode for every customer with purchase days.
+ * Scores are not stored but follow from the cuts this call finds.
+ * Quantile scoring gathers the values near each cut while it runs (a few
+ * bytes per customer on typical data, at most 8).
  * Deterministic: the same customers give the same scores in any order.
  * Errors: CRM_EINVAL (NULL rfm), CRM_ENOMEM (previous scores are kept).
  */
