@@ -5,7 +5,8 @@
  * miss; the slot of the row RFM_AHEAD rows on is prefetched, which keeps
  * that many misses in flight. A large batch of orders first sizes the
  * table from an estimate of its distinct customers, so it is not rehashed
- * step by step.
+ * step by step. The usual order (add_usual_order) takes a short inline
+ * path; every other row goes through decode, resolve and apply.
  *
  * A batch is all-or-nothing. When the handle was empty, a failure just
  * empties it again. Otherwise the batch records the ids it creates (and
@@ -331,12 +332,12 @@ static void store(crm_rfm *rfm, rfm_slot *c, int64_t total, uint64_t count,
 
 /*
  * Adds a net amount, purchases and a purchase day (0 = none) to customer
- * c in the usual case: c's values fit its slot before and after, and
- * nothing has to be recorded for a rollback (an undo entry: the batch is
- * `fresh` or c is new or the day is not later). Returns 0, changing
- * nothing, otherwise. The net sum is checked with a bias: c->total +
- * amount fits int32 exactly when the biased sum is at most UINT32_MAX
- * (which also rules out an int64 overflow).
+ * c in the usual case: c's values fit its slot before and after, and no
+ * undo entry is due (the batch is `fresh`, c is new in it, or the day is
+ * not later than c's last). Returns 0, changing nothing, otherwise. The
+ * net sum is checked with a bias: c->total + amount fits int32 exactly
+ * when the biased sum is at most UINT32_MAX (which also rules out an
+ * int64 overflow).
  */
 static inline int add_in_slot(rfm_slot *c, int64_t amount, uint32_t purchases,
                               uint32_t day, int fresh)
@@ -364,9 +365,8 @@ static inline int add_in_slot(rfm_slot *c, int64_t amount, uint32_t purchases,
  * (see add_in_slot for the usual one).
  */
 static crm_status apply(crm_rfm *rfm, const rfm_batch *b, size_t i,
-                        rfm_slot *c, rfm_delta delta)
+                        rfm_slot *c, const rfm_delta *d)
 {
-    const rfm_delta *d = &delta;
     uint32_t last = rfm_last_day(c);
     int64_t total = 0;
     uint64_t count = 0;
@@ -423,16 +423,15 @@ static crm_status add_row(crm_rfm *rfm, const rfm_batch *b,
                              : resolve(rfm, b, d.id, &c);
     if (status == CRM_OK &&
         (d.pair || !add_in_slot(c, d.total, d.count, d.day, b->fresh)))
-        status = apply(rfm, b, i, c, d);
+        status = apply(rfm, b, i, c, &d);
     return status;
 }
 
 /*
- * Adds order i when it is the usual one: a valid time inside the window
- * [lo, hi), orders mode, a customer already present whose values stay in
- * its slot. Returns 0, changing nothing, otherwise. Inline, with the
- * handle's fields in the caller's locals: this is the loop that 10M
- * orders go through.
+ * Adds an order when it is the usual one: a time inside [lo, hi) (see
+ * usual_window), a customer already present, values that stay in its
+ * slot. Returns 0, changing nothing, otherwise. Inline: this is the loop
+ * that 10M orders go through.
  */
 static inline int add_usual_order(crm_rfm *rfm, const rfm_batch *b,
                                   int64_t id, int64_t t, int64_t amount,
@@ -448,23 +447,30 @@ static inline int add_usual_order(crm_rfm *rfm, const rfm_batch *b,
                             purchase ? rfm_day_index(rfm, t) : 0, b->fresh);
 }
 
+/*
+ * The times [lo, hi) of orders that can take add_usual_order: counted,
+ * and valid. Empty for aggregates and in days mode, whose rows all take
+ * the general path.
+ */
+static void usual_window(const crm_rfm *rfm, const rfm_source *src,
+                         int64_t *lo, int64_t *hi)
+{
+    *lo = rfm->window_lo > RFM_TIME_MIN ? rfm->window_lo : RFM_TIME_MIN;
+    *hi = rfm->as_of < RFM_TIME_MAX ? rfm->as_of : RFM_TIME_MAX;
+    if (src->aggregates || rfm->frequency_mode != CRM_RFM_FREQUENCY_ORDERS)
+        *hi = *lo;
+}
+
 static crm_status run_batch(crm_rfm *rfm, const rfm_source *src, size_t n)
 {
     rfm_batch b;
     size_t i;
+    int64_t lo, hi;
     crm_status status = presize(rfm, src, n);
-    /* The window, within the valid times (so that a time inside it is a
-     * valid one), for add_usual_order; empty in days mode and for
-     * aggregates. */
-    int usual = !src->aggregates &&
-                rfm->frequency_mode == CRM_RFM_FREQUENCY_ORDERS;
-    int64_t lo = rfm->window_lo > RFM_TIME_MIN ? rfm->window_lo : RFM_TIME_MIN;
-    int64_t hi = usual && rfm->as_of < RFM_TIME_MAX ? rfm->as_of : RFM_TIME_MAX;
 
     if (status != CRM_OK)
         return status;
-    if (!usual)
-        hi = lo;
+    usual_window(rfm, src, &lo, &hi);
     b.fresh = rfm->map.count == 0;
     b.old_pairs_len = rfm->pairs_len;
     rfm->journal_len = 0;
