@@ -574,6 +574,87 @@ START_TEST(test_quantile_matches_formula)
 }
 END_TEST
 
+static int cmp_i64(const void *a, const void *b)
+{
+    int64_t x = *(const int64_t *)a, y = *(const int64_t *)b;
+
+    return (x > y) - (x < y);
+}
+
+/* The formula's score of every value, from a sorted copy (O(n log n)). */
+static void formula_scores(const int64_t *v, size_t n, unsigned bins,
+                           unsigned *score)
+{
+    int64_t *sorted = malloc(n * sizeof *sorted);
+    size_t i;
+
+    memcpy(sorted, v, n * sizeof *sorted);
+    qsort(sorted, n, sizeof *sorted, cmp_i64);
+    for (i = 0; i < n; i++) {
+        size_t lo = 0, hi = n; /* customers strictly worse: first >= v[i] */
+        while (lo < hi) {
+            size_t mid = lo + (hi - lo) / 2;
+            if (sorted[mid] < v[i])
+                lo = mid + 1;
+            else
+                hi = mid;
+        }
+        score[i] = 1 + (unsigned)((uint64_t)bins * lo / n);
+    }
+    free(sorted);
+}
+
+/*
+ * With more customers than the library sorts outright (32,768), cuts come
+ * from histograms and gathered keys: 40,000 customers, with amounts wide
+ * enough for monetary cuts to fall in buckets of many values.
+ */
+START_TEST(test_quantile_many_customers)
+{
+    static const unsigned bins_of[3] = {3, 5, 10};
+    crm_ctx *ctx = NULL;
+    orderset o = make_orders(200000, 40000, 9);
+    size_t i, k;
+
+    for (i = 0; i < o.n; i++)
+        o.amount[i] = o.amount[i] * 977 + (int64_t)(i % 1000);
+    ck_assert_int_eq(crm_ctx_new(&ctx), CRM_OK);
+    for (k = 0; k < 3; k++) {
+        crm_rfm *rfm = new_rfm(ctx);
+        result res;
+        int64_t *rkey;
+        unsigned *want;
+        ck_assert_int_eq(crm_rfm_set_bins(rfm, bins_of[k]), CRM_OK);
+        if (k == 1)
+            ck_assert_int_eq(crm_rfm_set_monetary_mode(rfm, CRM_RFM_MONETARY_MEAN),
+                             CRM_OK);
+        ck_assert_int_eq(crm_rfm_add_orders(rfm, o.id, o.at, o.amount, o.n),
+                         CRM_OK);
+        res = score_and_export(rfm);
+        ck_assert_uint_gt(res.n, 32768);
+        rkey = malloc(res.n * sizeof *rkey);
+        want = malloc(res.n * sizeof *want);
+        for (i = 0; i < res.n; i++)
+            rkey[i] = res.rec[i] < 0 ? INT64_MIN : -res.rec[i];
+        formula_scores(rkey, res.n, bins_of[k], want);
+        for (i = 0; i < res.n; i++)
+            ck_assert_uint_eq(res.r[i], want[i]);
+        formula_scores(res.freq, res.n, bins_of[k], want);
+        for (i = 0; i < res.n; i++)
+            ck_assert_uint_eq(res.f[i], want[i]);
+        formula_scores(res.mon, res.n, bins_of[k], want);
+        for (i = 0; i < res.n; i++)
+            ck_assert_uint_eq(res.m[i], want[i]);
+        free(rkey);
+        free(want);
+        result_free(&res);
+        crm_rfm_free(rfm);
+    }
+    orders_free(&o);
+    crm_ctx_free(ctx);
+}
+END_TEST
+
 START_TEST(test_window_and_future_orders_ignored)
 {
     crm_ctx *ctx = NULL;
@@ -1424,13 +1505,6 @@ typedef struct cust_ref {
     int64_t id, last, freq, mon;
 } cust_ref;
 
-static int cmp_i64(const void *a, const void *b)
-{
-    int64_t x = *(const int64_t *)a, y = *(const int64_t *)b;
-
-    return (x > y) - (x < y);
-}
-
 static int cmp_ref(const void *a, const void *b)
 {
     const cust_ref *x = a, *y = b;
@@ -1544,6 +1618,7 @@ static Suite *rfm_suite(void)
     tcase_add_test(tc, test_same_day_orders_in_day_mode_jst);
     tcase_add_test(tc, test_thresholds_on_boundaries);
     tcase_add_test(tc, test_quantile_matches_formula);
+    tcase_add_test(tc, test_quantile_many_customers);
     tcase_add_test(tc, test_window_and_future_orders_ignored);
     tcase_add_test(tc, test_bulk_per_row_and_shuffled_identical);
     tcase_add_test(tc, test_aggregates_match_orders);

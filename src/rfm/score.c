@@ -11,10 +11,9 @@
  * scoring writes nothing into the table.
  *
  * The order statistics come from radix selection, all three dimensions at
- * once: one read of the table finds the keys' ranges, a second builds
- * histograms of their top bits, and a third is needed only when a cut
- * falls in a bucket holding several values, to gather and sort those
- * buckets' keys.
+ * once: one read of the table counts the keys into histograms of fixed
+ * buckets, and a second is needed only when a cut falls in a bucket
+ * holding several keys, to gather and sort those buckets' keys.
  */
 #include <string.h>
 
@@ -502,6 +501,44 @@ static crm_status select_cuts(const crm_rfm *rfm, rfm_select sel[3],
     return status;
 }
 
+/*
+ * With few customers, clearing and walking the histograms (0.75 MB) costs
+ * more than sorting: each quantile dimension's keys are gathered and
+ * sorted, and its cuts read at their ranks.
+ */
+#define RFM_SORT_CUSTOMERS 32768
+
+static crm_status sorted_cuts(const crm_rfm *rfm, const rfm_select sel[3],
+                              rfm_cuts cuts[3])
+{
+    size_t i, at, slots = crm_i64map_slot_count(&rfm->map);
+    int64_t *keys = crm_mem_alloc_array(rfm->ctx, rfm->map.count,
+                                        sizeof *keys);
+    unsigned d, k;
+
+    if (!keys)
+        return crm_error_nomem(rfm->ctx);
+    for (d = 0; d < 3; d++) {
+        if (!sel[d].active)
+            continue;
+        for (i = 0, at = 0; i < slots; i++) {
+            int64_t key[3];
+            if (!crm_i64map_used(&rfm->map, i))
+                continue;
+            rfm_keys(rfm, rfm_customer(rfm, i), key);
+            keys[at++] = key[d];
+        }
+        if (crm_radix_sort_i64(rfm->ctx, keys, NULL, at) != 0) {
+            crm_mem_free(rfm->ctx, keys);
+            return crm_error_nomem(rfm->ctx);
+        }
+        for (k = 0; k < cuts[d].ncut; k++)
+            cuts[d].cut[k] = keys[cut_rank(rfm, k) - 1];
+    }
+    crm_mem_free(rfm->ctx, keys);
+    return CRM_OK;
+}
+
 /* The cuts of every dimension. */
 static crm_status find_cuts(const crm_rfm *rfm, rfm_select sel[3],
                             rfm_cuts cuts[3])
@@ -518,9 +555,10 @@ static crm_status find_cuts(const crm_rfm *rfm, rfm_select sel[3],
         sel[d].active = rfm->map.count > 0;
         sel[d].ncut = cuts[d].ncut;
     }
-    if (sel[0].active || sel[1].active || sel[2].active)
-        return select_cuts(rfm, sel, cuts);
-    return CRM_OK;
+    if (!sel[0].active && !sel[1].active && !sel[2].active)
+        return CRM_OK;
+    return rfm->map.count <= RFM_SORT_CUSTOMERS ? sorted_cuts(rfm, sel, cuts)
+                                                : select_cuts(rfm, sel, cuts);
 }
 
 /*
