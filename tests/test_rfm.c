@@ -1018,14 +1018,17 @@ START_TEST(test_random_batches_match_model)
 
     ck_assert_int_eq(crm_ctx_new(&ctx), CRM_OK);
     rfm = new_rfm(ctx);
-    memset(model, 0, sizeof model);
-    for (size_t k = 0; k < IDS; k++)
-        model[k].last_day = -1;
     for (round = 0; round < 300; round++) {
         size_t n = 1 + rng_next(&seed) % ROWS, i, k;
         int aggregate = rng_next(&seed) % 4 == 0;
         int fail = rng_next(&seed) % 5 == 0;
         crm_status s;
+        if (round % 30 == 0) { /* batches into an empty handle, too */
+            ck_assert_int_eq(crm_rfm_clear(rfm), CRM_OK);
+            memset(model, 0, sizeof model);
+            for (k = 0; k < IDS; k++)
+                model[k].last_day = -1;
+        }
         memcpy(saved, model, sizeof model);
         for (i = 0; i < n; i++) {
             uint64_t big = rng_next(&seed) % 8;

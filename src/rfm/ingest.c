@@ -5,8 +5,9 @@
  * miss; the slot of the row RFM_AHEAD rows on is prefetched, which keeps
  * that many misses in flight. A large batch of orders first sizes the
  * table from an estimate of its distinct customers, so it is not rehashed
- * step by step. The usual order (add_usual_order) takes a short inline
- * path; every other row goes through decode, resolve and apply.
+ * step by step. The usual order or aggregate (add_usual_order,
+ * add_usual_aggregate) takes a short inline path; every other row goes
+ * through decode, resolve and apply.
  *
  * A batch is all-or-nothing. When the handle was empty, a failure just
  * empties it again. Otherwise the batch records the ids it creates (and
@@ -448,16 +449,37 @@ static inline int add_usual_order(crm_rfm *rfm, const rfm_batch *b,
 }
 
 /*
- * The times [lo, hi) of orders that can take add_usual_order: counted,
- * and valid. Empty for aggregates and in days mode, whose rows all take
- * the general path.
+ * Adds an aggregate when it is the usual one, in a batch into an empty
+ * handle: 1 to RFM_SMALL_COUNT_MAX purchases, a last purchase before
+ * as_of, values that stay in the customer's slot (which the same probe
+ * creates when new). Returns 0 otherwise, having at most created the
+ * customer.
  */
-static void usual_window(const crm_rfm *rfm, const rfm_source *src,
-                         int64_t *lo, int64_t *hi)
+static inline int add_usual_aggregate(crm_rfm *rfm, const rfm_batch *b,
+                                      int64_t id, int64_t last, int64_t count,
+                                      int64_t total)
+{
+    rfm_slot *c;
+    int inserted;
+
+    if (!b->fresh || count <= 0 || count > (int64_t)RFM_SMALL_COUNT_MAX ||
+        !time_valid(last) || last >= rfm->as_of ||
+        rfm->map.count >= CRM_RFM_MAX_CUSTOMERS)
+        return 0;
+    c = crm_i64map_insert(rfm->ctx, &rfm->map, id, &inserted);
+    return c && add_in_slot(c, total, (uint32_t)count,
+                            rfm_day_index(rfm, last), 1);
+}
+
+/*
+ * The times [lo, hi) of orders that can take add_usual_order: counted,
+ * and valid. Empty in days mode, whose orders all take the general path.
+ */
+static void usual_window(const crm_rfm *rfm, int64_t *lo, int64_t *hi)
 {
     *lo = rfm->window_lo > RFM_TIME_MIN ? rfm->window_lo : RFM_TIME_MIN;
     *hi = rfm->as_of < RFM_TIME_MAX ? rfm->as_of : RFM_TIME_MAX;
-    if (src->aggregates || rfm->frequency_mode != CRM_RFM_FREQUENCY_ORDERS)
+    if (rfm->frequency_mode != CRM_RFM_FREQUENCY_ORDERS)
         *hi = *lo;
 }
 
@@ -470,7 +492,7 @@ static crm_status run_batch(crm_rfm *rfm, const rfm_source *src, size_t n)
 
     if (status != CRM_OK)
         return status;
-    usual_window(rfm, src, &lo, &hi);
+    usual_window(rfm, &lo, &hi);
     b.fresh = rfm->map.count == 0;
     b.old_pairs_len = rfm->pairs_len;
     rfm->journal_len = 0;
@@ -480,7 +502,11 @@ static crm_status run_batch(crm_rfm *rfm, const rfm_source *src, size_t n)
     for (i = 0; i < n; i++) {
         if (i + RFM_AHEAD < n)
             crm_i64map_prefetch(&rfm->map, src->id[i + RFM_AHEAD]);
-        if (add_usual_order(rfm, &b, src->id[i], src->a[i], src->b[i], lo, hi))
+        if (src->aggregates
+                ? add_usual_aggregate(rfm, &b, src->id[i], src->a[i],
+                                      src->b[i], src->c[i])
+                : add_usual_order(rfm, &b, src->id[i], src->a[i], src->b[i],
+                                  lo, hi))
             continue;
         status = add_row(rfm, &b, src, i);
         if (status != CRM_OK)
