@@ -267,6 +267,8 @@ typedef struct rfm_select {
     uint8_t *is_target; /* per bucket: 1 when its keys are gathered */
     int64_t *pending;   /* the keys gathered */
     size_t npending;
+    int64_t *keys;      /* monetary: every customer's key, in slot order */
+    size_t nkeys;
 } rfm_select;
 
 /*
@@ -292,7 +294,7 @@ static inline void scan_keys(const crm_rfm *rfm, const rfm_slot *c,
 
 /* Adds customer c's keys to the histograms of the active dimensions. */
 static inline void count_customer(const crm_rfm *rfm, const rfm_slot *c,
-                                  rfm_select *r, rfm_select *f,
+                                  uint64_t used, rfm_select *r, rfm_select *f,
                                   rfm_select *m)
 {
     int64_t key[3];
@@ -306,8 +308,11 @@ static inline void count_customer(const crm_rfm *rfm, const rfm_slot *c,
     }
     if (f->active)
         f->count[frequency_bucket(key[CRM_RFM_FREQUENCY])]++;
-    if (m->active)
+    if (m->active) {
         m->count[monetary_bucket(key[CRM_RFM_MONETARY])]++;
+        m->keys[m->nkeys] = key[CRM_RFM_MONETARY];
+        m->nkeys += used;
+    }
 }
 
 /*
@@ -343,9 +348,10 @@ static void scan_histograms(const crm_rfm *rfm, rfm_select sel[3])
     size_t i, capacity = rfm->map.capacity;
 
     for (i = 0; i < capacity; i++)
-        count_customer(rfm, &slots[i], &r, &f, &m);
+        count_customer(rfm, &slots[i], slots[i].id != CRM_I64MAP_EMPTY_KEY,
+                       &r, &f, &m);
     if (capacity > 0 && rfm->map.spare_used)
-        count_customer(rfm, &slots[capacity], &r, &f, &m);
+        count_customer(rfm, &slots[capacity], 1, &r, &f, &m);
     sel[0] = r;
     sel[1] = f;
     sel[2] = m;
@@ -415,7 +421,7 @@ static inline void gather_key(rfm_select *s, int64_t key, size_t bucket,
 
 static inline void gather_customer(const crm_rfm *rfm, const rfm_slot *c,
                                    uint64_t used, rfm_select *r,
-                                   rfm_select *f, rfm_select *m)
+                                   rfm_select *f)
 {
     int64_t key[3];
     uint64_t purchased;
@@ -428,23 +434,29 @@ static inline void gather_customer(const crm_rfm *rfm, const rfm_slot *c,
     if (f->pending)
         gather_key(f, key[CRM_RFM_FREQUENCY],
                    frequency_bucket(key[CRM_RFM_FREQUENCY]), used);
-    if (m->pending)
-        gather_key(m, key[CRM_RFM_MONETARY],
-                   monetary_bucket(key[CRM_RFM_MONETARY]), used);
 }
 
-/* One more read of the table: the keys of the target buckets. */
+/*
+ * The keys of the target buckets: monetary ones from the keys the
+ * histogram scan kept, recency and frequency ones (rarely needed) from
+ * one more read of the table.
+ */
 static void scan_pending(const crm_rfm *rfm, rfm_select sel[3])
 {
     rfm_select r = sel[0], f = sel[1], m = sel[2];
     const rfm_slot *slots = (const rfm_slot *)rfm->map.slots;
     size_t i, capacity = rfm->map.capacity;
 
-    for (i = 0; i < capacity; i++)
-        gather_customer(rfm, &slots[i],
-                        slots[i].id != CRM_I64MAP_EMPTY_KEY, &r, &f, &m);
-    if (capacity > 0 && rfm->map.spare_used)
-        gather_customer(rfm, &slots[capacity], 1, &r, &f, &m);
+    if (m.pending)
+        for (i = 0; i < m.nkeys; i++)
+            gather_key(&m, m.keys[i], monetary_bucket(m.keys[i]), 1);
+    if (r.pending || f.pending) {
+        for (i = 0; i < capacity; i++)
+            gather_customer(rfm, &slots[i],
+                            slots[i].id != CRM_I64MAP_EMPTY_KEY, &r, &f);
+        if (capacity > 0 && rfm->map.spare_used)
+            gather_customer(rfm, &slots[capacity], 1, &r, &f);
+    }
     sel[0] = r;
     sel[1] = f;
     sel[2] = m;
@@ -482,6 +494,12 @@ static crm_status select_cuts(const crm_rfm *rfm, rfm_select sel[3],
             !(sel[d].count = crm_mem_calloc(rfm->ctx, rfm_buckets[d],
                                             sizeof *sel[d].count)))
             status = crm_error_nomem(rfm->ctx);
+    /* Room for one key past the last customer's: the scan stores every
+     * slot's key and moves on only past a customer's. */
+    if (status == CRM_OK && sel[CRM_RFM_MONETARY].active &&
+        !(sel[CRM_RFM_MONETARY].keys = crm_mem_alloc_array(
+              rfm->ctx, rfm->map.count + 1, sizeof(int64_t))))
+        status = crm_error_nomem(rfm->ctx);
     if (status != CRM_OK)
         return status;
     scan_histograms(rfm, sel);
@@ -585,6 +603,7 @@ crm_status crm_rfm_score(crm_rfm *rfm)
         crm_mem_free(rfm->ctx, sel[d].count);
         crm_mem_free(rfm->ctx, sel[d].is_target);
         crm_mem_free(rfm->ctx, sel[d].pending);
+        crm_mem_free(rfm->ctx, sel[d].keys);
     }
     if (status != CRM_OK)
         return status;
