@@ -605,13 +605,40 @@ static void formula_scores(const int64_t *v, size_t n, unsigned bins,
 }
 
 /*
+ * 15,000 aggregates of customers whose last purchase was over 65,535 days
+ * before as_of and who bought over 65,535 times: bucket-sharing recency
+ * and frequency values, where cuts fall with 5 bins.
+ */
+static void add_ancient_heavy_customers(crm_rfm *rfm)
+{
+    enum { N = 15000 };
+    int64_t *id = malloc(N * sizeof *id), *last = malloc(N * sizeof *last);
+    int64_t *count = malloc(N * sizeof *count), *total = malloc(N * sizeof *total);
+    size_t i;
+
+    for (i = 0; i < N; i++) {
+        id[i] = INT64_C(1) << 40 | (int64_t)i;
+        last[i] = AS_OF - (66000 + (int64_t)(i % 3000)) * DAY;
+        count[i] = 65535 + (int64_t)(i % 5000);
+        total[i] = (int64_t)(i % 7000) * 13;
+    }
+    ck_assert_int_eq(crm_rfm_add_aggregates(rfm, id, last, count, total, N),
+                     CRM_OK);
+    free(id);
+    free(last);
+    free(count);
+    free(total);
+}
+
+/*
  * With more customers than the library sorts outright (32,768), cuts come
  * from histograms and gathered keys: 40,000 customers, with amounts wide
- * enough for monetary cuts to fall in buckets of many values.
+ * enough for monetary cuts to fall in buckets of many values, and then
+ * with recency and frequency cuts in buckets of many values too.
  */
 START_TEST(test_quantile_many_customers)
 {
-    static const unsigned bins_of[3] = {3, 5, 10};
+    static const unsigned bins_of[4] = {3, 5, 10, 5};
     crm_ctx *ctx = NULL;
     orderset o = make_orders(200000, 40000, 9);
     size_t i, k;
@@ -619,7 +646,7 @@ START_TEST(test_quantile_many_customers)
     for (i = 0; i < o.n; i++)
         o.amount[i] = o.amount[i] * 977 + (int64_t)(i % 1000);
     ck_assert_int_eq(crm_ctx_new(&ctx), CRM_OK);
-    for (k = 0; k < 3; k++) {
+    for (k = 0; k < 4; k++) {
         crm_rfm *rfm = new_rfm(ctx);
         result res;
         int64_t *rkey;
@@ -630,6 +657,8 @@ START_TEST(test_quantile_many_customers)
                              CRM_OK);
         ck_assert_int_eq(crm_rfm_add_orders(rfm, o.id, o.at, o.amount, o.n),
                          CRM_OK);
+        if (k == 3)
+            add_ancient_heavy_customers(rfm);
         res = score_and_export(rfm);
         ck_assert_uint_gt(res.n, 32768);
         rkey = malloc(res.n * sizeof *rkey);
