@@ -46,6 +46,7 @@ typedef struct rfm_source {
 typedef struct rfm_batch {
     int fresh; /* the handle was empty: undo by emptying it */
     size_t old_pairs_len;
+    size_t old_big_len;
 } rfm_batch;
 
 static int time_valid(int64_t t)
@@ -144,6 +145,20 @@ static void unapply_rows(crm_rfm *rfm, const rfm_source *src,
     }
 }
 
+/*
+ * Puts a customer the batch moved into an rfm_big back into its slot: its
+ * values, back to what they were before the batch, fit it again (a
+ * customer with purchase days already had its rfm_big).
+ */
+static void shrink(crm_rfm *rfm, rfm_slot *c)
+{
+    const rfm_big *b = rfm_big_of(rfm, c);
+
+    c->total = (int32_t)b->total;
+    c->meta = (c->meta & (RFM_DAY_MASK | RFM_NEW)) |
+              b->count << RFM_COUNT_SHIFT;
+}
+
 /* Undoes rows [0, applied_end) of a failed batch. Returns `status`. */
 static crm_status batch_abort(crm_rfm *rfm, const rfm_source *src,
                               const rfm_batch *b, size_t applied_end,
@@ -161,6 +176,9 @@ static crm_status batch_abort(crm_rfm *rfm, const rfm_source *src,
         rfm_slot *c = crm_i64map_find(&rfm->map, u->id);
         c->meta = (c->meta & ~RFM_DAY_MASK) | u->last_day;
     }
+    while (rfm->grown_len > 0)
+        shrink(rfm, crm_i64map_find(&rfm->map, rfm->grown[--rfm->grown_len]));
+    rfm->big_len = b->old_big_len;
     while (rfm->created_len > 0)
         crm_i64map_remove(&rfm->map, rfm->created[--rfm->created_len]);
     return status;
@@ -176,6 +194,7 @@ static void batch_commit(crm_rfm *rfm, size_t n)
         c->meta &= ~RFM_NEW;
     }
     rfm->created_len = 0;
+    rfm->grown_len = 0;
     rfm->journal_len = 0;
     if (n > 0)
         rfm->scored = 0;
@@ -183,14 +202,21 @@ static void batch_commit(crm_rfm *rfm, size_t n)
 
 /* ---- Resolving customers ---------------------------------------------------- */
 
+/* Appends id to a batch's list of ids (created or grown). */
+static crm_status push_id(crm_rfm *rfm, int64_t **ids, size_t *len,
+                          size_t *cap, int64_t id)
+{
+    if (*len == *cap &&
+        crm_mem_grow(rfm->ctx, (void **)ids, cap, *len + 1, sizeof **ids) != 0)
+        return crm_error_nomem(rfm->ctx);
+    (*ids)[(*len)++] = id;
+    return CRM_OK;
+}
+
 static crm_status push_created(crm_rfm *rfm, int64_t id)
 {
-    if (rfm->created_len == rfm->created_cap &&
-        crm_mem_grow(rfm->ctx, (void **)&rfm->created, &rfm->created_cap,
-                     rfm->created_len + 1, sizeof *rfm->created) != 0)
-        return crm_error_nomem(rfm->ctx);
-    rfm->created[rfm->created_len++] = id;
-    return CRM_OK;
+    return push_id(rfm, &rfm->created, &rfm->created_len, &rfm->created_cap,
+                   id);
 }
 
 /* Creates customer `id` (absent) with empty totals. */
@@ -376,7 +402,10 @@ static crm_status apply(crm_rfm *rfm, const rfm_batch *b, size_t i,
     if (status != CRM_OK)
         return status;
     if (!(c->meta & RFM_BIG) && !fits_slot(total, count) &&
-        crm_rfm__reserve_big(rfm, 1) != CRM_OK)
+        (crm_rfm__reserve_big(rfm, 1) != CRM_OK ||
+         (!b->fresh && !(c->meta & RFM_NEW) &&
+          push_id(rfm, &rfm->grown, &rfm->grown_len, &rfm->grown_cap,
+                  d->id) != CRM_OK)))
         return CRM_ENOMEM;
     if (!b->fresh && d->day > last && !(c->meta & RFM_NEW) &&
         push_undo(rfm, d->id, last) != CRM_OK)
@@ -495,8 +524,10 @@ static crm_status run_batch(crm_rfm *rfm, const rfm_source *src, size_t n)
     usual_window(rfm, &lo, &hi);
     b.fresh = rfm->map.count == 0;
     b.old_pairs_len = rfm->pairs_len;
+    b.old_big_len = rfm->big_len;
     rfm->journal_len = 0;
     rfm->created_len = 0;
+    rfm->grown_len = 0;
     for (i = 0; i < n && i < RFM_AHEAD; i++)
         crm_i64map_prefetch(&rfm->map, src->id[i]);
     for (i = 0; i < n; i++) {

@@ -36,6 +36,7 @@ void crm_rfm_free(crm_rfm *rfm)
     crm_mem_free(rfm->ctx, rfm->pair_days);
     crm_mem_free(rfm->ctx, rfm->journal);
     crm_mem_free(rfm->ctx, rfm->created);
+    crm_mem_free(rfm->ctx, rfm->grown);
     crm_mem_free(rfm->ctx, rfm);
 }
 

@@ -101,14 +101,18 @@ struct crm_rfm {
     size_t pairs_cap;
 
     /* Batch in progress: undo log of existing customers' last purchase
-     * days, and the ids it created (kept only when the handle was not
-     * empty at the start of the batch). */
+     * days, the ids it created, and the existing customers it moved into
+     * an rfm_big (all kept only when the handle was not empty at the start
+     * of the batch). */
     rfm_undo *journal;
     size_t journal_len;
     size_t journal_cap;
     int64_t *created;
     size_t created_len;
     size_t created_cap;
+    int64_t *grown;
+    size_t grown_len;
+    size_t grown_cap;
 
     int scored;         /* cuts match the data and options */
     rfm_cuts cuts[3];   /* r, f, m, when scored */
