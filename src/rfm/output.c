@@ -170,7 +170,8 @@ static crm_status summarise(const crm_rfm *rfm, size_t ncell,
             continue;
         cell = cell_of(rfm, i);
         count[cell]++;
-        if (crm_add_checked(&sum[cell], rfm_total(rfm, rfm_customer(rfm, i))) != 0)
+        if (crm_add_checked(&sum[cell],
+                            rfm_total(rfm, rfm_customer(rfm, i))) != 0)
             return crm_error(rfm->ctx, CRM_EOVERFLOW,
                              "the revenue of cell %zu leaves int64", cell);
     }
