@@ -12,8 +12,8 @@
  *
  * The order statistics come from radix selection, all three dimensions at
  * once: one read of the table counts the keys into histograms of fixed
- * buckets, and a second is needed only when a cut falls in a bucket
- * holding several keys, to gather and sort those buckets' keys.
+ * buckets, after which only the keys in the buckets that hold a cut are
+ * gathered and sorted.
  */
 #include <string.h>
 
@@ -188,10 +188,12 @@ static uint64_t cut_rank(const crm_rfm *rfm, unsigned k)
  *     buckets per power of two (a relative width of 1/512), mirrored for
  *     negative values.
  * The histogram tells which bucket holds each needed order statistic.
- * When that bucket holds a single value, that is the cut. Otherwise a
- * second read of the table gathers the keys of the target buckets, which
- * are sorted to read the cuts. Recency keys equal to INT64_MIN (no
- * purchase) are counted apart, below all others.
+ * When that bucket holds a single value, that is the cut. Otherwise the
+ * keys of the target buckets are gathered (monetary ones from the keys the
+ * histogram read kept, the rare recency and frequency ones from a second
+ * read of the table) and sorted to read the cuts. Recency keys equal to
+ * INT64_MIN (no purchase) are counted apart, below all others. Up to
+ * RFM_SORT_CUSTOMERS customers, the keys are simply sorted.
  */
 #define RFM_SPAN 65535
 #define RFM_EXACT_BITS 9                                /* magnitudes < 512 */
