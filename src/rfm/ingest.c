@@ -118,7 +118,7 @@ static void unapply(crm_rfm *rfm, rfm_slot *c, const rfm_delta *d)
     uint32_t count;
 
     if (c->meta & RFM_BIG) {
-        b = &rfm->big[(uint32_t)c->total];
+        b = rfm_big_of(rfm, c);
         b->total -= d->total;
         b->count -= d->count;
         return;
@@ -351,7 +351,7 @@ static void store(crm_rfm *rfm, rfm_slot *c, int64_t total, uint64_t count,
     }
     if (!(c->meta & RFM_BIG))
         crm_rfm__make_big(rfm, c);
-    b = &rfm->big[(uint32_t)c->total];
+    b = rfm_big_of(rfm, c);
     b->total = total;
     b->count = (uint32_t)count;
     c->meta = (c->meta & ~RFM_DAY_MASK) | last_day;

@@ -137,8 +137,8 @@ static inline uint32_t rfm_last_day(const rfm_slot *c)
     return c->meta & RFM_DAY_MASK;
 }
 
-static inline const rfm_big *rfm_big_of(const crm_rfm *rfm,
-                                        const rfm_slot *c)
+/* The rfm_big record of customer c (c->meta has RFM_BIG). */
+static inline rfm_big *rfm_big_of(const crm_rfm *rfm, const rfm_slot *c)
 {
     return &rfm->big[(uint32_t)c->total];
 }

@@ -146,7 +146,7 @@ static crm_status count_days(crm_rfm *rfm)
         c = crm_i64map_slot(&rfm->map, (size_t)(words[i] >> 32));
         if (!(c->meta & RFM_BIG))
             crm_rfm__make_big(rfm, c);
-        rfm->big[(uint32_t)c->total].day_count++;
+        rfm_big_of(rfm, c)->day_count++;
         rfm->pair_ids[out] = c->id;
         rfm->pair_days[out++] = (uint32_t)words[i];
     }
@@ -294,7 +294,10 @@ static inline void scan_keys(const crm_rfm *rfm, const rfm_slot *c,
                                 : total;
 }
 
-/* Adds customer c's keys to the histograms of the active dimensions. */
+/*
+ * Adds customer c's keys to the histograms of the active dimensions, and
+ * keeps its monetary key when the slot is `used` (1) by a customer.
+ */
 static inline void count_customer(const crm_rfm *rfm, const rfm_slot *c,
                                   uint64_t used, rfm_select *r, rfm_select *f,
                                   rfm_select *m)
