@@ -135,6 +135,26 @@ static inline void *crm_i64map_find(const crm_i64map *map, int64_t key)
     }
 }
 
+/*
+ * The slot holding key, or the empty slot where an insert of key would
+ * put it, its key not yet written: the caller that fills it writes the
+ * key and counts the entry in map->count. For loops that create entries
+ * with values of their own; key is not CRM_I64MAP_EMPTY_KEY and the table
+ * has room for one more entry.
+ */
+static inline void *crm_i64map_claim(const crm_i64map *map, int64_t key)
+{
+    size_t i;
+
+    for (i = crm_i64map_home(map, key);;) {
+        int64_t *slot = crm_i64map_slot(map, i);
+        if (*slot == key || *slot == CRM_I64MAP_EMPTY_KEY)
+            return slot;
+        if (++i == map->capacity)
+            i = 0;
+    }
+}
+
 /* crm_i64map_insert when the table may have to grow, or key is the
  * empty key. */
 void *crm_i64map_insert_slow(crm_ctx *ctx, crm_i64map *map, int64_t key,

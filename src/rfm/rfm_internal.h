@@ -118,12 +118,18 @@ struct crm_rfm {
     rfm_cuts cuts[3];   /* r, f, m, when scored */
 };
 
-/* The local day index of t (>= 1 for valid times). */
-static inline uint32_t rfm_day_index(const crm_rfm *rfm, int64_t t)
+/* The day index of valid time t at UTC offset offset_sec (>= 1). */
+static inline uint32_t rfm_day_at(int64_t offset_sec, int64_t t)
 {
     const int64_t base = INT64_C(-719164) * 86400; /* two days before year 1 */
 
-    return (uint32_t)((uint64_t)(t + rfm->offset_sec - base) / 86400u);
+    return (uint32_t)((uint64_t)(t + offset_sec - base) / 86400u);
+}
+
+/* The local day index of t (>= 1 for valid times). */
+static inline uint32_t rfm_day_index(const crm_rfm *rfm, int64_t t)
+{
+    return rfm_day_at(rfm->offset_sec, t);
 }
 
 /* The customer at slot index idx. */
