@@ -541,16 +541,66 @@ static void usual_window(const crm_rfm *rfm, int64_t *lo, int64_t *hi)
         *hi = *lo;
 }
 
+/*
+ * The rows of a batch of orders, in order. Returns CRM_OK, or the status
+ * of the row that failed, whose index goes to *failed.
+ */
+static crm_status add_order_rows(crm_rfm *rfm, const rfm_batch *b,
+                                 const rfm_source *src, size_t n,
+                                 size_t *failed)
+{
+    size_t i;
+    int64_t lo, hi;
+
+    usual_window(rfm, &lo, &hi);
+    for (i = 0; i < n; i++) {
+        crm_status status;
+        if (i + RFM_AHEAD < n)
+            crm_i64map_prefetch(&rfm->map, src->id[i + RFM_AHEAD]);
+        if (add_usual_order(rfm, b, src->id[i], src->a[i], src->b[i], lo, hi))
+            continue;
+        status = add_row(rfm, b, src, i);
+        if (status != CRM_OK) {
+            *failed = i;
+            return status;
+        }
+    }
+    return CRM_OK;
+}
+
+/* As add_order_rows, for a batch of aggregates. */
+static crm_status add_aggregate_rows(crm_rfm *rfm, const rfm_batch *b,
+                                     const rfm_source *src, size_t n,
+                                     size_t *failed)
+{
+    size_t i;
+
+    for (i = 0; i < n; i++) {
+        crm_status status;
+        if (b->fresh) {
+            i = add_fresh_aggregates(rfm, src, i, n);
+            if (i == n)
+                break;
+        } else if (i + RFM_AHEAD < n) {
+            crm_i64map_prefetch(&rfm->map, src->id[i + RFM_AHEAD]);
+        }
+        status = add_row(rfm, b, src, i);
+        if (status != CRM_OK) {
+            *failed = i;
+            return status;
+        }
+    }
+    return CRM_OK;
+}
+
 static crm_status run_batch(crm_rfm *rfm, const rfm_source *src, size_t n)
 {
     rfm_batch b;
-    size_t i;
-    int64_t lo, hi;
+    size_t i, failed = 0;
     crm_status status = presize(rfm, src, n);
 
     if (status != CRM_OK)
         return status;
-    usual_window(rfm, &lo, &hi);
     b.fresh = rfm->map.count == 0;
     b.old_pairs_len = rfm->pairs_len;
     b.old_big_len = rfm->big_len;
@@ -559,23 +609,10 @@ static crm_status run_batch(crm_rfm *rfm, const rfm_source *src, size_t n)
     rfm->grown_len = 0;
     for (i = 0; i < n && i < RFM_AHEAD; i++)
         crm_i64map_prefetch(&rfm->map, src->id[i]);
-    for (i = 0; i < n; i++) {
-        if (src->aggregates && b.fresh) {
-            i = add_fresh_aggregates(rfm, src, i, n);
-            if (i == n)
-                break;
-        } else {
-            if (i + RFM_AHEAD < n)
-                crm_i64map_prefetch(&rfm->map, src->id[i + RFM_AHEAD]);
-            if (!src->aggregates && add_usual_order(rfm, &b, src->id[i],
-                                                    src->a[i], src->b[i],
-                                                    lo, hi))
-                continue;
-        }
-        status = add_row(rfm, &b, src, i);
-        if (status != CRM_OK)
-            return batch_abort(rfm, src, &b, i, status);
-    }
+    status = src->aggregates ? add_aggregate_rows(rfm, &b, src, n, &failed)
+                             : add_order_rows(rfm, &b, src, n, &failed);
+    if (status != CRM_OK)
+        return batch_abort(rfm, src, &b, failed, status);
     batch_commit(rfm, n);
     return CRM_OK;
 }
