@@ -631,10 +631,43 @@ static void add_ancient_heavy_customers(crm_rfm *rfm)
 }
 
 /*
+ * Moves the net sum of customer 0, whose slot is the table's spare one,
+ * to the value just below the third cut of 10 bins (0-based rank q among
+ * all customers), so that a gather that missed customer 0 would read the
+ * cut one key too far. The cut lies in a bucket of many values, whose
+ * keys are gathered.
+ */
+static void move_customer_zero_below_a_cut(crm_rfm *rfm)
+{
+    result res = score_and_export(rfm);
+    int64_t *others = malloc(res.n * sizeof *others);
+    int64_t last = 0, count = 0, id = 0, delta = 0;
+    size_t q = (3 * res.n + 9) / 10 - 1, i, n = 0;
+
+    for (i = 0; i < res.n; i++) {
+        if (res.id[i] == 0)
+            delta = -res.mon[i];
+        else
+            others[n++] = res.mon[i];
+    }
+    ck_assert_uint_eq(n, res.n - 1);
+    qsort(others, n, sizeof *others, cmp_i64);
+    ck_assert_int_gt(others[q - 1], 4096);
+    ck_assert_int_lt(others[q - 1], others[q]);
+    delta += others[q - 1];
+    ck_assert_int_eq(crm_rfm_add_aggregates(rfm, &id, &last, &count, &delta,
+                                            1),
+                     CRM_OK);
+    free(others);
+    result_free(&res);
+}
+
+/*
  * With more customers than the library sorts outright (32,768), cuts come
  * from histograms and gathered keys: 40,000 customers, with amounts wide
  * enough for monetary cuts to fall in buckets of many values, and then
- * with recency and frequency cuts in buckets of many values too.
+ * with recency and frequency cuts in buckets of many values too. One
+ * round includes customer 0 with a gathered monetary key.
  */
 START_TEST(test_quantile_many_customers)
 {
@@ -657,6 +690,8 @@ START_TEST(test_quantile_many_customers)
                              CRM_OK);
         ck_assert_int_eq(crm_rfm_add_orders(rfm, o.id, o.at, o.amount, o.n),
                          CRM_OK);
+        if (k == 2)
+            move_customer_zero_below_a_cut(rfm);
         if (k == 3)
             add_ancient_heavy_customers(rfm);
         res = score_and_export(rfm);

@@ -306,9 +306,10 @@ CRM_API crm_status crm_rfm_add_aggregate(crm_rfm *rfm, int64_t customer_id,
  * and a 16-byte record more for a customer past 255 purchases or an int32
  * net sum, and in days mode for every customer with purchase days.
  * Scores are not stored but follow from the cuts this call finds. While
- * it runs, quantile scoring of more than 32,768 customers keeps every
- * customer's monetary value (8 bytes a customer) and the values near each
- * cut (a few bytes per customer on typical data, at most 8 more).
+ * it runs, quantile scoring of more than 32,768 customers keeps the
+ * monetary histogram bucket of every slot (2 bytes a slot, 3 a customer)
+ * and the values near each cut (a few bytes per customer on typical data,
+ * at most 8 more).
  * Deterministic: the same customers give the same scores in any order.
  * Errors: CRM_EINVAL (NULL rfm), CRM_ENOMEM (previous scores are kept).
  */

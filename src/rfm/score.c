@@ -189,11 +189,12 @@ static uint64_t cut_rank(const crm_rfm *rfm, unsigned k)
  *     negative values.
  * The histogram tells which bucket holds each needed order statistic.
  * When that bucket holds a single value, that is the cut. Otherwise the
- * keys of the target buckets are gathered (monetary ones from the keys the
- * histogram read kept, the rare recency and frequency ones from a second
- * read of the table) and sorted to read the cuts. Recency keys equal to
- * INT64_MIN (no purchase) are counted apart, below all others. Up to
- * RFM_SORT_CUSTOMERS customers, the keys are simply sorted.
+ * keys of the target buckets are gathered (monetary ones from the slots
+ * whose bucket, which the histogram read kept, is a target; the rare
+ * recency and frequency ones from a second read of the table) and sorted
+ * to read the cuts. Recency keys equal to INT64_MIN (no purchase) are
+ * counted apart, below all others. Up to RFM_SORT_CUSTOMERS customers, the
+ * keys are simply sorted.
  */
 #define RFM_SPAN 65535
 #define RFM_EXACT_BITS 9                                /* magnitudes < 512 */
@@ -201,6 +202,8 @@ static uint64_t cut_rank(const crm_rfm *rfm, unsigned k)
 
 static const size_t rfm_buckets[3] = {RFM_SPAN + 1, RFM_SPAN + 1,
                                       2 * RFM_M_HALF};
+_Static_assert(2 * RFM_M_HALF <= UINT16_MAX + 1,
+               "a monetary bucket index fits uint16_t");
 
 /* The recency bucket of a key (minus the days), or 0 without purchase. */
 static inline size_t recency_bucket(int64_t key, uint64_t purchased)
@@ -269,8 +272,7 @@ typedef struct rfm_select {
     uint8_t *is_target; /* per bucket: 1 when its keys are gathered */
     int64_t *pending;   /* the keys gathered */
     size_t npending;
-    int64_t *keys;      /* monetary: every customer's key, in slot order */
-    size_t nkeys;
+    uint16_t *slot_bucket; /* monetary: every slot's bucket */
 } rfm_select;
 
 /*
@@ -295,13 +297,13 @@ static inline void scan_keys(const crm_rfm *rfm, const rfm_slot *c,
 }
 
 /*
- * Adds customer c's keys to the histograms of the active dimensions, and
- * keeps its monetary key when the slot is `used` (1) by a customer.
+ * Adds the keys of the customer in slot idx to the histograms of the
+ * active dimensions, and keeps its monetary bucket.
  */
-static inline void count_customer(const crm_rfm *rfm, const rfm_slot *c,
-                                  uint64_t used, rfm_select *r, rfm_select *f,
-                                  rfm_select *m)
+static inline void count_customer(const crm_rfm *rfm, size_t idx,
+                                  rfm_select *r, rfm_select *f, rfm_select *m)
 {
+    const rfm_slot *c = rfm_customer(rfm, idx);
     int64_t key[3];
     uint64_t purchased;
 
@@ -314,9 +316,9 @@ static inline void count_customer(const crm_rfm *rfm, const rfm_slot *c,
     if (f->active)
         f->count[frequency_bucket(key[CRM_RFM_FREQUENCY])]++;
     if (m->active) {
-        m->count[monetary_bucket(key[CRM_RFM_MONETARY])]++;
-        m->keys[m->nkeys] = key[CRM_RFM_MONETARY];
-        m->nkeys += used;
+        size_t bucket = monetary_bucket(key[CRM_RFM_MONETARY]);
+        m->count[bucket]++;
+        m->slot_bucket[idx] = (uint16_t)bucket;
     }
 }
 
@@ -349,14 +351,12 @@ static void uncount_empty_slots(const crm_rfm *rfm, rfm_select sel[3])
 static void scan_histograms(const crm_rfm *rfm, rfm_select sel[3])
 {
     rfm_select r = sel[0], f = sel[1], m = sel[2];
-    const rfm_slot *slots = (const rfm_slot *)rfm->map.slots;
     size_t i, capacity = rfm->map.capacity;
 
     for (i = 0; i < capacity; i++)
-        count_customer(rfm, &slots[i], slots[i].id != CRM_I64MAP_EMPTY_KEY,
-                       &r, &f, &m);
+        count_customer(rfm, i, &r, &f, &m);
     if (capacity > 0 && rfm->map.spare_used)
-        count_customer(rfm, &slots[capacity], 1, &r, &f, &m);
+        count_customer(rfm, capacity, &r, &f, &m);
     sel[0] = r;
     sel[1] = f;
     sel[2] = m;
@@ -442,9 +442,28 @@ static inline void gather_customer(const crm_rfm *rfm, const rfm_slot *c,
 }
 
 /*
- * The keys of the target buckets: monetary ones from the keys the
- * histogram scan kept, recency and frequency ones (rarely needed) from
- * one more read of the table.
+ * The monetary keys of the target buckets: those of the customers whose
+ * slot's bucket, kept by the histogram scan, is a target. Only they are
+ * read from the table.
+ */
+static void gather_monetary(const crm_rfm *rfm, rfm_select *m)
+{
+    size_t i, slots = crm_i64map_slot_count(&rfm->map);
+
+    for (i = 0; i < slots; i++) {
+        int64_t key[3];
+        if (!m->is_target[m->slot_bucket[i]] ||
+            !crm_i64map_used(&rfm->map, i))
+            continue;
+        rfm_keys(rfm, rfm_customer(rfm, i), key);
+        m->pending[m->npending++] = key[CRM_RFM_MONETARY];
+    }
+}
+
+/*
+ * The keys of the target buckets: monetary ones by gather_monetary,
+ * recency and frequency ones (rarely needed) from one more read of the
+ * table.
  */
 static void scan_pending(const crm_rfm *rfm, rfm_select sel[3])
 {
@@ -453,8 +472,7 @@ static void scan_pending(const crm_rfm *rfm, rfm_select sel[3])
     size_t i, capacity = rfm->map.capacity;
 
     if (m.pending)
-        for (i = 0; i < m.nkeys; i++)
-            gather_key(&m, m.keys[i], monetary_bucket(m.keys[i]), 1);
+        gather_monetary(rfm, &m);
     if (r.pending || f.pending) {
         for (i = 0; i < capacity; i++)
             gather_customer(rfm, &slots[i],
@@ -499,11 +517,9 @@ static crm_status select_cuts(const crm_rfm *rfm, rfm_select sel[3],
             !(sel[d].count = crm_mem_calloc(rfm->ctx, rfm_buckets[d],
                                             sizeof *sel[d].count)))
             status = crm_error_nomem(rfm->ctx);
-    /* Room for one key past the last customer's: the scan stores every
-     * slot's key and moves on only past a customer's. */
     if (status == CRM_OK && sel[CRM_RFM_MONETARY].active &&
-        !(sel[CRM_RFM_MONETARY].keys = crm_mem_alloc_array(
-              rfm->ctx, rfm->map.count + 1, sizeof(int64_t))))
+        !(sel[CRM_RFM_MONETARY].slot_bucket = crm_mem_alloc_array(
+              rfm->ctx, crm_i64map_slot_count(&rfm->map), sizeof(uint16_t))))
         status = crm_error_nomem(rfm->ctx);
     if (status != CRM_OK)
         return status;
@@ -608,7 +624,7 @@ crm_status crm_rfm_score(crm_rfm *rfm)
         crm_mem_free(rfm->ctx, sel[d].count);
         crm_mem_free(rfm->ctx, sel[d].is_target);
         crm_mem_free(rfm->ctx, sel[d].pending);
-        crm_mem_free(rfm->ctx, sel[d].keys);
+        crm_mem_free(rfm->ctx, sel[d].slot_bucket);
     }
     if (status != CRM_OK)
         return status;
