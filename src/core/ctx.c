@@ -29,8 +29,12 @@ static void libc_free(void *user, void *ptr)
 
 crm_status crm_ctx_new(crm_ctx **out)
 {
-    return crm_ctx_new_with_allocator(libc_malloc, libc_realloc, libc_free,
-                                      NULL, out);
+    crm_status status = crm_ctx_new_with_allocator(libc_malloc, libc_realloc,
+                                                   libc_free, NULL, out);
+
+    if (status == CRM_OK)
+        (*out)->libc_alloc = 1;
+    return status;
 }
 
 crm_status crm_ctx_new_with_allocator(crm_malloc_fn malloc_fn,

@@ -13,6 +13,7 @@ struct crm_ctx {
     crm_realloc_fn realloc_fn;
     crm_free_fn free_fn;
     void *alloc_user;
+    int libc_alloc; /* the hooks are the C library's (crm_ctx_new) */
     crm_status errcode;
     uint32_t errline;
     uint32_t errcolumn;

@@ -1,7 +1,6 @@
 /*
  * int64-keyed open-addressing hash table (see i64map.h).
  */
-#define _DEFAULT_SOURCE 1 /* madvise, see core/memhint.h */
 #include <math.h>
 #include <string.h>
 
@@ -63,8 +62,8 @@ static int rehash(crm_ctx *ctx, crm_i64map *map, size_t capacity)
 
     if (capacity + 1 > (SIZE_MAX - CRM_I64MAP_ALIGN) / map->slot_size)
         return -1;
-    map->block = crm_mem_alloc(ctx, (capacity + 1) * map->slot_size +
-                                        CRM_I64MAP_ALIGN);
+    map->block = crm_mem_alloc_table(ctx, (capacity + 1) * map->slot_size +
+                                              CRM_I64MAP_ALIGN);
     if (!map->block) {
         *map = old;
         return -1;
@@ -74,9 +73,6 @@ static int rehash(crm_ctx *ctx, crm_i64map *map, size_t capacity)
                  (CRM_I64MAP_ALIGN - (uintptr_t)map->block % CRM_I64MAP_ALIGN) %
                      CRM_I64MAP_ALIGN;
     map->capacity = capacity;
-    /* The hint first, then the first writes: zeroed slots are empty. */
-    crm_advise_huge_pages(map->slots, (capacity + 1) * map->slot_size);
-    memset(map->slots, 0, (capacity + 1) * map->slot_size);
     for (i = 0; i < old.capacity; i++)
         if (crm_i64map_used(&old, i))
             insert_fresh(map, crm_i64map_slot(&old, i));

@@ -1,10 +1,13 @@
 /*
  * Allocation wrappers over the ctx's allocator hooks.
  */
+#define _DEFAULT_SOURCE 1 /* madvise, see core/memhint.h */
 #include <stdint.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "core/mem.h"
+#include "core/memhint.h"
 
 static int mul_overflows(size_t n, size_t size, size_t *total)
 {
@@ -29,6 +32,31 @@ void *crm_mem_calloc(crm_ctx *ctx, size_t n, size_t size)
     p = crm_mem_alloc(ctx, total);
     if (p)
         memset(p, 0, total);
+    return p;
+}
+
+void *crm_mem_alloc_table(crm_ctx *ctx, size_t size)
+{
+    volatile unsigned char *page;
+    unsigned char *p;
+    size_t at;
+
+    if (!ctx->libc_alloc) {
+        p = crm_mem_alloc(ctx, size);
+        if (p) {
+            crm_advise_huge_pages(p, size);
+            memset(p, 0, size);
+        }
+        return p;
+    }
+    p = calloc(1, size ? size : 1);
+    if (!p)
+        return NULL;
+    crm_advise_huge_pages(p, size);
+    /* A write, not a read: a read would map the shared zero page and
+     * leave the write fault for later. */
+    for (page = p, at = 0; at < size; at += 4096)
+        page[at] = 0;
     return p;
 }
 

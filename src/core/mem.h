@@ -15,6 +15,16 @@ void *crm_mem_alloc(crm_ctx *ctx, size_t size);
 /* Allocates n * size zeroed bytes; NULL on failure or overflow. */
 void *crm_mem_calloc(crm_ctx *ctx, size_t n, size_t size);
 
+/*
+ * Allocates `size` zero bytes for a table far bigger than the caches that
+ * will be accessed at random: advised for huge pages before its pages are
+ * first written, and every page written here, in order, so that the page
+ * faults happen now rather than one by one among the random accesses.
+ * With the C library's allocator the memory comes from calloc, whose
+ * fresh pages need no zeroing. NULL on failure; no error is recorded.
+ */
+void *crm_mem_alloc_table(crm_ctx *ctx, size_t size);
+
 /* Allocates an array of n elements of `size` bytes; NULL on failure or overflow. */
 void *crm_mem_alloc_array(crm_ctx *ctx, size_t n, size_t size);
 
