@@ -98,7 +98,8 @@ typedef void *(*crm_realloc_fn)(void *user, void *ptr, size_t size);
 typedef void (*crm_free_fn)(void *user, void *ptr);
 
 /*
- * Creates a context that allocates with libc malloc/realloc/free.
+ * Creates a context that allocates with libc malloc/realloc/free (and
+ * calloc for large hash tables, whose fresh pages need no zeroing).
  * On success *out owns a new context; free it with crm_ctx_free().
  * Errors: CRM_EINVAL (out is NULL), CRM_ENOMEM.
  */
