@@ -485,8 +485,8 @@ static inline int add_usual_order(crm_rfm *rfm, const rfm_batch *b,
 /*
  * Adds aggregates into an empty handle from row i on, as long as they are
  * the usual ones and the table has room, in a loop of its own. A usual
- * aggregate has 1 to RFM_SMALL_COUNT_MAX purchases, the last one before
- * as_of, and a net sum that fits a slot. A new customer's slot is all
+ * aggregate has up to RFM_SMALL_COUNT_MAX purchases, the last one (if
+ * any) before as_of, and a net sum that fits a slot. A new customer's slot is all
  * zero, so its values are written, not added; a customer met again is
  * added to in its slot while its values fit. The loop works on local
  * copies of the table header and of the options, which the slot stores
@@ -508,16 +508,17 @@ static size_t add_fresh_aggregates(crm_rfm *rfm, const rfm_source *src,
         int64_t id = src->id[i], last = src->a[i], count = src->b[i],
                 total = src->c[i];
         rfm_slot *c;
-        uint32_t day;
+        uint32_t day = 0;
 
         if (i + RFM_FRESH_AHEAD < n)
             crm_i64map_prefetch(&map, src->id[i + RFM_FRESH_AHEAD]);
-        if ((uint64_t)count - 1 >= (uint64_t)RFM_SMALL_COUNT_MAX ||
-            last < RFM_TIME_MIN || last >= last_end ||
+        if ((uint64_t)count > RFM_SMALL_COUNT_MAX ||
+            (count > 0 && (last < RFM_TIME_MIN || last >= last_end)) ||
             (uint64_t)total + (UINT64_C(1) << 31) > UINT32_MAX ||
             id == CRM_I64MAP_EMPTY_KEY || map.count >= room)
             break;
-        day = rfm_day_at(offset_sec, last);
+        if (count > 0)
+            day = rfm_day_at(offset_sec, last);
         c = crm_i64map_claim(&map, id);
         if (c->id == id) {
             if (!add_in_slot(c, total, (uint32_t)count, day, 1))
