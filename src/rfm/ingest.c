@@ -486,13 +486,13 @@ static inline int add_usual_order(crm_rfm *rfm, const rfm_batch *b,
  * Adds aggregates into an empty handle from row i on, as long as they are
  * the usual ones and the table has room, in a loop of its own. A usual
  * aggregate has up to RFM_SMALL_COUNT_MAX purchases, the last one (if
- * any) before as_of, and a net sum that fits a slot. A new customer's slot is all
- * zero, so its values are written, not added; a customer met again is
- * added to in its slot while its values fit. The loop works on local
- * copies of the table header and of the options, which the slot stores
- * cannot alias, and does little besides the one cache miss of the slot.
- * Returns the index of the first row it leaves to the general path (n
- * when none). This is the loop that 2M aggregates go through.
+ * any) before as_of, and a net sum that fits a slot. A new customer's
+ * slot is all zero, so its values are written, not added; a customer met
+ * again is added to in its slot while its values fit. The loop works on
+ * local copies of the table header and of the options, which the slot
+ * stores cannot alias, and does little besides the one cache miss of the
+ * slot. Returns the index of the first row it leaves to the general path
+ * (n when none). This is the loop that 2M aggregates go through.
  */
 static size_t add_fresh_aggregates(crm_rfm *rfm, const rfm_source *src,
                                    size_t i, size_t n)
