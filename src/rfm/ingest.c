@@ -23,7 +23,7 @@
 #define RFM_AHEAD 16
 /* The same in add_fresh_aggregates, which spends less time on a row, so
  * it has to look further ahead to keep a memory latency's worth of rows
- * in flight (24 against 16: 2M aggregates added in 37 ms against 41). */
+ * in flight (adding 2M aggregates: 38.6 ms at 24, 41.8 ms at 16). */
 #define RFM_FRESH_AHEAD 24
 /* Batches of at least this many orders size the table first. */
 #define RFM_PRESIZE_ROWS 4096
