@@ -235,6 +235,38 @@ START_TEST(test_i64map_slots_and_every_key)
 }
 END_TEST
 
+/*
+ * crm_i64map_claim gives an absent key the empty slot an insert would
+ * use, and a present key its slot; a fresh table from calloc is empty.
+ */
+START_TEST(test_i64map_claim)
+{
+    crm_ctx *ctx = NULL;
+    crm_i64map map;
+    int64_t key;
+
+    ck_assert_int_eq(crm_ctx_new(&ctx), CRM_OK);
+    crm_i64map_init_slots(&map, sizeof(test_slot));
+    ck_assert_int_eq(crm_i64map_reserve(ctx, &map, 3000), 0);
+    for (key = 1; key <= 3000; key++) {
+        test_slot *slot = crm_i64map_claim(&map, key * 7919);
+        ck_assert_int_eq(slot->key, 0);
+        ck_assert_int_eq(slot->sum, 0);
+        slot->key = key * 7919;
+        slot->sum = key;
+        map.count++;
+    }
+    for (key = 1; key <= 3000; key++) {
+        test_slot *slot = crm_i64map_claim(&map, key * 7919);
+        ck_assert_ptr_eq(slot, crm_i64map_find(&map, key * 7919));
+        ck_assert_int_eq(slot->sum, key);
+    }
+    ck_assert_ptr_null(crm_i64map_find(&map, 7918));
+    crm_i64map_free(ctx, &map);
+    crm_ctx_free(ctx);
+}
+END_TEST
+
 /* Slots vacated by removes are reused with a zeroed payload. */
 START_TEST(test_i64map_insert_after_remove_zeroes_payload)
 {
@@ -1233,6 +1265,7 @@ static Suite *core_suite(void)
     tcase_add_test(tc, test_i64map_allocation_failures);
     tcase_add_test(tc, test_i64map_slots_and_every_key);
     tcase_add_test(tc, test_i64map_insert_after_remove_zeroes_payload);
+    tcase_add_test(tc, test_i64map_claim);
     tcase_add_test(tc, test_i64map_distinct_estimate);
     tcase_add_test(tc, test_i64map_distinct_estimate_sampled);
     tcase_add_test(tc, test_radix_sort_matches_qsort);

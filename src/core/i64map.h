@@ -13,7 +13,8 @@
  *
  * Two interfaces share the table:
  *   - slots: crm_i64map_init_slots, crm_i64map_find, crm_i64map_insert,
- *     iteration over crm_i64map_slot_count() slot indexes;
+ *     crm_i64map_claim, iteration over crm_i64map_slot_count() slot
+ *     indexes;
  *   - int64 -> uint32 values (crm_i64map_init, _get, _upsert, _set), where
  *     the payload is one uint32_t; values must be below CRM_I64MAP_NONE.
  * Slot pointers and indexes stay valid until the next insert that grows
